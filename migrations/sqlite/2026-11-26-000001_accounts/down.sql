@@ -1,0 +1,3 @@
+DROP INDEX users_company_id;
+DROP TABLE users;
+DROP TABLE companies;

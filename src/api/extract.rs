@@ -1,0 +1,156 @@
+//! Request extractors whose failures are `ApiError`s, so a bad body, path or query gets the same envelope
+//! as every other error, with the offending field named where there is one.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, web};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+use crate::i18n::Text;
+
+/// A JSON body, read within the configured limit and deserialised with the path of any bad field.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .is_some_and(|v| v == "application/json" || (v.starts_with("application/") && v.ends_with("+json")));
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType(Text::new(
+                    "请求内容须为 JSON（Content-Type: application/json）。",
+                    "The request body must be JSON (Content-Type: application/json).",
+                )));
+            }
+            let bytes = body.await.map_err(|e| {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge(Text::new("请求内容超过大小上限。", "The request body is over the size limit."))
+                } else {
+                    ApiError::Malformed(Text::new("无法读取请求内容。", "The request body could not be read."))
+                }
+            })?;
+            parse(&bytes).map(Json)
+        })
+    }
+}
+
+/// Deserialises JSON, telling syntax errors (400) from content errors (422 on the field concerned).
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        content_error(&path, e.inner())
+    })?;
+    deserializer.end().map_err(|e| content_error("", &e))?;
+    Ok(value)
+}
+
+fn content_error(path: &str, error: &serde_json::Error) -> ApiError {
+    if !error.is_data() {
+        return ApiError::Malformed(Text::owned(
+            format!("请求内容不是有效的 JSON：第 {} 行第 {} 列。", error.line(), error.column()),
+            format!("The request body is not valid JSON: {error}."),
+        ));
+    }
+    let message = error.to_string();
+    let quoted = message.split('`').nth(1).unwrap_or_default();
+    let join = |name: &str| match path {
+        "" | "." => name.to_owned(),
+        parent => format!("{parent}.{name}"),
+    };
+    let field_error = if message.starts_with("unknown field") {
+        FieldError::new(join(quoted), "unknown_field", Text::new("不接受此字段，请删除。", "This field is not accepted; remove it."))
+    } else if message.starts_with("missing field") {
+        FieldError::new(join(quoted), "required", Text::new("此项为必填项。", "This field is required."))
+    } else {
+        let field = if path == "." { String::new() } else { path.to_owned() };
+        let detail = message.split(" at line ").next().unwrap_or(&message).to_owned();
+        FieldError::new(
+            field,
+            "invalid_type",
+            Text::owned(format!("格式不正确：{detail}。"), format!("Wrong type or value: {detail}.")),
+        )
+    };
+    ApiError::validation(vec![field_error])
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|error, _| {
+        ApiError::Malformed(Text::owned(
+            format!("路径参数不正确：{error}。"),
+            format!("A path parameter is not valid: {error}."),
+        ))
+        .into()
+    })
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error, _| {
+        ApiError::Malformed(Text::owned(
+            format!("查询参数不正确：{error}。"),
+            format!("A query parameter is not valid: {error}."),
+        ))
+        .into()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        company: Inner,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        name: String,
+        capital_fen: i64,
+    }
+
+    fn field_of(body: &str) -> (String, String) {
+        match parse::<Outer>(body.as_bytes()) {
+            Err(ApiError::Validation { errors, .. }) => (errors[0].field.to_string(), errors[0].code.to_string()),
+            other => panic!("expected a validation error for {body}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn content_errors_name_the_field_they_concern() {
+        assert_eq!(field_of(r#"{"company":{"name":"A","capital_fen":1,"x":1}}"#), ("company.x".into(), "unknown_field".into()));
+        assert_eq!(field_of(r#"{"company":{"name":"A"}}"#), ("company.capital_fen".into(), "required".into()));
+        assert_eq!(field_of(r#"{"company":{"name":"A","capital_fen":"1"}}"#), ("company.capital_fen".into(), "invalid_type".into()));
+    }
+
+    #[test]
+    fn broken_json_is_malformed_not_invalid() {
+        for body in ["", "{", r#"{"company":}"#, r#"{"company":{"name":"A","capital_fen":1}} trailing"#] {
+            assert!(matches!(parse::<Outer>(body.as_bytes()), Err(ApiError::Malformed(_))), "{body}");
+        }
+    }
+}

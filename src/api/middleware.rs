@@ -1,0 +1,131 @@
+//! The middleware every request passes: a request id, a span, the caller's language, and one rendering of
+//! every error as `application/problem+json`.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use tracing::Instrument;
+
+use crate::error::{ApiError, PROBLEM_JSON};
+use crate::i18n::{Lang, Text};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The language used when a request states none we speak.
+#[derive(Debug, Clone, Copy)]
+pub struct DefaultLang(pub Lang);
+
+/// What every handler may know about its request: its id (also in the logs) and its language.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub id: String,
+    pub lang: Lang,
+}
+
+impl FromRequest for RequestContext {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(
+            req.extensions()
+                .get::<RequestContext>()
+                .cloned()
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("request context middleware is not installed"))),
+        )
+    }
+}
+
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let fallback = req.app_data::<web::Data<DefaultLang>>().map_or(Lang::Zh, |d| d.0);
+    let accept_language = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let context = RequestContext { id: request_id(&req), lang: Lang::negotiate(accept_language, fallback) };
+    req.extensions_mut().insert(context.clone());
+
+    let span = tracing::info_span!("request", request_id = %context.id, method = %req.method(), path = %req.path());
+    let http_request = req.request().clone();
+    let started = Instant::now();
+    let response = match next.call(req).instrument(span.clone()).await {
+        Ok(response) => response.map_into_boxed_body(),
+        Err(error) => ServiceResponse::from_err(error, http_request),
+    };
+    let mut response = as_problem(response, &context, &span);
+    response
+        .headers_mut()
+        .insert(REQUEST_ID, HeaderValue::from_str(&context.id).expect("request ids are ASCII"));
+
+    let status = response.status().as_u16();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| tracing::info!(status, elapsed_ms, "request finished"));
+    Ok(response)
+}
+
+/// A client's own id when it is short and plain, so a frontend can correlate; a fresh one otherwise.
+fn request_id(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| !id.is_empty() && id.len() <= 64)
+        .filter(|id| id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'))
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), ToOwned::to_owned)
+}
+
+/// Writes any error response, ours or the framework's, as the problem document in the caller's language.
+fn as_problem(response: ServiceResponse, context: &RequestContext, span: &tracing::Span) -> ServiceResponse {
+    let status = response.status();
+    if let Some(error) = response.response().error().and_then(|e| e.as_error::<ApiError>()) {
+        log_failure(error, span);
+        let rendered = error.render(context.lang, &context.id);
+        return response.into_response(rendered);
+    }
+    let already_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || already_problem {
+        return response;
+    }
+    if let Some(cause) = response.response().error() {
+        span.in_scope(|| tracing::warn!(%cause, "framework error"));
+    }
+    let error = from_status(status);
+    log_failure(&error, span);
+    let rendered = error.render(context.lang, &context.id);
+    response.into_response(rendered)
+}
+
+fn log_failure(error: &ApiError, span: &tracing::Span) {
+    span.in_scope(|| match error {
+        ApiError::Internal(cause) => tracing::error!(cause = format!("{cause:#}"), "internal error"),
+        ApiError::Unavailable(cause) => tracing::warn!(%cause, "dependency unavailable"),
+        _ => {}
+    });
+}
+
+fn from_status(status: StatusCode) -> ApiError {
+    match status.as_u16() {
+        400 => ApiError::Malformed(Text::new("请求格式错误。", "The request is malformed.")),
+        401 => ApiError::Unauthenticated {
+            code: "unauthenticated",
+            detail: Text::new("请先登录。", "Sign in first."),
+        },
+        403 => ApiError::Forbidden { code: "forbidden", detail: Text::new("无权执行此操作。", "You may not do this.") },
+        404 => ApiError::NotFound,
+        405 => ApiError::MethodNotAllowed { allowed: Vec::new() },
+        409 => ApiError::conflict("conflict", Text::new("操作与当前状态冲突。", "The request conflicts with the current state.")),
+        413 => ApiError::PayloadTooLarge(Text::new("请求内容过大。", "The request body is too large.")),
+        415 => ApiError::UnsupportedMediaType(Text::new("不支持的内容类型。", "Unsupported content type.")),
+        422 => ApiError::validation(Vec::new()),
+        429 => ApiError::RateLimited { retry_after_secs: 60 },
+        503 => ApiError::Unavailable(format!("upstream answered {status}")),
+        _ => ApiError::Internal(anyhow::anyhow!("unexpected status {status}")),
+    }
+}

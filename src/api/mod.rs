@@ -1,0 +1,85 @@
+//! The HTTP edge: the route table below is the table of contents of the API. No SQL and no rules here.
+
+pub mod auth;
+pub mod docs;
+pub mod extract;
+pub mod health;
+pub mod middleware;
+pub mod session;
+pub mod users;
+
+use actix_web::http::Method;
+use actix_web::{App, HttpRequest, HttpResponse, web};
+use utoipa::OpenApi;
+use utoipa::openapi::PathItem;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{AppExt, scope};
+
+use crate::error::ApiError;
+
+/// Every documented route; a route and its OpenAPI entry are registered together.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(health::live).service(health::ready).service(docs::openapi_json).service(
+        scope("/api/v1")
+            .service(auth::login)
+            .service(users::me)
+            .service(users::get_user),
+    );
+}
+
+/// The OpenAPI document of exactly the routes [`routes`] registers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    App::new().into_utoipa_app().openapi(docs::ApiDoc::openapi()).configure(routes).split_for_parts().1
+}
+
+/// Paths and methods the service answers, to tell a wrong method (405) from an unknown path (404).
+#[derive(Debug)]
+pub struct RouteTable(Vec<(Vec<String>, Vec<Method>)>);
+
+impl RouteTable {
+    pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
+        let routes = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| (segments(path).map(str::to_owned).collect(), methods(item)))
+            .collect();
+        Self(routes)
+    }
+
+    fn allowed(&self, path: &str) -> Option<Vec<Method>> {
+        let requested: Vec<&str> = segments(path).collect();
+        self.0
+            .iter()
+            .find(|(template, _)| {
+                template.len() == requested.len()
+                    && template.iter().zip(&requested).all(|(t, r)| t.starts_with('{') || t == r)
+            })
+            .map(|(_, methods)| methods.clone())
+    }
+}
+
+fn segments(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter(|s| !s.is_empty())
+}
+
+fn methods(item: &PathItem) -> Vec<Method> {
+    [
+        (item.get.is_some(), Method::GET),
+        (item.post.is_some(), Method::POST),
+        (item.put.is_some(), Method::PUT),
+        (item.patch.is_some(), Method::PATCH),
+        (item.delete.is_some(), Method::DELETE),
+    ]
+    .into_iter()
+    .filter_map(|(present, method)| present.then_some(method))
+    .collect()
+}
+
+/// Answers what no route matched: 405 with `Allow` for a known path, 404 otherwise.
+pub async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
+    Err(match routes.allowed(req.path()) {
+        Some(allowed) => ApiError::MethodNotAllowed { allowed },
+        None => ApiError::NotFound,
+    })
+}

@@ -1,0 +1,109 @@
+//! The command line: `portal serve` (the default), `portal migrate`, `portal create-admin`, `portal openapi`.
+
+use std::io::{BufRead, IsTerminal};
+
+use clap::{Parser, Subcommand};
+use secrecy::SecretString;
+
+use crate::auth::password::Passwords;
+use crate::config::Settings;
+use crate::db::{Db, users};
+use crate::domain::account::{Email, check_password_length};
+use crate::domain::role::{Role, UserStatus};
+use crate::domain::time;
+use crate::startup::{self, Application};
+
+#[derive(Debug, Parser)]
+#[command(name = "portal", version, about = "Policy-application portal: support-fund applications from submission to payment")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an administrator; the password is read from a prompt, or from standard input when piped.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "系统管理员")]
+        display_name: String,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => Application::build(settings).await?.run_until_stopped().await?,
+        Command::Migrate => startup::migrate(&Db::new(&settings.database)?).await?,
+        Command::CreateAdmin { email, display_name } => create_admin(&settings, &email, &display_name).await?,
+        Command::Openapi => println!("{}", serde_json::to_string_pretty(&crate::api::openapi())?),
+    }
+    Ok(())
+}
+
+async fn create_admin(settings: &Settings, email: &str, display_name: &str) -> anyhow::Result<()> {
+    let email = Email::parse("email", email).map_err(|e| anyhow::anyhow!("{}", e.message.en))?;
+    let display_name = display_name.trim().to_owned();
+    anyhow::ensure!(!display_name.is_empty(), "--display-name must not be blank");
+    let password = read_password()?;
+    check_password_length("password", secrecy::ExposeSecret::expose_secret(&password))
+        .map_err(|e| anyhow::anyhow!("{}", e.message.en))?;
+
+    let db = Db::new(&settings.database)?;
+    startup::migrate(&db).await?;
+    let hash = Passwords::new(&settings.auth)?.hash(password).await?;
+    let address = email.as_str().to_owned();
+    let id = db
+        .write(move |conn| {
+            if users::email_taken(conn, email.as_str())? {
+                return Err(crate::error::ApiError::conflict(
+                    "conflict",
+                    crate::i18n::Text::new("该邮箱已有账号。", "An account with this email already exists."),
+                ));
+            }
+            let now = time::now();
+            let user = users::insert(
+                conn,
+                &users::NewUser {
+                    email: email.as_str(),
+                    password_hash: Some(&hash),
+                    display_name: &display_name,
+                    role: Role::Admin.as_str(),
+                    status: UserStatus::Active.as_str(),
+                    email_verified_at: Some(now),
+                    company_id: None,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+            Ok(user.id)
+        })
+        .await
+        .map_err(|e| match e {
+            crate::error::ApiError::Conflict { detail, .. } => anyhow::anyhow!("{}", detail.en),
+            other => anyhow::anyhow!(other),
+        })?;
+    println!("created administrator {address} (id {id})");
+    Ok(())
+}
+
+/// A password from a prompt (asked twice, not echoed) or the first line of piped standard input.
+fn read_password() -> anyhow::Result<SecretString> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Repeat the password: ")?;
+        anyhow::ensure!(first == second, "the two passwords differ");
+        return Ok(SecretString::from(first));
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    anyhow::ensure!(!password.is_empty(), "no password on standard input");
+    Ok(SecretString::from(password))
+}

@@ -1,0 +1,238 @@
+//! Typed settings: `config/default.toml`, then the overlay named by `APP_ENV`, then `APP_*` variables.
+//!
+//! The files are compiled into the binary, so the service runs from any directory; environment variables
+//! are how an operator changes a setting without a rebuild.
+
+use std::collections::HashMap;
+
+use chrono::FixedOffset;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::db::DatabaseUrl;
+use crate::i18n::Lang;
+
+const DEFAULT: &str = include_str!("../config/default.toml");
+const OVERLAYS: [(Environment, &str); 3] = [
+    (Environment::Development, include_str!("../config/development.toml")),
+    (Environment::Test, include_str!("../config/test.toml")),
+    (Environment::Production, include_str!("../config/production.toml")),
+];
+const MIN_PRODUCTION_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Test,
+    Production,
+}
+
+impl Environment {
+    fn parse(name: &str) -> Result<Self, ConfigError> {
+        match name {
+            "development" => Ok(Self::Development),
+            "test" => Ok(Self::Test),
+            "production" => Ok(Self::Production),
+            other => Err(ConfigError::Invalid(format!(
+                "APP_ENV is `{other}`; expected development, test or production"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    #[serde(skip, default = "default_environment")]
+    pub environment: Environment,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub mail: MailSettings,
+    pub portal: PortalSettings,
+    pub storage: StorageSettings,
+    pub log: LogSettings,
+}
+
+fn default_environment() -> Environment {
+    Environment::Development
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub workers: usize,
+    pub json_limit_bytes: usize,
+    pub docs_enabled: bool,
+    pub allow_docs_in_production: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub pool_size: u32,
+    pub acquire_timeout_ms: u64,
+    pub sqlite_busy_timeout_ms: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub jwt_secret: SecretString,
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_ttl_secs: i64,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    pub max_concurrent_hashes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransportKind {
+    Smtp,
+    File,
+    Memory,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    Starttls,
+    Tls,
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub transport: MailTransportKind,
+    pub from: String,
+    pub file_dir: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_security: SmtpSecurity,
+    pub smtp_username: String,
+    pub smtp_password: SecretString,
+    pub smtp_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalSettings {
+    pub default_language: Lang,
+    #[serde(deserialize_with = "deserialize_offset")]
+    pub utc_offset: FixedOffset,
+    pub frontend_base_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSettings {
+    pub upload_dir: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+fn deserialize_offset<'de, D: serde::Deserializer<'de>>(d: D) -> Result<FixedOffset, D::Error> {
+    let text = String::deserialize(d)?;
+    text.parse::<FixedOffset>()
+        .map_err(|_| serde::de::Error::custom(format!("`{text}` is not a UTC offset such as +08:00")))
+}
+
+impl Settings {
+    /// Settings for the process: `APP_ENV` picks the overlay, `APP_*` variables override keys.
+    pub fn from_process_env() -> Result<Self, ConfigError> {
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        Self::load(&vars)
+    }
+
+    /// Settings from an explicit environment, so tests can load exactly what an operator would.
+    pub fn load(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let environment = Environment::parse(vars.get("APP_ENV").map_or("development", String::as_str))?;
+        let overlay = OVERLAYS
+            .iter()
+            .find(|(env, _)| *env == environment)
+            .map(|(_, text)| *text)
+            .unwrap_or_default();
+        let overrides: HashMap<String, String> = vars
+            .iter()
+            .filter(|(key, _)| key.starts_with("APP_") && key.as_str() != "APP_ENV")
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+
+        let mut settings: Settings = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULT, config::FileFormat::Toml))
+            .add_source(config::File::from_str(overlay, config::FileFormat::Toml))
+            .add_source(
+                config::Environment::with_prefix("APP")
+                    .prefix_separator("_")
+                    .separator("__")
+                    .try_parsing(true)
+                    .source(Some(overrides)),
+            )
+            .build()?
+            .try_deserialize()?;
+        settings.environment = environment;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks that no file can express: a usable database URL, and production's safety rules.
+    fn validate(&self) -> Result<(), ConfigError> {
+        DatabaseUrl::parse(self.database.url.expose_secret()).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        if self.database.acquire_timeout_ms == 0 || self.database.pool_size == 0 {
+            return Err(ConfigError::Invalid(
+                "database.pool_size and database.acquire_timeout_ms must be above 0".into(),
+            ));
+        }
+        if self.environment != Environment::Production {
+            return Ok(());
+        }
+        if self.auth.jwt_secret.expose_secret().len() < MIN_PRODUCTION_SECRET_BYTES {
+            return Err(ConfigError::Invalid(format!(
+                "production needs auth.jwt_secret (APP_AUTH__JWT_SECRET) of at least {MIN_PRODUCTION_SECRET_BYTES} bytes"
+            )));
+        }
+        if self.mail.transport != MailTransportKind::Smtp {
+            return Err(ConfigError::Invalid(
+                "production sends real email: set mail.transport to \"smtp\"".into(),
+            ));
+        }
+        if self.server.docs_enabled && !self.server.allow_docs_in_production {
+            return Err(ConfigError::Invalid(
+                "production serves no /docs page unless server.allow_docs_in_production is true".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The settings the test suite starts from: the `test` overlay, no environment overrides.
+    pub fn for_tests() -> Result<Self, ConfigError> {
+        Self::load(&HashMap::from([("APP_ENV".to_owned(), "test".to_owned())]))
+    }
+}

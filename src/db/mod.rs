@@ -1,0 +1,95 @@
+//! The only part of the service that knows diesel: connections, schema, rows and one query module per
+//! aggregate. Everything here runs on the blocking pool through [`Db::read`] and [`Db::write`].
+
+mod connection;
+pub mod migrations;
+pub mod schema;
+pub mod users;
+
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+
+pub use connection::{Backend, DatabaseUrl, DatabaseUrlError, DbConnection, Manager, write_transaction};
+
+use crate::config::DatabaseSettings;
+use crate::error::ApiError;
+
+pub type Pool = diesel::r2d2::Pool<Manager>;
+
+/// The handle handlers hold: a pool, and the two ways to use it off the async workers.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    backend: Backend,
+}
+
+impl Db {
+    /// A pool that opens its connections lazily, so the service starts (and reports itself unready)
+    /// while the database is still coming up.
+    pub fn new(settings: &DatabaseSettings) -> Result<Self, DatabaseUrlError> {
+        let url = DatabaseUrl::parse(settings.url.expose_secret())?;
+        let backend = url.backend();
+        if let DatabaseUrl::Sqlite(path) = &url {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                // Only the folder of an explicitly configured SQLite file is ever created.
+                let _ = std::fs::create_dir_all(dir);
+            }
+        }
+        tracing::info!(database = %url.redacted(), "database configured");
+        let manager = Manager::new(url, Duration::from_millis(u64::from(settings.sqlite_busy_timeout_ms)));
+        let pool = diesel::r2d2::Pool::builder()
+            .max_size(settings.pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_millis(settings.acquire_timeout_ms))
+            .test_on_check_out(true)
+            .error_handler(Box::new(LogPoolErrors))
+            .build_unchecked(manager);
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `f` with a pooled connection on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        run_blocking(move || f(&mut *pool.get()?)).await
+    }
+
+    /// Runs `f` as exactly one write transaction (`BEGIN IMMEDIATE` on SQLite) on the blocking pool:
+    /// all of it is committed, or none of it.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        run_blocking(move || write_transaction(&mut *pool.get()?, f)).await
+    }
+
+    /// A connection for commands and tests that run outside a request.
+    pub fn connection(&self) -> Result<diesel::r2d2::PooledConnection<Manager>, ApiError> {
+        Ok(self.pool.get()?)
+    }
+}
+
+async fn run_blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("database task failed: {e}")))?
+}
+
+#[derive(Debug)]
+struct LogPoolErrors;
+
+impl diesel::r2d2::HandleError<diesel::r2d2::Error> for LogPoolErrors {
+    fn handle_error(&self, error: diesel::r2d2::Error) {
+        tracing::warn!(%error, "database connection failed");
+    }
+}

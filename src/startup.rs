@@ -1,0 +1,99 @@
+//! Builds the running service from settings: pool, migrations, shared state and the HTTP server.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+
+use crate::api::middleware::{DefaultLang, request_context};
+use crate::api::{self, RouteTable, docs, extract};
+use crate::auth::password::Passwords;
+use crate::auth::tokens::Tokens;
+use crate::config::Settings;
+use crate::db::{Db, migrations};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Everything the service needs, ready to run; tests call this too, on port 0.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = Db::new(&settings.database)?;
+        migrate(&db).await?;
+        let passwords = web::Data::new(Passwords::new(&settings.auth)?);
+        let tokens = web::Data::new(Tokens::new(&settings.auth));
+        let doc = api::openapi();
+        let route_table = web::Data::new(RouteTable::from_openapi(&doc));
+        let doc = web::Data::new(doc);
+        let db = web::Data::new(db);
+        let default_lang = web::Data::new(DefaultLang(settings.portal.default_language));
+        let json_limit = settings.server.json_limit_bytes;
+        let docs_enabled = settings.server.docs_enabled;
+
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
+        let address = listener.local_addr()?;
+        let mut server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .openapi(docs::ApiDoc::openapi())
+                .configure(api::routes)
+                .split_for_parts();
+            let app = app
+                .app_data(db.clone())
+                .app_data(passwords.clone())
+                .app_data(tokens.clone())
+                .app_data(doc.clone())
+                .app_data(route_table.clone())
+                .app_data(default_lang.clone())
+                .app_data(web::PayloadConfig::new(json_limit))
+                .app_data(extract::path_config())
+                .app_data(extract::query_config())
+                .default_service(web::to(api::fallback));
+            let app = if docs_enabled {
+                app.service(docs::swagger_ui()).route("/docs", web::get().to(docs::docs_redirect))
+            } else {
+                app
+            };
+            app.wrap(from_fn(request_context))
+        })
+        .listen(listener)?;
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        if docs_enabled {
+            tracing::info!("listening on http://{address}; API docs at http://{address}/docs/");
+        } else {
+            tracing::info!("listening on http://{address}; API document at http://{address}/api/openapi.json");
+        }
+        Ok(Self { port: address.port(), server: server.run() })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Applies pending migrations, naming each one in the log.
+pub async fn migrate(db: &Db) -> anyhow::Result<()> {
+    let db = db.clone();
+    let applied = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
+        let mut conn = db
+            .connection()
+            .map_err(|e| anyhow::anyhow!("the database is unreachable: {e}"))?;
+        migrations::run_pending(&mut conn)
+    })
+    .await??;
+    for name in &applied {
+        tracing::info!(migration = %name, "migration applied");
+    }
+    Ok(())
+}
