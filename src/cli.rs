@@ -14,7 +14,11 @@ use crate::domain::time;
 use crate::startup::{self, Application};
 
 #[derive(Debug, Parser)]
-#[command(name = "portal", version, about = "Policy-application portal: support-fund applications from submission to payment")]
+#[command(
+    name = "portal",
+    version,
+    about = "Policy-application portal: support-fund applications from submission to payment"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

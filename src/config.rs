@@ -236,3 +236,70 @@ impl Settings {
         Self::load(&HashMap::from([("APP_ENV".to_owned(), "test".to_owned())]))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::load(&pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+    }
+
+    const GOOD_PRODUCTION: [(&str, &str); 3] = [
+        ("APP_ENV", "production"),
+        ("APP_AUTH__JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ("APP_DATABASE__URL", "postgres://portal@db/portal"),
+    ];
+
+    #[test]
+    fn development_is_the_default_and_environment_variables_override_any_key() {
+        let settings = load(&[
+            ("APP_SERVER__PORT", "9090"),
+            ("APP_DATABASE__URL", "sqlite://elsewhere.db"),
+        ])
+        .unwrap();
+        assert_eq!(settings.environment, Environment::Development);
+        assert_eq!(settings.server.port, 9090);
+        assert_eq!(settings.database.url.expose_secret(), "sqlite://elsewhere.db");
+        assert_eq!(settings.portal.utc_offset, FixedOffset::east_opt(8 * 3600).unwrap());
+    }
+
+    #[test]
+    fn an_unknown_key_or_environment_stops_the_start() {
+        assert!(load(&[("APP_SERVER__PROT", "9090")]).is_err());
+        assert!(load(&[("APP_ENV", "staging")]).is_err());
+        assert!(load(&[("APP_DATABASE__URL", "mysql://db/portal")]).is_err());
+    }
+
+    #[test]
+    fn production_starts_only_with_a_strong_secret_real_mail_and_no_docs() {
+        assert!(load(&GOOD_PRODUCTION).is_ok());
+        let weakened = [
+            ("APP_AUTH__JWT_SECRET", "short"),
+            ("APP_MAIL__TRANSPORT", "file"),
+            ("APP_MAIL__TRANSPORT", "memory"),
+            ("APP_SERVER__DOCS_ENABLED", "true"),
+        ];
+        for (key, value) in weakened {
+            let mut pairs = GOOD_PRODUCTION.to_vec();
+            pairs.retain(|(k, _)| *k != key);
+            pairs.push((key, value));
+            assert!(load(&pairs).is_err(), "{key}={value} was accepted");
+        }
+        let mut docs_allowed = GOOD_PRODUCTION.to_vec();
+        docs_allowed.extend([
+            ("APP_SERVER__DOCS_ENABLED", "true"),
+            ("APP_SERVER__ALLOW_DOCS_IN_PRODUCTION", "true"),
+        ]);
+        assert!(load(&docs_allowed).is_ok());
+        let without_secret: Vec<_> = GOOD_PRODUCTION
+            .iter()
+            .copied()
+            .filter(|(k, _)| *k != "APP_AUTH__JWT_SECRET")
+            .collect();
+        assert!(
+            load(&without_secret).is_err(),
+            "the development secret must not reach production"
+        );
+    }
+}

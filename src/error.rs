@@ -22,7 +22,11 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<Cow<'static, str>>, code: impl Into<Cow<'static, str>>, message: Text) -> Self {
-        Self { field: field.into(), code: code.into(), message }
+        Self {
+            field: field.into(),
+            code: code.into(),
+            message,
+        }
     }
 }
 
@@ -45,7 +49,11 @@ pub enum ApiError {
     #[error("unsupported media type")]
     UnsupportedMediaType(Text),
     #[error("validation failed ({code})")]
-    Validation { code: &'static str, detail: Text, errors: Vec<FieldError> },
+    Validation {
+        code: &'static str,
+        detail: Text,
+        errors: Vec<FieldError>,
+    },
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
     #[error("unavailable: {0}")]
@@ -81,7 +89,10 @@ impl ApiError {
     pub fn validation(errors: Vec<FieldError>) -> Self {
         Self::Validation {
             code: "validation_failed",
-            detail: Text::new("提交的内容有误，请按各字段提示修改后重试。", "Some fields are invalid; see `errors`."),
+            detail: Text::new(
+                "提交的内容有误，请按各字段提示修改后重试。",
+                "Some fields are invalid; see `errors`.",
+            ),
             errors,
         }
     }
@@ -123,7 +134,10 @@ impl ApiError {
             Self::NotFound => Text::new("请求的资源不存在。", "The requested resource does not exist."),
             Self::MethodNotAllowed { allowed } => {
                 let list = allowed.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
-                Text::owned(format!("该地址不支持此请求方法，可用：{list}。"), format!("This path accepts only {list}."))
+                Text::owned(
+                    format!("该地址不支持此请求方法，可用：{list}。"),
+                    format!("This path accepts only {list}."),
+                )
             }
             Self::RateLimited { retry_after_secs } => Text::owned(
                 format!("操作过于频繁，请在 {retry_after_secs} 秒后重试。"),
@@ -235,9 +249,10 @@ impl From<DieselError> for ApiError {
     fn from(error: DieselError) -> Self {
         match error {
             DieselError::NotFound => Self::NotFound,
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, info) => {
-                Self::Unavailable(info.message().to_owned())
-            }
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => Self::Unavailable(info.message().to_owned()),
             DieselError::DatabaseError(_, ref info) if info.message().contains("database is locked") => {
                 Self::Unavailable(info.message().to_owned())
             }
@@ -258,9 +273,15 @@ mod tests {
 
     #[test]
     fn a_database_that_went_away_is_unavailable_not_internal() {
-        let closed = DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, Box::new("server closed".to_owned()));
+        let closed = DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection,
+            Box::new("server closed".to_owned()),
+        );
         assert_eq!(ApiError::from(closed).status_code(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(ApiError::from(DieselError::NotFound).status_code(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            ApiError::from(DieselError::NotFound).status_code(),
+            StatusCode::NOT_FOUND
+        );
         let other = DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new("syntax error".to_owned()));
         assert_eq!(ApiError::from(other).status_code(), StatusCode::INTERNAL_SERVER_ERROR);
     }

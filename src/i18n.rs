@@ -51,11 +51,17 @@ pub struct Text {
 
 impl Text {
     pub const fn new(zh: &'static str, en: &'static str) -> Self {
-        Self { zh: Cow::Borrowed(zh), en: Cow::Borrowed(en) }
+        Self {
+            zh: Cow::Borrowed(zh),
+            en: Cow::Borrowed(en),
+        }
     }
 
     pub fn owned(zh: String, en: String) -> Self {
-        Self { zh: Cow::Owned(zh), en: Cow::Owned(en) }
+        Self {
+            zh: Cow::Owned(zh),
+            en: Cow::Owned(en),
+        }
     }
 
     pub fn get(&self, lang: Lang) -> &str {

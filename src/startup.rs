@@ -55,7 +55,8 @@ impl Application {
                 .app_data(extract::query_config())
                 .default_service(web::to(api::fallback));
             let app = if docs_enabled {
-                app.service(docs::swagger_ui()).route("/docs", web::get().to(docs::docs_redirect))
+                app.service(docs::swagger_ui())
+                    .route("/docs", web::get().to(docs::docs_redirect))
             } else {
                 app
             };
@@ -70,7 +71,10 @@ impl Application {
         } else {
             tracing::info!("listening on http://{address}; API document at http://{address}/api/openapi.json");
         }
-        Ok(Self { port: address.port(), server: server.run() })
+        Ok(Self {
+            port: address.port(),
+            server: server.run(),
+        })
     }
 
     pub fn port(&self) -> u16 {

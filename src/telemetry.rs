@@ -14,9 +14,17 @@ pub fn init(settings: &LogSettings) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("log.filter `{}`: {e}", settings.filter))?;
     let registry = tracing_subscriber::registry().with(filter);
     let result = match settings.format {
-        LogFormat::Pretty => registry.with(tracing_subscriber::fmt::layer().with_target(false)).try_init(),
+        LogFormat::Pretty => registry
+            .with(tracing_subscriber::fmt::layer().with_target(false))
+            .try_init(),
         LogFormat::Json => registry
-            .with(tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(true).with_span_list(false))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(true)
+                    .with_span_list(false),
+            )
             .try_init(),
     };
     // A second initialisation (tests build many apps in one process) keeps the first subscriber.

@@ -76,10 +76,17 @@ pub async fn login(
     if user.email_verified_at.is_none() {
         return Err(ApiError::Forbidden {
             code: "email_not_verified",
-            detail: Text::new("请先点击验证邮件中的链接完成邮箱验证。", "Verify your email address first, using the link we sent."),
+            detail: Text::new(
+                "请先点击验证邮件中的链接完成邮箱验证。",
+                "Verify your email address first, using the link we sent.",
+            ),
         });
     }
-    let rehash = if verified.outdated { Some(passwords.hash(password).await?) } else { None };
+    let rehash = if verified.outdated {
+        Some(passwords.hash(password).await?)
+    } else {
+        None
+    };
 
     let refresh_token = secret::generate();
     let refresh_hash = secret::digest(&refresh_token);
@@ -90,7 +97,13 @@ pub async fn login(
             if let Some(hash) = rehash {
                 users::set_password_hash(conn, user_id, &hash, now)?;
             }
-            users::start_session(conn, user_id, &refresh_hash, now, now + Duration::days(REFRESH_TOKEN_DAYS))
+            users::start_session(
+                conn,
+                user_id,
+                &refresh_hash,
+                now,
+                now + Duration::days(REFRESH_TOKEN_DAYS),
+            )
         })
         .await?;
     let access_token = tokens.issue(user.id, user.role()?, session_id, Utc::now().timestamp())?;

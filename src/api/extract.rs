@@ -44,7 +44,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             }
             let bytes = body.await.map_err(|e| {
                 if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge(Text::new("请求内容超过大小上限。", "The request body is over the size limit."))
+                    ApiError::PayloadTooLarge(Text::new(
+                        "请求内容超过大小上限。",
+                        "The request body is over the size limit.",
+                    ))
                 } else {
                     ApiError::Malformed(Text::new("无法读取请求内容。", "The request body could not be read."))
                 }
@@ -68,7 +71,11 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 fn content_error(path: &str, error: &serde_json::Error) -> ApiError {
     if !error.is_data() {
         return ApiError::Malformed(Text::owned(
-            format!("请求内容不是有效的 JSON：第 {} 行第 {} 列。", error.line(), error.column()),
+            format!(
+                "请求内容不是有效的 JSON：第 {} 行第 {} 列。",
+                error.line(),
+                error.column()
+            ),
             format!("The request body is not valid JSON: {error}."),
         ));
     }
@@ -79,16 +86,33 @@ fn content_error(path: &str, error: &serde_json::Error) -> ApiError {
         parent => format!("{parent}.{name}"),
     };
     let field_error = if message.starts_with("unknown field") {
-        FieldError::new(join(quoted), "unknown_field", Text::new("不接受此字段，请删除。", "This field is not accepted; remove it."))
+        // The path already ends at the unknown key.
+        let field = if path.rsplit('.').next() == Some(quoted) {
+            path.to_owned()
+        } else {
+            join(quoted)
+        };
+        FieldError::new(
+            field,
+            "unknown_field",
+            Text::new("不接受此字段，请删除。", "This field is not accepted; remove it."),
+        )
     } else if message.starts_with("missing field") {
-        FieldError::new(join(quoted), "required", Text::new("此项为必填项。", "This field is required."))
+        FieldError::new(
+            join(quoted),
+            "required",
+            Text::new("此项为必填项。", "This field is required."),
+        )
     } else {
         let field = if path == "." { String::new() } else { path.to_owned() };
         let detail = message.split(" at line ").next().unwrap_or(&message).to_owned();
         FieldError::new(
             field,
             "invalid_type",
-            Text::owned(format!("格式不正确：{detail}。"), format!("Wrong type or value: {detail}.")),
+            Text::owned(
+                format!("格式不正确：{detail}。"),
+                format!("Wrong type or value: {detail}."),
+            ),
         )
     };
     ApiError::validation(vec![field_error])
@@ -142,15 +166,32 @@ mod tests {
 
     #[test]
     fn content_errors_name_the_field_they_concern() {
-        assert_eq!(field_of(r#"{"company":{"name":"A","capital_fen":1,"x":1}}"#), ("company.x".into(), "unknown_field".into()));
-        assert_eq!(field_of(r#"{"company":{"name":"A"}}"#), ("company.capital_fen".into(), "required".into()));
-        assert_eq!(field_of(r#"{"company":{"name":"A","capital_fen":"1"}}"#), ("company.capital_fen".into(), "invalid_type".into()));
+        assert_eq!(
+            field_of(r#"{"company":{"name":"A","capital_fen":1,"x":1}}"#),
+            ("company.x".into(), "unknown_field".into())
+        );
+        assert_eq!(
+            field_of(r#"{"company":{"name":"A"}}"#),
+            ("company.capital_fen".into(), "required".into())
+        );
+        assert_eq!(
+            field_of(r#"{"company":{"name":"A","capital_fen":"1"}}"#),
+            ("company.capital_fen".into(), "invalid_type".into())
+        );
     }
 
     #[test]
     fn broken_json_is_malformed_not_invalid() {
-        for body in ["", "{", r#"{"company":}"#, r#"{"company":{"name":"A","capital_fen":1}} trailing"#] {
-            assert!(matches!(parse::<Outer>(body.as_bytes()), Err(ApiError::Malformed(_))), "{body}");
+        for body in [
+            "",
+            "{",
+            r#"{"company":}"#,
+            r#"{"company":{"name":"A","capital_fen":1}} trailing"#,
+        ] {
+            assert!(
+                matches!(parse::<Outer>(body.as_bytes()), Err(ApiError::Malformed(_))),
+                "{body}"
+            );
         }
     }
 }

@@ -47,20 +47,21 @@ pub async fn request_context(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let fallback = req.app_data::<web::Data<DefaultLang>>().map_or(Lang::Zh, |d| d.0);
     let accept_language = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    let context = RequestContext { id: request_id(&req), lang: Lang::negotiate(accept_language, fallback) };
+    let context = RequestContext {
+        id: request_id(&req),
+        lang: Lang::negotiate(accept_language, fallback),
+    };
     req.extensions_mut().insert(context.clone());
 
     let span = tracing::info_span!("request", request_id = %context.id, method = %req.method(), path = %req.path());
-    let http_request = req.request().clone();
     let started = Instant::now();
-    let response = match next.call(req).instrument(span.clone()).await {
-        Ok(response) => response.map_into_boxed_body(),
-        Err(error) => ServiceResponse::from_err(error, http_request),
-    };
+    // Handlers' errors arrive as responses; an `Err` here comes from the framework itself and is passed on.
+    let response = next.call(req).instrument(span.clone()).await?.map_into_boxed_body();
     let mut response = as_problem(response, &context, &span);
-    response
-        .headers_mut()
-        .insert(REQUEST_ID, HeaderValue::from_str(&context.id).expect("request ids are ASCII"));
+    response.headers_mut().insert(
+        REQUEST_ID,
+        HeaderValue::from_str(&context.id).expect("request ids are ASCII"),
+    );
 
     let status = response.status().as_u16();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -74,7 +75,10 @@ fn request_id(req: &ServiceRequest) -> String {
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|id| !id.is_empty() && id.len() <= 64)
-        .filter(|id| id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'))
+        .filter(|id| {
+            id.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        })
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), ToOwned::to_owned)
 }
 
@@ -117,10 +121,16 @@ fn from_status(status: StatusCode) -> ApiError {
             code: "unauthenticated",
             detail: Text::new("请先登录。", "Sign in first."),
         },
-        403 => ApiError::Forbidden { code: "forbidden", detail: Text::new("无权执行此操作。", "You may not do this.") },
+        403 => ApiError::Forbidden {
+            code: "forbidden",
+            detail: Text::new("无权执行此操作。", "You may not do this."),
+        },
         404 => ApiError::NotFound,
         405 => ApiError::MethodNotAllowed { allowed: Vec::new() },
-        409 => ApiError::conflict("conflict", Text::new("操作与当前状态冲突。", "The request conflicts with the current state.")),
+        409 => ApiError::conflict(
+            "conflict",
+            Text::new("操作与当前状态冲突。", "The request conflicts with the current state."),
+        ),
         413 => ApiError::PayloadTooLarge(Text::new("请求内容过大。", "The request body is too large.")),
         415 => ApiError::UnsupportedMediaType(Text::new("不支持的内容类型。", "Unsupported content type.")),
         422 => ApiError::validation(Vec::new()),

@@ -6,8 +6,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::session::SignedIn;
-use crate::db::users::{self, UserRow};
 use crate::db::Db;
+use crate::db::users::{self, UserRow};
 use crate::domain::role::{Role, UserStatus};
 use crate::domain::time;
 use crate::error::{ApiError, Problem};

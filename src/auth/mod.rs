@@ -1,5 +1,5 @@
 //! Passwords and tokens: how someone proves who they are.
 
 pub mod password;
-pub mod tokens;
 pub mod secret;
+pub mod tokens;

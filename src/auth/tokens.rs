@@ -86,6 +86,9 @@ impl Tokens {
 pub fn invalid_token() -> ApiError {
     ApiError::Unauthenticated {
         code: "unauthenticated",
-        detail: Text::new("登录已失效，请重新登录。", "Your sign-in is missing, invalid or has expired; sign in again."),
+        detail: Text::new(
+            "登录已失效，请重新登录。",
+            "Your sign-in is missing, invalid or has expired; sign in again.",
+        ),
     }
 }

@@ -64,13 +64,15 @@ impl DatabaseUrl {
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
             let url = url::Url::parse(text).map_err(|e| DatabaseUrlError::BadPostgres(e.to_string()))?;
             if url.host_str().is_none_or(str::is_empty) || url.path().trim_start_matches('/').is_empty() {
-                return Err(DatabaseUrlError::BadPostgres("it needs a host and a database name".into()));
+                return Err(DatabaseUrlError::BadPostgres(
+                    "it needs a host and a database name".into(),
+                ));
             }
             return Ok(Self::Postgres(text.to_owned()));
         }
         if let Some((scheme, _)) = text.split_once(':') {
-            let looks_like_scheme = scheme.len() > 1
-                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c));
+            let looks_like_scheme =
+                scheme.len() > 1 && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c));
             if looks_like_scheme {
                 return Err(DatabaseUrlError::UnknownScheme(scheme.to_owned()));
             }
@@ -112,7 +114,10 @@ pub struct Manager {
 
 impl Manager {
     pub fn new(url: DatabaseUrl, sqlite_busy_timeout: Duration) -> Self {
-        Self { url, sqlite_busy_timeout }
+        Self {
+            url,
+            sqlite_busy_timeout,
+        }
     }
 
     pub fn establish(&self) -> Result<DbConnection, r2d2::Error> {
@@ -164,7 +169,9 @@ where
     if matches!(conn, DbConnection::Postgres(_)) {
         return conn.transaction(f);
     }
-    sqlite_inner(conn, |c| AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"))?;
+    sqlite_inner(conn, |c| {
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+    })?;
     match f(conn) {
         Ok(value) => {
             sqlite_inner(conn, AnsiTransactionManager::commit_transaction)?;
@@ -195,8 +202,14 @@ mod tests {
             ("sqlite:portal.db", DatabaseUrl::Sqlite("portal.db".into())),
             ("./data/portal.db", DatabaseUrl::Sqlite("./data/portal.db".into())),
             ("/var/lib/portal.db", DatabaseUrl::Sqlite("/var/lib/portal.db".into())),
-            ("postgres://u:p@db:5432/portal", DatabaseUrl::Postgres("postgres://u:p@db:5432/portal".into())),
-            ("postgresql://db/portal", DatabaseUrl::Postgres("postgresql://db/portal".into())),
+            (
+                "postgres://u:p@db:5432/portal",
+                DatabaseUrl::Postgres("postgres://u:p@db:5432/portal".into()),
+            ),
+            (
+                "postgresql://db/portal",
+                DatabaseUrl::Postgres("postgresql://db/portal".into()),
+            ),
         ];
         for (text, expected) in ok {
             assert_eq!(DatabaseUrl::parse(text), Ok(expected), "{text}");
@@ -206,13 +219,22 @@ mod tests {
             ("sqlite://", DatabaseUrlError::NoSqlitePath),
             ("sqlite://:memory:", DatabaseUrlError::NoSqlitePath),
             ("mysql://db/portal", DatabaseUrlError::UnknownScheme("mysql".into())),
-            ("postgress://db/portal", DatabaseUrlError::UnknownScheme("postgress".into())),
+            (
+                "postgress://db/portal",
+                DatabaseUrlError::UnknownScheme("postgress".into()),
+            ),
         ];
         for (text, expected) in bad {
             assert_eq!(DatabaseUrl::parse(text), Err(expected), "{text}");
         }
-        assert!(matches!(DatabaseUrl::parse("postgres://"), Err(DatabaseUrlError::BadPostgres(_))));
-        assert!(matches!(DatabaseUrl::parse("postgres://host"), Err(DatabaseUrlError::BadPostgres(_))));
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://"),
+            Err(DatabaseUrlError::BadPostgres(_))
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://host"),
+            Err(DatabaseUrlError::BadPostgres(_))
+        ));
     }
 
     #[test]

@@ -28,7 +28,10 @@ impl Email {
             Err(FieldError::new(
                 field,
                 "invalid_email",
-                Text::new("邮箱地址格式不正确，例如 name@example.com。", "Not a valid email address, e.g. name@example.com."),
+                Text::new(
+                    "邮箱地址格式不正确，例如 name@example.com。",
+                    "Not a valid email address, e.g. name@example.com.",
+                ),
             ))
         }
     }
@@ -70,8 +73,19 @@ mod tests {
 
     #[test]
     fn addresses_are_normalised_and_nonsense_is_refused() {
-        assert_eq!(Email::parse("email", "  Admin@Park.Example ").unwrap().as_str(), "admin@park.example");
-        for bad in ["", "admin", "admin@", "@park.example", "a b@park.example", "admin@park", "a@b@c.d"] {
+        assert_eq!(
+            Email::parse("email", "  Admin@Park.Example ").unwrap().as_str(),
+            "admin@park.example"
+        );
+        for bad in [
+            "",
+            "admin",
+            "admin@",
+            "@park.example",
+            "a b@park.example",
+            "admin@park",
+            "a@b@c.d",
+        ] {
             assert!(Email::parse("email", bad).is_err(), "{bad}");
         }
     }

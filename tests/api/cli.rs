@@ -1,0 +1,97 @@
+//! The `portal` command line, run as an operator would run it.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+use crate::helpers::{TestDatabase, problem, spawn_app};
+
+fn portal(args: &[&str], database_url: &str, stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(args)
+        .env("APP_ENV", "test")
+        .env("APP_DATABASE__URL", database_url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn an_administrator_created_on_the_command_line_can_sign_in() {
+    let app = spawn_app().await;
+    let output = portal(
+        &["create-admin", "--email", "Root@Park.Example"],
+        app.database_url(),
+        "a long admin passphrase\n",
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("root@park.example"));
+
+    let response = app.login("root@park.example", "a long admin passphrase").await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["user"]["role"], "admin");
+
+    let again = portal(
+        &["create-admin", "--email", "root@park.example"],
+        app.database_url(),
+        "another passphrase!\n",
+    );
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+}
+
+#[tokio::test]
+async fn a_short_password_creates_no_account() {
+    let app = spawn_app().await;
+    let output = portal(
+        &["create-admin", "--email", "root@park.example"],
+        app.database_url(),
+        "short\n",
+    );
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("at least 10 characters"));
+    problem(
+        app.login("root@park.example", "short").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+}
+
+#[test]
+fn a_malformed_database_url_is_a_clear_error_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlit://{}", dir.path().join("portal.db").display());
+    let output = portal(&["migrate"], &url, "");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unsupported scheme `sqlit`"), "{stderr}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file was created");
+}
+
+#[test]
+fn migrate_applies_every_migration_once() {
+    let (_database, url) = TestDatabase::create();
+    let first = portal(&["migrate"], &url, "");
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let second = portal(&["migrate"], &url, "");
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let output = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    for command in ["serve", "migrate", "create-admin", "openapi"] {
+        assert!(help.contains(command), "{help}");
+    }
+}

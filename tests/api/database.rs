@@ -1,0 +1,235 @@
+//! The database layer as operators meet it: migrations on both backends, and outages.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use diesel::sql_types::Text;
+use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
+use portal::db::{Db, DbConnection, migrations};
+use secrecy::ExposeSecret;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+use crate::helpers::{TestDatabase, problem, spawn_app_with};
+
+fn names_in(folder: &str) -> BTreeSet<String> {
+    std::fs::read_dir(format!("{}/migrations/{folder}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn both_backends_have_the_same_migrations_each_with_up_and_down() {
+    let sqlite = names_in("sqlite");
+    assert_eq!(sqlite, names_in("postgres"));
+    assert!(!sqlite.is_empty());
+    for backend in ["sqlite", "postgres"] {
+        for name in &sqlite {
+            for file in ["up.sql", "down.sql"] {
+                let path = format!("{}/migrations/{backend}/{name}/{file}", env!("CARGO_MANIFEST_DIR"));
+                assert!(std::path::Path::new(&path).is_file(), "{path} is missing");
+            }
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Line {
+    #[diesel(sql_type = Text)]
+    line: String,
+}
+
+/// Tables, columns, indexes and constraints, in a stable order.
+fn schema_of(conn: &mut DbConnection) -> Vec<String> {
+    let query = match conn {
+        DbConnection::Sqlite(_) => {
+            "SELECT type || ' ' || name || ' ' || coalesce(sql, '') AS line FROM sqlite_master \
+             WHERE name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations' ORDER BY name"
+        }
+        DbConnection::Postgres(_) => {
+            "SELECT line FROM ( \
+               SELECT table_name::text || '.' || column_name::text || ' ' || data_type::text || ' ' || is_nullable::text \
+                      || ' ' || coalesce(column_default::text, '') AS line \
+               FROM information_schema.columns \
+               WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations' \
+               UNION ALL SELECT indexdef FROM pg_indexes \
+               WHERE schemaname = 'public' AND tablename <> '__diesel_schema_migrations' \
+               UNION ALL SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) \
+               FROM pg_constraint WHERE connamespace = 'public'::regnamespace \
+                 AND conrelid::regclass::text <> '__diesel_schema_migrations' \
+             ) AS schema ORDER BY line"
+        }
+    };
+    diesel::sql_query(query)
+        .load::<Line>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.line)
+        .collect()
+}
+
+#[test]
+fn migrations_go_up_down_and_up_again_to_the_same_schema() {
+    let (_database, url) = TestDatabase::create();
+    let mut settings = portal::config::Settings::for_tests().unwrap();
+    settings.database.url = url.into();
+    let db = Db::new(&settings.database).unwrap();
+    let mut conn = db.connection().unwrap();
+
+    let applied = migrations::run_pending(&mut conn).unwrap();
+    assert_eq!(applied.len(), names_in("sqlite").len());
+    let first = schema_of(&mut conn);
+    assert!(first.iter().any(|line| line.contains("users")), "{first:#?}");
+
+    migrations::revert_all(&mut conn).unwrap();
+    assert_eq!(schema_of(&mut conn), Vec::<String>::new(), "down leaves nothing behind");
+
+    migrations::run_pending(&mut conn).unwrap();
+    assert_eq!(schema_of(&mut conn), first);
+}
+
+/// A TCP proxy in front of PostgreSQL that can be cut, as a network or server failure would.
+struct Proxy {
+    port: u16,
+    up: Arc<AtomicBool>,
+    connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    async fn start(target: String) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(AtomicBool::new(true));
+        let connections = Arc::new(Mutex::new(Vec::new()));
+        let (accepting, tracked) = (up.clone(), connections.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !accepting.load(Ordering::SeqCst) {
+                    continue; // dropping the socket refuses the connection
+                }
+                let target = target.clone();
+                let relay = tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                tracked.lock().unwrap().push(relay);
+            }
+        });
+        Proxy { port, up, connections }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for relay in self.connections.lock().unwrap().drain(..) {
+            relay.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_the_database_is_gone_requests_get_503_and_the_service_recovers_by_itself() {
+    let Ok(admin_url) = std::env::var("TEST_POSTGRES_URL") else {
+        return sqlite_writes_wait_out_a_foreign_lock_then_get_503().await;
+    };
+    let parsed = url::Url::parse(&admin_url).unwrap();
+    let proxy = Proxy::start(format!(
+        "{}:{}",
+        parsed.host_str().unwrap(),
+        parsed.port().unwrap_or(5432)
+    ))
+    .await;
+    let proxy_port = proxy.port;
+    let app = spawn_app_with(move |s| {
+        let mut url = url::Url::parse(s.database.url.expose_secret()).unwrap();
+        url.set_port(Some(proxy_port)).unwrap();
+        s.database.url = url.to_string().into();
+    })
+    .await;
+    let ready = || app.client.get(app.url("/health/ready")).send();
+    assert_eq!(ready().await.unwrap().status(), 200);
+
+    proxy.cut();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let response = ready().await.unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "answered after {:?}",
+            started.elapsed()
+        );
+        problem(response, 503, "unavailable").await;
+    }
+    problem(
+        app.login("someone@park.example", "whatever it is").await,
+        503,
+        "unavailable",
+    )
+    .await;
+
+    proxy.restore();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = ready().await.unwrap().status();
+        if status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still {status} ten seconds after the database came back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    problem(
+        app.login("someone@park.example", "whatever it is").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+}
+
+/// SQLite cannot go away, but another process can hold its write lock (a backup, a stuck job): a write
+/// then waits `busy_timeout` and is refused with 503 rather than hanging, reads go on, and the first
+/// write after the lock is released succeeds.
+async fn sqlite_writes_wait_out_a_foreign_lock_then_get_503() {
+    let app = spawn_app_with(|s| s.database.sqlite_busy_timeout_ms = 300).await;
+    let TestDatabase::Sqlite(dir) = &app.database else {
+        unreachable!("no TEST_POSTGRES_URL, so SQLite")
+    };
+    app.create_user(portal::domain::role::Role::Admin, "admin@park.example")
+        .await;
+
+    let mut holder = SqliteConnection::establish(&dir.path().join("portal.db").to_string_lossy()).unwrap();
+    holder
+        .batch_execute("BEGIN IMMEDIATE; DELETE FROM sessions WHERE 0;")
+        .unwrap();
+
+    let started = Instant::now();
+    problem(
+        app.login("admin@park.example", crate::helpers::PASSWORD).await,
+        503,
+        "unavailable",
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "answered after {:?}",
+        started.elapsed()
+    );
+    let ready = app.client.get(app.url("/health/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), 200, "readers are not blocked by a writer");
+
+    holder.batch_execute("COMMIT;").unwrap();
+    assert_eq!(
+        app.login("admin@park.example", crate::helpers::PASSWORD).await.status(),
+        200
+    );
+}
