@@ -33,9 +33,9 @@ impl Environment {
             "development" => Ok(Self::Development),
             "test" => Ok(Self::Test),
             "production" => Ok(Self::Production),
-            other => Err(ConfigError::Invalid(format!(
-                "APP_ENV is `{other}`; expected development, test or production"
-            ))),
+            other => {
+                Err(ConfigError::Invalid(format!("APP_ENV is `{other}`; expected development, test or production")))
+            }
         }
     }
 }
@@ -174,11 +174,7 @@ impl Settings {
     /// Settings from an explicit environment, so tests can load exactly what an operator would.
     pub fn load(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
         let environment = Environment::parse(vars.get("APP_ENV").map_or("development", String::as_str))?;
-        let overlay = OVERLAYS
-            .iter()
-            .find(|(env, _)| *env == environment)
-            .map(|(_, text)| *text)
-            .unwrap_or_default();
+        let overlay = OVERLAYS.iter().find(|(env, _)| *env == environment).map(|(_, text)| *text).unwrap_or_default();
         let overrides: HashMap<String, String> = vars
             .iter()
             .filter(|(key, _)| key.starts_with("APP_") && key.as_str() != "APP_ENV")
@@ -219,9 +215,7 @@ impl Settings {
             )));
         }
         if self.mail.transport != MailTransportKind::Smtp {
-            return Err(ConfigError::Invalid(
-                "production sends real email: set mail.transport to \"smtp\"".into(),
-            ));
+            return Err(ConfigError::Invalid("production sends real email: set mail.transport to \"smtp\"".into()));
         }
         if self.server.docs_enabled && !self.server.allow_docs_in_production {
             return Err(ConfigError::Invalid(
@@ -253,11 +247,7 @@ mod tests {
 
     #[test]
     fn development_is_the_default_and_environment_variables_override_any_key() {
-        let settings = load(&[
-            ("APP_SERVER__PORT", "9090"),
-            ("APP_DATABASE__URL", "sqlite://elsewhere.db"),
-        ])
-        .unwrap();
+        let settings = load(&[("APP_SERVER__PORT", "9090"), ("APP_DATABASE__URL", "sqlite://elsewhere.db")]).unwrap();
         assert_eq!(settings.environment, Environment::Development);
         assert_eq!(settings.server.port, 9090);
         assert_eq!(settings.database.url.expose_secret(), "sqlite://elsewhere.db");
@@ -287,19 +277,10 @@ mod tests {
             assert!(load(&pairs).is_err(), "{key}={value} was accepted");
         }
         let mut docs_allowed = GOOD_PRODUCTION.to_vec();
-        docs_allowed.extend([
-            ("APP_SERVER__DOCS_ENABLED", "true"),
-            ("APP_SERVER__ALLOW_DOCS_IN_PRODUCTION", "true"),
-        ]);
+        docs_allowed.extend([("APP_SERVER__DOCS_ENABLED", "true"), ("APP_SERVER__ALLOW_DOCS_IN_PRODUCTION", "true")]);
         assert!(load(&docs_allowed).is_ok());
-        let without_secret: Vec<_> = GOOD_PRODUCTION
-            .iter()
-            .copied()
-            .filter(|(k, _)| *k != "APP_AUTH__JWT_SECRET")
-            .collect();
-        assert!(
-            load(&without_secret).is_err(),
-            "the development secret must not reach production"
-        );
+        let without_secret: Vec<_> =
+            GOOD_PRODUCTION.iter().copied().filter(|(k, _)| *k != "APP_AUTH__JWT_SECRET").collect();
+        assert!(load(&without_secret).is_err(), "the development secret must not reach production");
     }
 }

@@ -22,11 +22,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<Cow<'static, str>>, code: impl Into<Cow<'static, str>>, message: Text) -> Self {
-        Self {
-            field: field.into(),
-            code: code.into(),
-            message,
-        }
+        Self { field: field.into(), code: code.into(), message }
     }
 }
 
@@ -49,11 +45,7 @@ pub enum ApiError {
     #[error("unsupported media type")]
     UnsupportedMediaType(Text),
     #[error("validation failed ({code})")]
-    Validation {
-        code: &'static str,
-        detail: Text,
-        errors: Vec<FieldError>,
-    },
+    Validation { code: &'static str, detail: Text, errors: Vec<FieldError> },
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
     #[error("unavailable: {0}")]
@@ -89,10 +81,7 @@ impl ApiError {
     pub fn validation(errors: Vec<FieldError>) -> Self {
         Self::Validation {
             code: "validation_failed",
-            detail: Text::new(
-                "提交的内容有误，请按各字段提示修改后重试。",
-                "Some fields are invalid; see `errors`.",
-            ),
+            detail: Text::new("提交的内容有误，请按各字段提示修改后重试。", "Some fields are invalid; see `errors`."),
             errors,
         }
     }
@@ -273,15 +262,10 @@ mod tests {
 
     #[test]
     fn a_database_that_went_away_is_unavailable_not_internal() {
-        let closed = DieselError::DatabaseError(
-            DatabaseErrorKind::ClosedConnection,
-            Box::new("server closed".to_owned()),
-        );
+        let closed =
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, Box::new("server closed".to_owned()));
         assert_eq!(ApiError::from(closed).status_code(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(
-            ApiError::from(DieselError::NotFound).status_code(),
-            StatusCode::NOT_FOUND
-        );
+        assert_eq!(ApiError::from(DieselError::NotFound).status_code(), StatusCode::NOT_FOUND);
         let other = DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new("syntax error".to_owned()));
         assert_eq!(ApiError::from(other).status_code(), StatusCode::INTERNAL_SERVER_ERROR);
     }

@@ -23,10 +23,8 @@ impl Lang {
             .filter_map(|item| {
                 let mut parts = item.trim().split(';');
                 let tag = parts.next()?.trim().to_ascii_lowercase();
-                let quality = parts
-                    .find_map(|p| p.trim().strip_prefix("q="))
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .unwrap_or(1.0);
+                let quality =
+                    parts.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
                 let lang = if tag == "zh" || tag.starts_with("zh-") {
                     Lang::Zh
                 } else if tag == "en" || tag.starts_with("en-") {
@@ -51,17 +49,11 @@ pub struct Text {
 
 impl Text {
     pub const fn new(zh: &'static str, en: &'static str) -> Self {
-        Self {
-            zh: Cow::Borrowed(zh),
-            en: Cow::Borrowed(en),
-        }
+        Self { zh: Cow::Borrowed(zh), en: Cow::Borrowed(en) }
     }
 
     pub fn owned(zh: String, en: String) -> Self {
-        Self {
-            zh: Cow::Owned(zh),
-            en: Cow::Owned(en),
-        }
+        Self { zh: Cow::Owned(zh), en: Cow::Owned(en) }
     }
 
     pub fn get(&self, lang: Lang) -> &str {

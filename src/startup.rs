@@ -38,11 +38,8 @@ impl Application {
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let address = listener.local_addr()?;
         let mut server = HttpServer::new(move || {
-            let (app, _) = App::new()
-                .into_utoipa_app()
-                .openapi(docs::ApiDoc::openapi())
-                .configure(api::routes)
-                .split_for_parts();
+            let (app, _) =
+                App::new().into_utoipa_app().openapi(docs::ApiDoc::openapi()).configure(api::routes).split_for_parts();
             let app = app
                 .app_data(db.clone())
                 .app_data(passwords.clone())
@@ -55,8 +52,7 @@ impl Application {
                 .app_data(extract::query_config())
                 .default_service(web::to(api::fallback));
             let app = if docs_enabled {
-                app.service(docs::swagger_ui())
-                    .route("/docs", web::get().to(docs::docs_redirect))
+                app.service(docs::swagger_ui()).route("/docs", web::get().to(docs::docs_redirect))
             } else {
                 app
             };
@@ -71,10 +67,7 @@ impl Application {
         } else {
             tracing::info!("listening on http://{address}; API document at http://{address}/api/openapi.json");
         }
-        Ok(Self {
-            port: address.port(),
-            server: server.run(),
-        })
+        Ok(Self { port: address.port(), server: server.run() })
     }
 
     pub fn port(&self) -> u16 {
@@ -90,9 +83,7 @@ impl Application {
 pub async fn migrate(db: &Db) -> anyhow::Result<()> {
     let db = db.clone();
     let applied = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
-        let mut conn = db
-            .connection()
-            .map_err(|e| anyhow::anyhow!("the database is unreachable: {e}"))?;
+        let mut conn = db.connection().map_err(|e| anyhow::anyhow!("the database is unreachable: {e}"))?;
         migrations::run_pending(&mut conn)
     })
     .await??;

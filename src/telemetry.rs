@@ -8,15 +8,11 @@ use tracing_subscriber::util::SubscriberInitExt;
 use crate::config::{LogFormat, LogSettings};
 
 pub fn init(settings: &LogSettings) -> anyhow::Result<()> {
-    let filter: Targets = settings
-        .filter
-        .parse()
-        .map_err(|e| anyhow::anyhow!("log.filter `{}`: {e}", settings.filter))?;
+    let filter: Targets =
+        settings.filter.parse().map_err(|e| anyhow::anyhow!("log.filter `{}`: {e}", settings.filter))?;
     let registry = tracing_subscriber::registry().with(filter);
     let result = match settings.format {
-        LogFormat::Pretty => registry
-            .with(tracing_subscriber::fmt::layer().with_target(false))
-            .try_init(),
+        LogFormat::Pretty => registry.with(tracing_subscriber::fmt::layer().with_target(false)).try_init(),
         LogFormat::Json => registry
             .with(
                 tracing_subscriber::fmt::layer()

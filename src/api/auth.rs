@@ -66,9 +66,7 @@ pub async fn login(
     let LoginRequest { email, password } = body.into_inner();
     let email = Email::parse("email", &email).map_err(|e| ApiError::validation(vec![e]))?;
     let found = db.read(move |conn| users::find_by_email(conn, email.as_str())).await?;
-    let verified = passwords
-        .verify(password.clone(), found.as_ref().and_then(|u| u.password_hash.clone()))
-        .await?;
+    let verified = passwords.verify(password.clone(), found.as_ref().and_then(|u| u.password_hash.clone())).await?;
     let user = match found {
         Some(user) if verified.matches && user.status()? == UserStatus::Active => user,
         _ => return Err(invalid_credentials()),
@@ -82,11 +80,7 @@ pub async fn login(
             ),
         });
     }
-    let rehash = if verified.outdated {
-        Some(passwords.hash(password).await?)
-    } else {
-        None
-    };
+    let rehash = if verified.outdated { Some(passwords.hash(password).await?) } else { None };
 
     let refresh_token = secret::generate();
     let refresh_hash = secret::digest(&refresh_token);
@@ -97,13 +91,7 @@ pub async fn login(
             if let Some(hash) = rehash {
                 users::set_password_hash(conn, user_id, &hash, now)?;
             }
-            users::start_session(
-                conn,
-                user_id,
-                &refresh_hash,
-                now,
-                now + Duration::days(REFRESH_TOKEN_DAYS),
-            )
+            users::start_session(conn, user_id, &refresh_hash, now, now + Duration::days(REFRESH_TOKEN_DAYS))
         })
         .await?;
     let access_token = tokens.issue(user.id, user.role()?, session_id, Utc::now().timestamp())?;

@@ -40,9 +40,7 @@ pub async fn openapi_json(doc: web::Data<utoipa::openapi::OpenApi>) -> HttpRespo
 
 /// The docs page lives under `/docs/` so its relative asset links resolve.
 pub async fn docs_redirect() -> HttpResponse {
-    HttpResponse::PermanentRedirect()
-        .insert_header(("location", "/docs/"))
-        .finish()
+    HttpResponse::PermanentRedirect().insert_header(("location", "/docs/")).finish()
 }
 
 pub fn swagger_ui() -> utoipa_swagger_ui::SwaggerUi {

@@ -71,11 +71,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 fn content_error(path: &str, error: &serde_json::Error) -> ApiError {
     if !error.is_data() {
         return ApiError::Malformed(Text::owned(
-            format!(
-                "请求内容不是有效的 JSON：第 {} 行第 {} 列。",
-                error.line(),
-                error.column()
-            ),
+            format!("请求内容不是有效的 JSON：第 {} 行第 {} 列。", error.line(), error.column()),
             format!("The request body is not valid JSON: {error}."),
         ));
     }
@@ -87,32 +83,21 @@ fn content_error(path: &str, error: &serde_json::Error) -> ApiError {
     };
     let field_error = if message.starts_with("unknown field") {
         // The path already ends at the unknown key.
-        let field = if path.rsplit('.').next() == Some(quoted) {
-            path.to_owned()
-        } else {
-            join(quoted)
-        };
+        let field = if path.rsplit('.').next() == Some(quoted) { path.to_owned() } else { join(quoted) };
         FieldError::new(
             field,
             "unknown_field",
             Text::new("不接受此字段，请删除。", "This field is not accepted; remove it."),
         )
     } else if message.starts_with("missing field") {
-        FieldError::new(
-            join(quoted),
-            "required",
-            Text::new("此项为必填项。", "This field is required."),
-        )
+        FieldError::new(join(quoted), "required", Text::new("此项为必填项。", "This field is required."))
     } else {
         let field = if path == "." { String::new() } else { path.to_owned() };
         let detail = message.split(" at line ").next().unwrap_or(&message).to_owned();
         FieldError::new(
             field,
             "invalid_type",
-            Text::owned(
-                format!("格式不正确：{detail}。"),
-                format!("Wrong type or value: {detail}."),
-            ),
+            Text::owned(format!("格式不正确：{detail}。"), format!("Wrong type or value: {detail}.")),
         )
     };
     ApiError::validation(vec![field_error])
@@ -170,10 +155,7 @@ mod tests {
             field_of(r#"{"company":{"name":"A","capital_fen":1,"x":1}}"#),
             ("company.x".into(), "unknown_field".into())
         );
-        assert_eq!(
-            field_of(r#"{"company":{"name":"A"}}"#),
-            ("company.capital_fen".into(), "required".into())
-        );
+        assert_eq!(field_of(r#"{"company":{"name":"A"}}"#), ("company.capital_fen".into(), "required".into()));
         assert_eq!(
             field_of(r#"{"company":{"name":"A","capital_fen":"1"}}"#),
             ("company.capital_fen".into(), "invalid_type".into())
@@ -182,16 +164,8 @@ mod tests {
 
     #[test]
     fn broken_json_is_malformed_not_invalid() {
-        for body in [
-            "",
-            "{",
-            r#"{"company":}"#,
-            r#"{"company":{"name":"A","capital_fen":1}} trailing"#,
-        ] {
-            assert!(
-                matches!(parse::<Outer>(body.as_bytes()), Err(ApiError::Malformed(_))),
-                "{body}"
-            );
+        for body in ["", "{", r#"{"company":}"#, r#"{"company":{"name":"A","capital_fen":1}} trailing"#] {
+            assert!(matches!(parse::<Outer>(body.as_bytes()), Err(ApiError::Malformed(_))), "{body}");
         }
     }
 }

@@ -47,10 +47,7 @@ pub async fn request_context(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let fallback = req.app_data::<web::Data<DefaultLang>>().map_or(Lang::Zh, |d| d.0);
     let accept_language = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    let context = RequestContext {
-        id: request_id(&req),
-        lang: Lang::negotiate(accept_language, fallback),
-    };
+    let context = RequestContext { id: request_id(&req), lang: Lang::negotiate(accept_language, fallback) };
     req.extensions_mut().insert(context.clone());
 
     let span = tracing::info_span!("request", request_id = %context.id, method = %req.method(), path = %req.path());
@@ -58,10 +55,7 @@ pub async fn request_context(
     // Handlers' errors arrive as responses; an `Err` here comes from the framework itself and is passed on.
     let response = next.call(req).instrument(span.clone()).await?.map_into_boxed_body();
     let mut response = as_problem(response, &context, &span);
-    response.headers_mut().insert(
-        REQUEST_ID,
-        HeaderValue::from_str(&context.id).expect("request ids are ASCII"),
-    );
+    response.headers_mut().insert(REQUEST_ID, HeaderValue::from_str(&context.id).expect("request ids are ASCII"));
 
     let status = response.status().as_u16();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -75,10 +69,7 @@ fn request_id(req: &ServiceRequest) -> String {
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|id| !id.is_empty() && id.len() <= 64)
-        .filter(|id| {
-            id.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-        })
+        .filter(|id| id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), ToOwned::to_owned)
 }
 
@@ -90,10 +81,8 @@ fn as_problem(response: ServiceResponse, context: &RequestContext, span: &tracin
         let rendered = error.render(context.lang, &context.id);
         return response.into_response(rendered);
     }
-    let already_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    let already_problem =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
     if !(status.is_client_error() || status.is_server_error()) || already_problem {
         return response;
     }
@@ -118,12 +107,10 @@ fn from_status(status: StatusCode) -> ApiError {
     match status.as_u16() {
         400 => ApiError::Malformed(Text::new("请求格式错误。", "The request is malformed.")),
         401 => ApiError::Unauthenticated {
-            code: "unauthenticated",
-            detail: Text::new("请先登录。", "Sign in first."),
+            code: "unauthenticated", detail: Text::new("请先登录。", "Sign in first.")
         },
         403 => ApiError::Forbidden {
-            code: "forbidden",
-            detail: Text::new("无权执行此操作。", "You may not do this."),
+            code: "forbidden", detail: Text::new("无权执行此操作。", "You may not do this.")
         },
         404 => ApiError::NotFound,
         405 => ApiError::MethodNotAllowed { allowed: Vec::new() },

@@ -22,22 +22,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::live)
         .service(health::ready)
         .service(docs::openapi_json)
-        .service(
-            scope("/api/v1")
-                .service(auth::login)
-                .service(users::me)
-                .service(users::get_user),
-        );
+        .service(scope("/api/v1").service(auth::login).service(users::me).service(users::get_user));
 }
 
 /// The OpenAPI document of exactly the routes [`routes`] registers.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    App::new()
-        .into_utoipa_app()
-        .openapi(docs::ApiDoc::openapi())
-        .configure(routes)
-        .split_for_parts()
-        .1
+    App::new().into_utoipa_app().openapi(docs::ApiDoc::openapi()).configure(routes).split_for_parts().1
 }
 
 /// Paths and methods the service answers, to tell a wrong method (405) from an unknown path (404).
@@ -61,10 +51,7 @@ impl RouteTable {
             .iter()
             .find(|(template, _)| {
                 template.len() == requested.len()
-                    && template
-                        .iter()
-                        .zip(&requested)
-                        .all(|(t, r)| t.starts_with('{') || t == r)
+                    && template.iter().zip(&requested).all(|(t, r)| t.starts_with('{') || t == r)
             })
             .map(|(_, methods)| methods.clone())
     }

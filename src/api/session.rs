@@ -51,9 +51,7 @@ impl FromRequest for SignedIn {
         let db = req.app_data::<web::Data<Db>>().cloned();
         Box::pin(async move {
             let (Some(tokens), Some(db)) = (tokens, db) else {
-                return Err(ApiError::Internal(anyhow::anyhow!(
-                    "tokens or database missing from app data"
-                )));
+                return Err(ApiError::Internal(anyhow::anyhow!("tokens or database missing from app data")));
             };
             let claims = tokens.verify(&token.ok_or_else(invalid_token)?)?;
             let user_id: i64 = claims.sub.parse().map_err(|_| invalid_token())?;
@@ -62,12 +60,7 @@ impl FromRequest for SignedIn {
                 .read(move |conn| users::find_by_live_session(conn, user_id, session_id, time::now()))
                 .await?
                 .ok_or_else(invalid_token)?;
-            Ok(SignedIn {
-                user_id,
-                role: user.role()?,
-                company_id: user.company_id,
-                session_id,
-            })
+            Ok(SignedIn { user_id, role: user.role()?, company_id: user.company_id, session_id })
         })
     }
 }

@@ -29,13 +29,9 @@ pub struct Verified {
 
 impl Passwords {
     pub fn new(settings: &AuthSettings) -> anyhow::Result<Self> {
-        let params = Params::new(
-            settings.argon2_memory_kib,
-            settings.argon2_iterations,
-            settings.argon2_parallelism,
-            None,
-        )
-        .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
+        let params =
+            Params::new(settings.argon2_memory_kib, settings.argon2_iterations, settings.argon2_parallelism, None)
+                .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
         let dummy_hash = hash_with(&params, "a password nobody has: it only costs time")?;
         Ok(Self {
             params,
@@ -46,8 +42,7 @@ impl Passwords {
 
     pub async fn hash(&self, password: SecretString) -> Result<String, ApiError> {
         let params = self.params.clone();
-        self.run(move || hash_with(&params, password.expose_secret()).map_err(ApiError::Internal))
-            .await
+        self.run(move || hash_with(&params, password.expose_secret()).map_err(ApiError::Internal)).await
     }
 
     /// Checks `password` against `stored`, or against a dummy hash when there is no account.
@@ -58,16 +53,11 @@ impl Passwords {
         self.run(move || {
             let parsed =
                 PasswordHash::new(&stored).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored hash: {e}")))?;
-            let matches = argon2(&params)
-                .verify_password(password.expose_secret().as_bytes(), &parsed)
-                .is_ok();
+            let matches = argon2(&params).verify_password(password.expose_secret().as_bytes(), &parsed).is_ok();
             let outdated = Params::try_from(&parsed).map_or(true, |p| {
                 p.m_cost() != params.m_cost() || p.t_cost() != params.t_cost() || p.p_cost() != params.p_cost()
             }) || parsed.algorithm.as_str() != "argon2id";
-            Ok(Verified {
-                matches: matches && exists,
-                outdated,
-            })
+            Ok(Verified { matches: matches && exists, outdated })
         })
         .await
     }
@@ -81,12 +71,7 @@ impl Passwords {
         &self,
         f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))?;
+        let permit = self.permits.clone().acquire_owned().await.map_err(|e| ApiError::Internal(e.into()))?;
         tokio::task::spawn_blocking(move || {
             let result = f();
             drop(permit);
@@ -125,42 +110,18 @@ mod tests {
         let old = passwords(64);
         let hash = old.hash(SecretString::from("correct horse battery")).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        let same = old
-            .verify(SecretString::from("correct horse battery"), Some(hash.clone()))
-            .await
-            .unwrap();
-        assert_eq!(
-            same,
-            Verified {
-                matches: true,
-                outdated: false
-            }
-        );
-        let wrong = old
-            .verify(SecretString::from("wrong horse battery"), Some(hash.clone()))
-            .await
-            .unwrap();
+        let same = old.verify(SecretString::from("correct horse battery"), Some(hash.clone())).await.unwrap();
+        assert_eq!(same, Verified { matches: true, outdated: false });
+        let wrong = old.verify(SecretString::from("wrong horse battery"), Some(hash.clone())).await.unwrap();
         assert!(!wrong.matches);
-        let newer = passwords(128)
-            .verify(SecretString::from("correct horse battery"), Some(hash))
-            .await
-            .unwrap();
-        assert_eq!(
-            newer,
-            Verified {
-                matches: true,
-                outdated: true
-            }
-        );
+        let newer = passwords(128).verify(SecretString::from("correct horse battery"), Some(hash)).await.unwrap();
+        assert_eq!(newer, Verified { matches: true, outdated: true });
     }
 
     #[tokio::test]
     async fn no_account_never_matches() {
         let p = passwords(64);
-        let result = p
-            .verify(SecretString::from("a password nobody has: it only costs time"), None)
-            .await
-            .unwrap();
+        let result = p.verify(SecretString::from("a password nobody has: it only costs time"), None).await.unwrap();
         assert!(!result.matches);
     }
 }

@@ -64,9 +64,7 @@ impl DatabaseUrl {
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
             let url = url::Url::parse(text).map_err(|e| DatabaseUrlError::BadPostgres(e.to_string()))?;
             if url.host_str().is_none_or(str::is_empty) || url.path().trim_start_matches('/').is_empty() {
-                return Err(DatabaseUrlError::BadPostgres(
-                    "it needs a host and a database name".into(),
-                ));
+                return Err(DatabaseUrlError::BadPostgres("it needs a host and a database name".into()));
             }
             return Ok(Self::Postgres(text.to_owned()));
         }
@@ -114,10 +112,7 @@ pub struct Manager {
 
 impl Manager {
     pub fn new(url: DatabaseUrl, sqlite_busy_timeout: Duration) -> Self {
-        Self {
-            url,
-            sqlite_busy_timeout,
-        }
+        Self { url, sqlite_busy_timeout }
     }
 
     pub fn establish(&self) -> Result<DbConnection, r2d2::Error> {
@@ -131,9 +126,9 @@ impl Manager {
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
             }
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
-                .map(DbConnection::Postgres)
-                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Postgres(url) => {
+                PgConnection::establish(url).map(DbConnection::Postgres).map_err(r2d2::Error::ConnectionError)
+            }
         }
     }
 }
@@ -169,9 +164,7 @@ where
     if matches!(conn, DbConnection::Postgres(_)) {
         return conn.transaction(f);
     }
-    sqlite_inner(conn, |c| {
-        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
-    })?;
+    sqlite_inner(conn, |c| AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"))?;
     match f(conn) {
         Ok(value) => {
             sqlite_inner(conn, AnsiTransactionManager::commit_transaction)?;
@@ -202,14 +195,8 @@ mod tests {
             ("sqlite:portal.db", DatabaseUrl::Sqlite("portal.db".into())),
             ("./data/portal.db", DatabaseUrl::Sqlite("./data/portal.db".into())),
             ("/var/lib/portal.db", DatabaseUrl::Sqlite("/var/lib/portal.db".into())),
-            (
-                "postgres://u:p@db:5432/portal",
-                DatabaseUrl::Postgres("postgres://u:p@db:5432/portal".into()),
-            ),
-            (
-                "postgresql://db/portal",
-                DatabaseUrl::Postgres("postgresql://db/portal".into()),
-            ),
+            ("postgres://u:p@db:5432/portal", DatabaseUrl::Postgres("postgres://u:p@db:5432/portal".into())),
+            ("postgresql://db/portal", DatabaseUrl::Postgres("postgresql://db/portal".into())),
         ];
         for (text, expected) in ok {
             assert_eq!(DatabaseUrl::parse(text), Ok(expected), "{text}");
@@ -219,22 +206,13 @@ mod tests {
             ("sqlite://", DatabaseUrlError::NoSqlitePath),
             ("sqlite://:memory:", DatabaseUrlError::NoSqlitePath),
             ("mysql://db/portal", DatabaseUrlError::UnknownScheme("mysql".into())),
-            (
-                "postgress://db/portal",
-                DatabaseUrlError::UnknownScheme("postgress".into()),
-            ),
+            ("postgress://db/portal", DatabaseUrlError::UnknownScheme("postgress".into())),
         ];
         for (text, expected) in bad {
             assert_eq!(DatabaseUrl::parse(text), Err(expected), "{text}");
         }
-        assert!(matches!(
-            DatabaseUrl::parse("postgres://"),
-            Err(DatabaseUrlError::BadPostgres(_))
-        ));
-        assert!(matches!(
-            DatabaseUrl::parse("postgres://host"),
-            Err(DatabaseUrlError::BadPostgres(_))
-        ));
+        assert!(matches!(DatabaseUrl::parse("postgres://"), Err(DatabaseUrlError::BadPostgres(_))));
+        assert!(matches!(DatabaseUrl::parse("postgres://host"), Err(DatabaseUrlError::BadPostgres(_))));
     }
 
     #[test]

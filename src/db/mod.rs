@@ -30,11 +30,11 @@ impl Db {
     pub fn new(settings: &DatabaseSettings) -> Result<Self, DatabaseUrlError> {
         let url = DatabaseUrl::parse(settings.url.expose_secret())?;
         let backend = url.backend();
-        if let DatabaseUrl::Sqlite(path) = &url {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                // Only the folder of an explicitly configured SQLite file is ever created.
-                let _ = std::fs::create_dir_all(dir);
-            }
+        if let DatabaseUrl::Sqlite(path) = &url
+            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            // Only the folder of an explicitly configured SQLite file is ever created.
+            let _ = std::fs::create_dir_all(dir);
         }
         tracing::info!(database = %url.redacted(), "database configured");
         let manager = Manager::new(url, Duration::from_millis(u64::from(settings.sqlite_busy_timeout_ms)));

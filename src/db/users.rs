@@ -49,10 +49,7 @@ pub struct NewUser<'a> {
 }
 
 pub fn insert(conn: &mut DbConnection, user: &NewUser<'_>) -> Result<UserRow, ApiError> {
-    diesel::insert_into(users::table)
-        .values(user)
-        .get_result::<UserRow>(conn)
-        .map_err(ApiError::from)
+    diesel::insert_into(users::table).values(user).get_result::<UserRow>(conn).map_err(ApiError::from)
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> Result<UserRow, ApiError> {
@@ -60,11 +57,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<UserRow, ApiError> {
 }
 
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<UserRow>, ApiError> {
-    Ok(users::table
-        .filter(users::email.eq(email))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(users::table.filter(users::email.eq(email)).select(UserRow::as_select()).first(conn).optional()?)
 }
 
 pub fn email_taken(conn: &mut DbConnection, email: &str) -> Result<bool, ApiError> {

@@ -73,19 +73,8 @@ mod tests {
 
     #[test]
     fn addresses_are_normalised_and_nonsense_is_refused() {
-        assert_eq!(
-            Email::parse("email", "  Admin@Park.Example ").unwrap().as_str(),
-            "admin@park.example"
-        );
-        for bad in [
-            "",
-            "admin",
-            "admin@",
-            "@park.example",
-            "a b@park.example",
-            "admin@park",
-            "a@b@c.d",
-        ] {
+        assert_eq!(Email::parse("email", "  Admin@Park.Example ").unwrap().as_str(), "admin@park.example");
+        for bad in ["", "admin", "admin@", "@park.example", "a b@park.example", "admin@park", "a@b@c.d"] {
             assert!(Email::parse("email", bad).is_err(), "{bad}");
         }
     }

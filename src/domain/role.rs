@@ -12,13 +12,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Applicant,
-        Role::Reviewer,
-        Role::Expert,
-        Role::Finance,
-        Role::Admin,
-    ];
+    pub const ALL: [Role; 5] = [Role::Applicant, Role::Reviewer, Role::Expert, Role::Finance, Role::Admin];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -56,9 +50,7 @@ impl UserStatus {
     }
 
     pub fn parse(text: &str) -> Option<UserStatus> {
-        [UserStatus::Active, UserStatus::Disabled]
-            .into_iter()
-            .find(|s| s.as_str() == text)
+        [UserStatus::Active, UserStatus::Disabled].into_iter().find(|s| s.as_str() == text)
     }
 }
 

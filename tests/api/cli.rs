@@ -24,11 +24,8 @@ fn portal(args: &[&str], database_url: &str, stdin: &str) -> Output {
 #[tokio::test]
 async fn an_administrator_created_on_the_command_line_can_sign_in() {
     let app = spawn_app().await;
-    let output = portal(
-        &["create-admin", "--email", "Root@Park.Example"],
-        app.database_url(),
-        "a long admin passphrase\n",
-    );
+    let output =
+        portal(&["create-admin", "--email", "Root@Park.Example"], app.database_url(), "a long admin passphrase\n");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(String::from_utf8_lossy(&output.stdout).contains("root@park.example"));
 
@@ -37,11 +34,7 @@ async fn an_administrator_created_on_the_command_line_can_sign_in() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["user"]["role"], "admin");
 
-    let again = portal(
-        &["create-admin", "--email", "root@park.example"],
-        app.database_url(),
-        "another passphrase!\n",
-    );
+    let again = portal(&["create-admin", "--email", "root@park.example"], app.database_url(), "another passphrase!\n");
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }
@@ -49,19 +42,10 @@ async fn an_administrator_created_on_the_command_line_can_sign_in() {
 #[tokio::test]
 async fn a_short_password_creates_no_account() {
     let app = spawn_app().await;
-    let output = portal(
-        &["create-admin", "--email", "root@park.example"],
-        app.database_url(),
-        "short\n",
-    );
+    let output = portal(&["create-admin", "--email", "root@park.example"], app.database_url(), "short\n");
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("at least 10 characters"));
-    problem(
-        app.login("root@park.example", "short").await,
-        401,
-        "invalid_credentials",
-    )
-    .await;
+    problem(app.login("root@park.example", "short").await, 401, "invalid_credentials").await;
 }
 
 #[test]
@@ -86,10 +70,7 @@ fn migrate_applies_every_migration_once() {
 
 #[test]
 fn help_lists_the_commands() {
-    let output = Command::new(env!("CARGO_BIN_EXE_portal"))
-        .arg("--help")
-        .output()
-        .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_portal")).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
     for command in ["serve", "migrate", "create-admin", "openapi"] {
         assert!(help.contains(command), "{help}");

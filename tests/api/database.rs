@@ -64,12 +64,7 @@ fn schema_of(conn: &mut DbConnection) -> Vec<String> {
              ) AS schema ORDER BY line"
         }
     };
-    diesel::sql_query(query)
-        .load::<Line>(conn)
-        .unwrap()
-        .into_iter()
-        .map(|l| l.line)
-        .collect()
+    diesel::sql_query(query).load::<Line>(conn).unwrap().into_iter().map(|l| l.line).collect()
 }
 
 #[test]
@@ -141,12 +136,7 @@ async fn while_the_database_is_gone_requests_get_503_and_the_service_recovers_by
         return sqlite_writes_wait_out_a_foreign_lock_then_get_503().await;
     };
     let parsed = url::Url::parse(&admin_url).unwrap();
-    let proxy = Proxy::start(format!(
-        "{}:{}",
-        parsed.host_str().unwrap(),
-        parsed.port().unwrap_or(5432)
-    ))
-    .await;
+    let proxy = Proxy::start(format!("{}:{}", parsed.host_str().unwrap(), parsed.port().unwrap_or(5432))).await;
     let proxy_port = proxy.port;
     let app = spawn_app_with(move |s| {
         let mut url = url::Url::parse(s.database.url.expose_secret()).unwrap();
@@ -161,19 +151,10 @@ async fn while_the_database_is_gone_requests_get_503_and_the_service_recovers_by
     for _ in 0..3 {
         let started = Instant::now();
         let response = ready().await.unwrap();
-        assert!(
-            started.elapsed() < Duration::from_secs(3),
-            "answered after {:?}",
-            started.elapsed()
-        );
+        assert!(started.elapsed() < Duration::from_secs(3), "answered after {:?}", started.elapsed());
         problem(response, 503, "unavailable").await;
     }
-    problem(
-        app.login("someone@park.example", "whatever it is").await,
-        503,
-        "unavailable",
-    )
-    .await;
+    problem(app.login("someone@park.example", "whatever it is").await, 503, "unavailable").await;
 
     proxy.restore();
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -182,18 +163,10 @@ async fn while_the_database_is_gone_requests_get_503_and_the_service_recovers_by
         if status == 200 {
             break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "still {status} ten seconds after the database came back"
-        );
+        assert!(Instant::now() < deadline, "still {status} ten seconds after the database came back");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    problem(
-        app.login("someone@park.example", "whatever it is").await,
-        401,
-        "invalid_credentials",
-    )
-    .await;
+    problem(app.login("someone@park.example", "whatever it is").await, 401, "invalid_credentials").await;
 }
 
 /// SQLite cannot go away, but another process can hold its write lock (a backup, a stuck job): a write
@@ -201,35 +174,18 @@ async fn while_the_database_is_gone_requests_get_503_and_the_service_recovers_by
 /// write after the lock is released succeeds.
 async fn sqlite_writes_wait_out_a_foreign_lock_then_get_503() {
     let app = spawn_app_with(|s| s.database.sqlite_busy_timeout_ms = 300).await;
-    let TestDatabase::Sqlite(dir) = &app.database else {
-        unreachable!("no TEST_POSTGRES_URL, so SQLite")
-    };
-    app.create_user(portal::domain::role::Role::Admin, "admin@park.example")
-        .await;
+    let TestDatabase::Sqlite(dir) = &app.database else { unreachable!("no TEST_POSTGRES_URL, so SQLite") };
+    app.create_user(portal::domain::role::Role::Admin, "admin@park.example").await;
 
     let mut holder = SqliteConnection::establish(&dir.path().join("portal.db").to_string_lossy()).unwrap();
-    holder
-        .batch_execute("BEGIN IMMEDIATE; DELETE FROM sessions WHERE 0;")
-        .unwrap();
+    holder.batch_execute("BEGIN IMMEDIATE; DELETE FROM sessions WHERE 0;").unwrap();
 
     let started = Instant::now();
-    problem(
-        app.login("admin@park.example", crate::helpers::PASSWORD).await,
-        503,
-        "unavailable",
-    )
-    .await;
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "answered after {:?}",
-        started.elapsed()
-    );
+    problem(app.login("admin@park.example", crate::helpers::PASSWORD).await, 503, "unavailable").await;
+    assert!(started.elapsed() < Duration::from_secs(3), "answered after {:?}", started.elapsed());
     let ready = app.client.get(app.url("/health/ready")).send().await.unwrap();
     assert_eq!(ready.status(), 200, "readers are not blocked by a writer");
 
     holder.batch_execute("COMMIT;").unwrap();
-    assert_eq!(
-        app.login("admin@park.example", crate::helpers::PASSWORD).await.status(),
-        200
-    );
+    assert_eq!(app.login("admin@park.example", crate::helpers::PASSWORD).await.status(), 200);
 }

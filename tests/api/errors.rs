@@ -17,43 +17,18 @@ struct Case {
 }
 
 fn case(name: &'static str, method: Method, path: &'static str, status: u16, code: &'static str) -> Case {
-    Case {
-        name,
-        method,
-        path,
-        content_type: None,
-        body: String::new(),
-        status,
-        code,
-        field: None,
-    }
+    Case { name, method, path, content_type: None, body: String::new(), status, code, field: None }
 }
 
 fn login(name: &'static str, content_type: &'static str, body: String, status: u16, code: &'static str) -> Case {
-    Case {
-        content_type: Some(content_type),
-        body,
-        ..case(name, Method::POST, "/api/v1/auth/login", status, code)
-    }
+    Case { content_type: Some(content_type), body, ..case(name, Method::POST, "/api/v1/auth/login", status, code) }
 }
 
-#[tokio::test]
-async fn each_kind_of_bad_request_gets_its_status_and_the_problem_envelope() {
-    let app = spawn_app().await;
-    let token = app.token_for(Role::Admin).await;
+fn bad_requests(json_limit_bytes: usize) -> Vec<Case> {
     let json = "application/json";
-    let over_limit = format!(
-        r#"{{"email":"a@park.example","password":"{}"}}"#,
-        "x".repeat(app.settings.server.json_limit_bytes)
-    );
-    let cases = [
-        login(
-            "malformed JSON",
-            json,
-            r#"{"email": "a@park.example", "password": "#.into(),
-            400,
-            "malformed_request",
-        ),
+    let over_limit = format!(r#"{{"email":"a@park.example","password":"{}"}}"#, "x".repeat(json_limit_bytes));
+    vec![
+        login("malformed JSON", json, r#"{"email": "a@park.example", "password": "#.into(), 400, "malformed_request"),
         login(
             "trailing garbage",
             json,
@@ -82,31 +57,13 @@ async fn each_kind_of_bad_request_gets_its_status_and_the_problem_envelope() {
         },
         Case {
             field: Some("password"),
-            ..login(
-                "missing field",
-                json,
-                r#"{"email":"a@park.example"}"#.into(),
-                422,
-                "validation_failed",
-            )
+            ..login("missing field", json, r#"{"email":"a@park.example"}"#.into(), 422, "validation_failed")
         },
         Case {
             field: Some("email"),
-            ..login(
-                "wrong type",
-                json,
-                r#"{"email":42,"password":"p"}"#.into(),
-                422,
-                "validation_failed",
-            )
+            ..login("wrong type", json, r#"{"email":42,"password":"p"}"#.into(), 422, "validation_failed")
         },
-        case(
-            "bad path parameter",
-            Method::GET,
-            "/api/v1/users/abc",
-            400,
-            "malformed_request",
-        ),
+        case("bad path parameter", Method::GET, "/api/v1/users/abc", 400, "malformed_request"),
         case(
             "path parameter out of range",
             Method::GET,
@@ -116,26 +73,17 @@ async fn each_kind_of_bad_request_gets_its_status_and_the_problem_envelope() {
         ),
         case("unknown route", Method::GET, "/api/v1/nothing-here", 404, "not_found"),
         case("unknown object", Method::GET, "/api/v1/users/424242", 404, "not_found"),
-        case(
-            "wrong method",
-            Method::DELETE,
-            "/api/v1/auth/login",
-            405,
-            "method_not_allowed",
-        ),
-        case(
-            "wrong method on a templated path",
-            Method::POST,
-            "/api/v1/users/7",
-            405,
-            "method_not_allowed",
-        ),
-    ];
-    for case in cases {
-        let mut request = app
-            .client
-            .request(case.method.clone(), app.url(case.path))
-            .bearer_auth(&token);
+        case("wrong method", Method::DELETE, "/api/v1/auth/login", 405, "method_not_allowed"),
+        case("wrong method on a templated path", Method::POST, "/api/v1/users/7", 405, "method_not_allowed"),
+    ]
+}
+
+#[tokio::test]
+async fn each_kind_of_bad_request_gets_its_status_and_the_problem_envelope() {
+    let app = spawn_app().await;
+    let token = app.token_for(Role::Admin).await;
+    for case in bad_requests(app.settings.server.json_limit_bytes) {
+        let mut request = app.client.request(case.method.clone(), app.url(case.path)).bearer_auth(&token);
         if let Some(content_type) = case.content_type {
             request = request.header("content-type", content_type).body(case.body.clone());
         }
@@ -144,11 +92,7 @@ async fn each_kind_of_bad_request_gets_its_status_and_the_problem_envelope() {
         let body = problem(response, case.status, case.code).await;
         if let Some(field) = case.field {
             assert_eq!(body["errors"][0]["field"], field, "{}: {body}", case.name);
-            assert!(
-                body["errors"][0]["message"].as_str().is_some_and(|m| !m.is_empty()),
-                "{}",
-                case.name
-            );
+            assert!(body["errors"][0]["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", case.name);
         }
     }
 }
@@ -168,13 +112,7 @@ async fn messages_follow_the_callers_language_with_chinese_by_default() {
     let chinese = problem(chinese, 404, "not_found").await;
     assert_eq!(chinese["detail"], "请求的资源不存在。");
 
-    let english = app
-        .client
-        .get(app.url("/nowhere"))
-        .header("accept-language", "en-GB,en;q=0.9")
-        .send()
-        .await
-        .unwrap();
+    let english = app.client.get(app.url("/nowhere")).header("accept-language", "en-GB,en;q=0.9").send().await.unwrap();
     let english = problem(english, 404, "not_found").await;
     assert_eq!(english["detail"], "The requested resource does not exist.");
     assert_eq!(english["title"], "Not found");
@@ -183,12 +121,7 @@ async fn messages_follow_the_callers_language_with_chinese_by_default() {
 #[tokio::test]
 async fn a_missing_or_forged_token_is_401_with_a_bearer_challenge() {
     let app = spawn_app().await;
-    let cases = [
-        None,
-        Some("Bearer not-a-jwt"),
-        Some("Basic YWRtaW46YWRtaW4="),
-        Some("Bearer "),
-    ];
+    let cases = [None, Some("Bearer not-a-jwt"), Some("Basic YWRtaW46YWRtaW4="), Some("Bearer ")];
     for authorization in cases {
         let mut request = app.client.get(app.url("/api/v1/me"));
         if let Some(value) = authorization {
@@ -205,13 +138,7 @@ async fn staff_routes_refuse_other_roles_with_403() {
     let app = spawn_app().await;
     for role in [Role::Reviewer, Role::Expert, Role::Finance] {
         let token = app.token_for(role).await;
-        let response = app
-            .client
-            .get(app.url("/api/v1/users/1"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+        let response = app.client.get(app.url("/api/v1/users/1")).bearer_auth(token).send().await.unwrap();
         problem(response, 403, "forbidden").await;
     }
 }

@@ -15,22 +15,11 @@ async fn a_running_service_is_live_and_ready() {
 #[tokio::test]
 async fn every_response_carries_a_request_id_and_a_plain_client_id_is_kept() {
     let app = spawn_app().await;
-    let mine = app
-        .client
-        .get(app.url("/health/live"))
-        .header("x-request-id", "frontend-42")
-        .send()
-        .await
-        .unwrap();
+    let mine = app.client.get(app.url("/health/live")).header("x-request-id", "frontend-42").send().await.unwrap();
     assert_eq!(mine.headers()["x-request-id"], "frontend-42");
 
-    let hostile = app
-        .client
-        .get(app.url("/nowhere"))
-        .header("x-request-id", "bad id\twith<html>")
-        .send()
-        .await
-        .unwrap();
+    let hostile =
+        app.client.get(app.url("/nowhere")).header("x-request-id", "bad id\twith<html>").send().await.unwrap();
     let id = hostile.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert_ne!(id, "bad id\twith<html>");
     assert_eq!(id.len(), 36, "a generated UUID replaces an unusable one");
@@ -49,12 +38,7 @@ async fn the_docs_page_is_served_from_the_binary() {
     assert!(html.contains("swagger-ui"), "{html}");
     assert!(!html.contains("https://"), "nothing is loaded from elsewhere");
 
-    let initializer = app
-        .client
-        .get(app.url("/docs/swagger-initializer.js"))
-        .send()
-        .await
-        .unwrap();
+    let initializer = app.client.get(app.url("/docs/swagger-initializer.js")).send().await.unwrap();
     assert_eq!(initializer.status(), 200);
     assert!(initializer.text().await.unwrap().contains("/api/openapi.json"));
 }

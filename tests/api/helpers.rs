@@ -31,31 +31,26 @@ pub enum TestDatabase {
 impl TestDatabase {
     /// A new, empty database and the URL to reach it.
     pub fn create() -> (Self, String) {
-        match std::env::var("TEST_POSTGRES_URL") {
-            Ok(admin_url) => {
-                let name = format!("portal_test_{}", uuid::Uuid::new_v4().simple());
-                let mut admin = PgConnection::establish(&admin_url).expect("TEST_POSTGRES_URL does not answer");
-                diesel::sql_query(format!("CREATE DATABASE {name}"))
-                    .execute(&mut admin)
-                    .unwrap();
-                let url = with_database(&admin_url, &name);
-                (Self::Postgres { admin_url, name }, url)
-            }
-            Err(_) => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}", dir.path().join("portal.db").display());
-                (Self::Sqlite(dir), url)
-            }
+        if let Ok(admin_url) = std::env::var("TEST_POSTGRES_URL") {
+            let name = format!("portal_test_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = PgConnection::establish(&admin_url).expect("TEST_POSTGRES_URL does not answer");
+            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).unwrap();
+            let url = with_database(&admin_url, &name);
+            (Self::Postgres { admin_url, name }, url)
+        } else {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}", dir.path().join("portal.db").display());
+            (Self::Sqlite(dir), url)
         }
     }
 }
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Self::Postgres { admin_url, name } = self {
-            if let Ok(mut admin) = PgConnection::establish(admin_url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
-            }
+        if let Self::Postgres { admin_url, name } = self
+            && let Ok(mut admin) = PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
         }
     }
 }
@@ -90,10 +85,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let db = Db::new(&settings.database).unwrap();
     TestApp {
         address,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
+        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
         settings,
         db,
         database,
@@ -116,10 +108,7 @@ impl TestApp {
             .hash(SecretString::from(PASSWORD))
             .await
             .unwrap();
-        let email = portal::domain::account::Email::parse("email", email)
-            .unwrap()
-            .as_str()
-            .to_owned();
+        let email = portal::domain::account::Email::parse("email", email).unwrap().as_str().to_owned();
         self.db
             .write(move |conn| {
                 let now = time::now();
@@ -172,11 +161,7 @@ pub async fn problem(response: reqwest::Response, status: u16, code: &str) -> Va
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], code, "{body}");
     assert_eq!(body["status"], status);
-    assert_eq!(
-        body["request_id"],
-        request_id.as_str(),
-        "the body names the request of the header"
-    );
+    assert_eq!(body["request_id"], request_id.as_str(), "the body names the request of the header");
     assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
     assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()));
     body

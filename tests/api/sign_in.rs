@@ -41,18 +41,8 @@ async fn staff_sign_in_and_see_themselves() {
 async fn a_wrong_password_and_an_unknown_account_get_the_same_answer() {
     let app = spawn_app().await;
     app.create_user(Role::Finance, "finance@park.example").await;
-    let wrong = problem(
-        app.login("finance@park.example", "not the password").await,
-        401,
-        "invalid_credentials",
-    )
-    .await;
-    let unknown = problem(
-        app.login("nobody@park.example", PASSWORD).await,
-        401,
-        "invalid_credentials",
-    )
-    .await;
+    let wrong = problem(app.login("finance@park.example", "not the password").await, 401, "invalid_credentials").await;
+    let unknown = problem(app.login("nobody@park.example", PASSWORD).await, 401, "invalid_credentials").await;
     assert_eq!(wrong["detail"], unknown["detail"]);
 }
 
@@ -64,24 +54,10 @@ async fn a_disabled_account_cannot_sign_in_and_its_tokens_stop_working() {
     let token = body["access_token"].as_str().unwrap().to_owned();
 
     let mut conn = app.db.connection().unwrap();
-    diesel::update(users::table.find(id))
-        .set(users::status.eq("disabled"))
-        .execute(&mut *conn)
-        .unwrap();
+    diesel::update(users::table.find(id)).set(users::status.eq("disabled")).execute(&mut *conn).unwrap();
 
-    problem(
-        app.login("expert@park.example", PASSWORD).await,
-        401,
-        "invalid_credentials",
-    )
-    .await;
-    let me = app
-        .client
-        .get(app.url("/api/v1/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    problem(app.login("expert@park.example", PASSWORD).await, 401, "invalid_credentials").await;
+    let me = app.client.get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
     problem(me, 401, "unauthenticated").await;
 }
 
@@ -94,12 +70,7 @@ async fn an_unverified_email_is_told_to_verify_first() {
         .set(users::email_verified_at.eq(None::<chrono::NaiveDateTime>))
         .execute(&mut *conn)
         .unwrap();
-    problem(
-        app.login("new-admin@park.example", PASSWORD).await,
-        403,
-        "email_not_verified",
-    )
-    .await;
+    problem(app.login("new-admin@park.example", PASSWORD).await, 403, "email_not_verified").await;
 }
 
 #[tokio::test]
@@ -108,33 +79,16 @@ async fn a_hash_made_with_old_parameters_is_replaced_at_sign_in() {
     let id = app.create_user(Role::Admin, "admin@park.example").await;
     let mut cheaper = app.settings.auth.clone();
     cheaper.argon2_memory_kib = 32;
-    let old_hash = portal::auth::password::Passwords::new(&cheaper)
-        .unwrap()
-        .hash(SecretString::from(PASSWORD))
-        .await
-        .unwrap();
+    let old_hash =
+        portal::auth::password::Passwords::new(&cheaper).unwrap().hash(SecretString::from(PASSWORD)).await.unwrap();
     let mut conn = app.db.connection().unwrap();
-    diesel::update(users::table.find(id))
-        .set(users::password_hash.eq(&old_hash))
-        .execute(&mut *conn)
-        .unwrap();
+    diesel::update(users::table.find(id)).set(users::password_hash.eq(&old_hash)).execute(&mut *conn).unwrap();
 
     assert_eq!(app.login("admin@park.example", PASSWORD).await.status(), 200);
 
-    let stored: Option<String> = users::table
-        .find(id)
-        .select(users::password_hash)
-        .first(&mut *conn)
-        .unwrap();
+    let stored: Option<String> = users::table.find(id).select(users::password_hash).first(&mut *conn).unwrap();
     let stored = stored.unwrap();
     assert_ne!(stored, old_hash);
-    assert!(
-        stored.contains(&format!("m={}", app.settings.auth.argon2_memory_kib)),
-        "{stored}"
-    );
-    assert_eq!(
-        app.login("admin@park.example", PASSWORD).await.status(),
-        200,
-        "the new hash still verifies"
-    );
+    assert!(stored.contains(&format!("m={}", app.settings.auth.argon2_memory_kib)), "{stored}");
+    assert_eq!(app.login("admin@park.example", PASSWORD).await.status(), 200, "the new hash still verifies");
 }
