@@ -49,12 +49,12 @@ fn invalid_credentials() -> ApiError {
 
 /// Signs in with email and password.
 #[utoipa::path(tag = "auth", request_body = LoginRequest, responses(
-    (status = 200, body = LoginResponse),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 200, description = "signed in", body = LoginResponse),
+    (status = 400, description = "`malformed_request`: the body is not JSON", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"),
-    (status = 415, body = Problem, content_type = "application/problem+json"),
-    (status = 422, body = Problem, content_type = "application/problem+json"),
+    (status = 415, description = "`unsupported_media_type`: the body is not declared as JSON", body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "`validation_failed`, per field", body = Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/login")]
 pub async fn login(

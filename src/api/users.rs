@@ -43,8 +43,8 @@ impl TryFrom<UserRow> for UserView {
 
 /// The signed-in user.
 #[utoipa::path(tag = "users", security(("bearer" = [])), responses(
-    (status = 200, body = UserView),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 200, description = "the signed-in user", body = UserView),
+    (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/me")]
 pub async fn me(user: SignedIn, db: web::Data<Db>) -> Result<web::Json<UserView>, ApiError> {
@@ -54,11 +54,11 @@ pub async fn me(user: SignedIn, db: web::Data<Db>) -> Result<web::Json<UserView>
 
 /// One account (admin).
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path, description = "user id")), responses(
-    (status = 200, body = UserView),
+    (status = 200, description = "the user", body = UserView),
     (status = 400, description = "the id is not a number", body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "`forbidden`: admins only", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
 ))]
 #[get("/users/{id}")]
 pub async fn get_user(user: SignedIn, db: web::Data<Db>, id: web::Path<i64>) -> Result<web::Json<UserView>, ApiError> {
