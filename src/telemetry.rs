@@ -1,6 +1,8 @@
 //! Logs, on standard error: readable at a terminal, JSON lines in production. Secrets never reach them: settings hold them
 //! as `secrecy` types and request bodies are never logged.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt;
 use tracing_subscriber::layer::SubscriberExt;
@@ -13,7 +15,7 @@ pub fn init(settings: &LogSettings) -> anyhow::Result<()> {
         settings.filter.parse().map_err(|e| anyhow::anyhow!("log.filter `{}`: {e}", settings.filter))?;
     let registry = tracing_subscriber::registry().with(filter);
     let result = match settings.format {
-        LogFormat::Pretty => registry.with(fmt::layer().with_writer(std::io::stderr).with_target(false)).try_init(),
+        LogFormat::Pretty => registry.with(fmt::layer().with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal()).with_target(false)).try_init(),
         LogFormat::Json => registry
             .with(
                 tracing_subscriber::fmt::layer()
