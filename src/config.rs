@@ -75,6 +75,7 @@ pub struct ServerSettings {
     pub json_limit_bytes: usize,
     pub docs_enabled: bool,
     pub allow_docs_in_production: bool,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -127,6 +128,7 @@ pub struct MailSettings {
     pub smtp_username: String,
     pub smtp_password: SecretString,
     pub smtp_timeout_secs: u64,
+    pub poll_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -242,6 +242,9 @@ impl From<DieselError> for ApiError {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 info,
             ) => Self::Unavailable(info.message().to_owned()),
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                Self::conflict("conflict", Text::new("该记录已存在。", "This already exists."))
+            }
             DieselError::DatabaseError(_, ref info) if info.message().contains("database is locked") => {
                 Self::Unavailable(info.message().to_owned())
             }

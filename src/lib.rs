@@ -4,6 +4,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod email;
 pub mod error;
 pub mod i18n;
 pub mod startup;

@@ -1,6 +1,8 @@
 //! Builds the running service from settings: pool, migrations, shared state and the HTTP server.
 
 use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -14,10 +16,12 @@ use crate::auth::password::Passwords;
 use crate::auth::tokens::Tokens;
 use crate::config::Settings;
 use crate::db::{Db, migrations};
+use crate::email::{Mailbox, Transport, worker};
 
 pub struct Application {
     port: u16,
     server: Server,
+    mailbox: Option<Mailbox>,
 }
 
 impl Application {
@@ -25,6 +29,9 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = Db::new(&settings.database)?;
         migrate(&db).await?;
+        let transport = Arc::new(Transport::from_settings(&settings.mail)?);
+        let mailbox = transport.mailbox();
+        tokio::spawn(worker::run(db.clone(), transport, Duration::from_millis(settings.mail.poll_interval_ms)));
         let passwords = web::Data::new(Passwords::new(&settings.auth)?);
         let tokens = web::Data::new(Tokens::new(&settings.auth));
         let doc = api::openapi();
@@ -32,6 +39,8 @@ impl Application {
         let doc = web::Data::new(doc);
         let db = web::Data::new(db);
         let default_lang = web::Data::new(DefaultLang(settings.portal.default_language));
+        let portal = web::Data::new(settings.portal.clone());
+        let server_settings = web::Data::new(settings.server.clone());
         let json_limit = settings.server.json_limit_bytes;
         let docs_enabled = settings.server.docs_enabled;
 
@@ -47,6 +56,8 @@ impl Application {
                 .app_data(doc.clone())
                 .app_data(route_table.clone())
                 .app_data(default_lang.clone())
+                .app_data(portal.clone())
+                .app_data(server_settings.clone())
                 .app_data(web::PayloadConfig::new(json_limit))
                 .app_data(extract::path_config())
                 .app_data(extract::query_config())
@@ -67,11 +78,16 @@ impl Application {
         } else {
             tracing::info!("listening on http://{address}; API document at http://{address}/api/openapi.json");
         }
-        Ok(Self { port: address.port(), server: server.run() })
+        Ok(Self { port: address.port(), server: server.run(), mailbox })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// What the memory mail transport has sent, when it is the one configured.
+    pub fn mailbox(&self) -> Option<Mailbox> {
+        self.mailbox.clone()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

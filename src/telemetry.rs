@@ -15,7 +15,11 @@ pub fn init(settings: &LogSettings) -> anyhow::Result<()> {
         settings.filter.parse().map_err(|e| anyhow::anyhow!("log.filter `{}`: {e}", settings.filter))?;
     let registry = tracing_subscriber::registry().with(filter);
     let result = match settings.format {
-        LogFormat::Pretty => registry.with(fmt::layer().with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal()).with_target(false)).try_init(),
+        LogFormat::Pretty => registry
+            .with(
+                fmt::layer().with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal()).with_target(false),
+            )
+            .try_init(),
         LogFormat::Json => registry
             .with(
                 tracing_subscriber::fmt::layer()

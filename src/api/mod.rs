@@ -1,10 +1,14 @@
 //! The HTTP edge: the route table below is the table of contents of the API. No SQL and no rules here.
 
+pub mod audit;
 pub mod auth;
+pub mod client;
+pub mod companies;
 pub mod docs;
 pub mod extract;
 pub mod health;
 pub mod middleware;
+pub mod pagination;
 pub mod session;
 pub mod users;
 
@@ -19,15 +23,45 @@ use crate::error::ApiError;
 
 /// Every documented route; a route and its OpenAPI entry are registered together.
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(health::live)
-        .service(health::ready)
-        .service(docs::openapi_json)
-        .service(scope("/api/v1").service(auth::login).service(users::me).service(users::get_user));
+    cfg.service(health::live).service(health::ready).service(docs::openapi_json).service(
+        scope("/api/v1")
+            // Accounts and sign-in
+            .service(auth::register)
+            .service(auth::verify_email)
+            .service(auth::resend_verification)
+            .service(auth::login)
+            .service(auth::refresh)
+            .service(auth::logout)
+            .service(auth::password_reset)
+            .service(auth::password_reset_confirm)
+            .service(users::me)
+            .service(auth::change_password)
+            // Staff accounts
+            .service(users::create_user)
+            .service(users::list_users)
+            .service(users::get_user)
+            .service(users::update_user)
+            // Companies
+            .service(companies::get_own_company)
+            .service(companies::update_own_company)
+            .service(companies::put_financials)
+            .service(companies::get_financials)
+            .service(companies::put_bank_account)
+            .service(companies::put_certifications)
+            .service(companies::list_companies)
+            .service(companies::get_company)
+            .service(companies::verify_company)
+            // Administration
+            .service(audit::list_audit_events)
+            .service(audit::verify_audit_chain),
+    );
 }
 
 /// The OpenAPI document of exactly the routes [`routes`] registers.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    App::new().into_utoipa_app().openapi(docs::ApiDoc::openapi()).configure(routes).split_for_parts().1
+    let mut doc = App::new().into_utoipa_app().openapi(docs::ApiDoc::openapi()).configure(routes).split_for_parts().1;
+    docs::add_problem_responses(&mut doc);
+    doc
 }
 
 /// Paths and methods the service answers, to tell a wrong method (405) from an unknown path (404).

@@ -7,8 +7,10 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
+use crate::api::middleware::RequestContext;
 use crate::auth::tokens::{Tokens, invalid_token};
 use crate::db::{Db, users};
+use crate::domain::audit::Actor;
 use crate::domain::role::Role;
 use crate::domain::time;
 use crate::error::ApiError;
@@ -23,6 +25,17 @@ pub struct SignedIn {
 }
 
 impl SignedIn {
+    /// The caller as the audit trail names them.
+    pub fn actor(&self, context: &RequestContext) -> Actor {
+        Actor { user_id: Some(self.user_id), role: Some(self.role), request_id: Some(context.id.clone()) }
+    }
+
+    /// The caller's company; staff have none, so a company route answers them 403.
+    pub fn company_id(&self) -> Result<i64, ApiError> {
+        self.require(&[Role::Applicant])?;
+        self.company_id.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("applicant {} has no company", self.user_id)))
+    }
+
     /// 403 unless the caller has one of `roles`.
     pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
         if roles.contains(&self.role) {

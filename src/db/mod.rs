@@ -1,9 +1,14 @@
 //! The only part of the service that knows diesel: connections, schema, rows and one query module per
 //! aggregate. Everything here runs on the blocking pool through [`Db::read`] and [`Db::write`].
 
+pub mod audit;
+pub mod companies;
 mod connection;
 pub mod migrations;
+pub mod outbox;
 pub mod schema;
+pub mod throttle;
+pub mod tokens;
 pub mod users;
 
 use std::time::Duration;

@@ -51,4 +51,110 @@ diesel::table! {
 }
 
 diesel::joinable!(sessions -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(companies, sessions, users);
+
+diesel::table! {
+    audit_events (seq) {
+        seq -> BigInt,
+        occurred_at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        actor_role -> Nullable<Text>,
+        action -> Text,
+        object_type -> Text,
+        object_id -> Nullable<BigInt>,
+        summary -> Text,
+        request_id -> Nullable<Text>,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_token -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        sent_at -> Nullable<Timestamp>,
+        failed_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    one_time_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        purpose -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    throttles (key) {
+        key -> Text,
+        window_started_at -> Timestamp,
+        hits -> Integer,
+    }
+}
+
+diesel::table! {
+    spent_refresh_tokens (token_hash) {
+        token_hash -> Text,
+        session_id -> BigInt,
+        spent_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    company_financials (company_id, year) {
+        company_id -> BigInt,
+        year -> Integer,
+        revenue_fen -> BigInt,
+        rd_expense_fen -> BigInt,
+        employee_count -> Integer,
+        rd_staff_count -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    company_bank_accounts (company_id) {
+        company_id -> BigInt,
+        bank_name -> Text,
+        account_name -> Text,
+        account_no -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(company_financials -> companies (company_id));
+diesel::joinable!(company_bank_accounts -> companies (company_id));
+diesel::joinable!(one_time_tokens -> users (user_id));
+diesel::joinable!(spent_refresh_tokens -> sessions (session_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    audit_events,
+    companies,
+    company_bank_accounts,
+    company_financials,
+    one_time_tokens,
+    sessions,
+    spent_refresh_tokens,
+    users,
+);

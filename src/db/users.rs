@@ -4,11 +4,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{sessions, users};
+use super::schema::{sessions, spent_refresh_tokens, users};
 use crate::domain::role::{Role, UserStatus};
 use crate::error::ApiError;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
     pub id: i64,
@@ -116,4 +116,154 @@ pub fn find_by_live_session(
         .select(UserRow::as_select())
         .first(conn)
         .optional()?)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub role: Option<String>,
+    pub status: Option<String>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<UserRow>, i64), ApiError> {
+    let query = || {
+        let mut query = users::table.into_boxed();
+        if let Some(role) = &filter.role {
+            query = query.filter(users::role.eq(role.clone()));
+        }
+        if let Some(status) = &filter.status {
+            query = query.filter(users::status.eq(status.clone()));
+        }
+        query
+    };
+    let total = query().count().get_result(conn)?;
+    let rows = query().order(users::id.asc()).offset(offset).limit(limit).select(UserRow::as_select()).load(conn)?;
+    Ok((rows, total))
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    pub display_name: Option<String>,
+    pub status: Option<String>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+pub fn update(conn: &mut DbConnection, id: i64, changes: &UserChanges) -> Result<UserRow, ApiError> {
+    diesel::update(users::table.find(id)).set(changes).execute(conn)?;
+    find(conn, id)
+}
+
+pub fn mark_email_verified(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Result<(), ApiError> {
+    diesel::update(users::table.find(id).filter(users::email_verified_at.is_null()))
+        .set((users::email_verified_at.eq(now), users::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ends every live session of `user_id` but `keep`; their access and refresh tokens stop working at once.
+pub fn end_sessions(
+    conn: &mut DbConnection,
+    user_id: i64,
+    keep: Option<i64>,
+    now: NaiveDateTime,
+) -> Result<usize, ApiError> {
+    let live = sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null());
+    let ended = match keep {
+        Some(keep) => {
+            diesel::update(live.filter(sessions::id.ne(keep))).set(sessions::revoked_at.eq(now)).execute(conn)?
+        }
+        None => diesel::update(live).set(sessions::revoked_at.eq(now)).execute(conn)?,
+    };
+    Ok(ended)
+}
+
+pub fn end_session(conn: &mut DbConnection, session_id: i64, now: NaiveDateTime) -> Result<(), ApiError> {
+    diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
+        .set(sessions::revoked_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// What presenting a refresh token led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refresh {
+    /// Exchanged: the session and its user, now holding the new token.
+    Rotated {
+        session_id: i64,
+        user: UserRow,
+    },
+    /// The token was already exchanged once: someone replayed it, so its session has been ended.
+    Reused {
+        session_id: i64,
+        user_id: i64,
+    },
+    Invalid,
+}
+
+/// Exchanges `old_hash` for `new_hash` with one conditional update, so two requests racing with the same
+/// token cannot both succeed; a spent token ends its whole session.
+pub fn rotate_refresh_token(
+    conn: &mut DbConnection,
+    old_hash: &str,
+    new_hash: &str,
+    now: NaiveDateTime,
+) -> Result<Refresh, ApiError> {
+    let spent: Option<(i64, i64)> = spent_refresh_tokens::table
+        .inner_join(sessions::table)
+        .filter(spent_refresh_tokens::token_hash.eq(old_hash))
+        .select((sessions::id, sessions::user_id))
+        .first(conn)
+        .optional()?;
+    if let Some((session_id, user_id)) = spent {
+        end_session(conn, session_id, now)?;
+        return Ok(Refresh::Reused { session_id, user_id });
+    }
+    let session: Option<SessionRow> = sessions::table
+        .filter(sessions::refresh_token_hash.eq(old_hash))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .first(conn)
+        .optional()?;
+    let Some(session) = session else { return Ok(Refresh::Invalid) };
+    let rotated = diesel::update(
+        sessions::table
+            .find(session.id)
+            .filter(sessions::refresh_token_hash.eq(old_hash))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::refresh_token_hash.eq(new_hash))
+    .execute(conn)?;
+    if rotated != 1 {
+        return Ok(Refresh::Invalid);
+    }
+    diesel::insert_into(spent_refresh_tokens::table)
+        .values((
+            spent_refresh_tokens::token_hash.eq(old_hash),
+            spent_refresh_tokens::session_id.eq(session.id),
+            spent_refresh_tokens::spent_at.eq(now),
+        ))
+        .execute(conn)?;
+    match find_by_live_session(conn, session.user_id, session.id, now)? {
+        Some(user) => Ok(Refresh::Rotated { session_id: session.id, user }),
+        None => Ok(Refresh::Invalid),
+    }
+}
+
+/// The active accounts of a company, to tell it about decisions.
+pub fn of_company(conn: &mut DbConnection, company_id: i64) -> Result<Vec<UserRow>, ApiError> {
+    Ok(users::table
+        .filter(users::company_id.eq(company_id))
+        .filter(users::status.eq(UserStatus::Active.as_str()))
+        .order(users::id.asc())
+        .select(UserRow::as_select())
+        .load(conn)?)
+}
+
+pub fn session_of_refresh_token(conn: &mut DbConnection, token_hash: &str) -> Result<Option<SessionRow>, ApiError> {
+    Ok(sessions::table.filter(sessions::refresh_token_hash.eq(token_hash)).first(conn).optional()?)
 }

@@ -67,6 +67,38 @@ pub fn check_password_length(field: &'static str, password: &str) -> Result<(), 
     Ok(())
 }
 
+/// The minimum zxcvbn score (0–4) a password must reach: 3 means about 10^10 guesses.
+const MIN_STRENGTH: u8 = 3;
+
+/// Length first, then a strength estimate that knows the account's own words (email, names), so
+/// `parkcompany2026` for 园区公司 is recognised as guessable.
+pub fn check_password(field: &'static str, password: &str, own_words: &[&str]) -> Result<(), FieldError> {
+    check_password_length(field, password)?;
+    let estimate = zxcvbn::zxcvbn(password, own_words);
+    if u8::from(estimate.score()) >= MIN_STRENGTH {
+        return Ok(());
+    }
+    let advice: Vec<String> = estimate
+        .feedback()
+        .map(|f| {
+            f.warning()
+                .map(|w| w.to_string())
+                .into_iter()
+                .chain(f.suggestions().iter().map(ToString::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let advice = if advice.is_empty() { "Add more words that are less common.".to_owned() } else { advice.join(" ") };
+    Err(FieldError::new(
+        field,
+        "weak_password",
+        Text::owned(
+            format!("密码太容易被猜到，请换用更长、更不常见的密码，例如几个不相关词语的组合。（{advice}）"),
+            format!("This password is too easy to guess. {advice}"),
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +109,16 @@ mod tests {
         for bad in ["", "admin", "admin@", "@park.example", "a b@park.example", "admin@park", "a@b@c.d"] {
             assert!(Email::parse("email", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn guessable_passwords_are_refused_with_advice() {
+        let weak = check_password("p", "password123", &[]).unwrap_err();
+        assert_eq!(weak.code, "weak_password");
+        assert!(weak.message.en.len() > "This password is too easy to guess. ".len());
+        assert!(check_password("p", "qingdao-harbour-lantern-17", &[]).is_ok());
+        let own = check_password("p", "zhangwei@park.example", &["zhangwei@park.example"]).unwrap_err();
+        assert_eq!(own.code, "weak_password");
     }
 
     #[test]

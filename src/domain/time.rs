@@ -10,3 +10,8 @@ pub fn now() -> NaiveDateTime {
 pub fn to_utc(time: NaiveDateTime) -> DateTime<Utc> {
     time.and_utc()
 }
+
+/// Today's calendar date in the park (dates are counted in its offset, times are stored in UTC).
+pub fn today(offset: chrono::FixedOffset) -> chrono::NaiveDate {
+    Utc::now().with_timezone(&offset).date_naive()
+}

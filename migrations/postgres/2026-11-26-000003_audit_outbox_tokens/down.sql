@@ -1,0 +1,11 @@
+DROP TABLE spent_refresh_tokens;
+DROP TABLE throttles;
+DROP INDEX one_time_tokens_user;
+DROP TABLE one_time_tokens;
+DROP INDEX outbox_due;
+DROP TABLE outbox;
+DROP TABLE audit_head;
+DROP INDEX audit_events_actor;
+DROP INDEX audit_events_object;
+DROP TABLE audit_events;
+DROP FUNCTION audit_events_append_only();

@@ -1,0 +1,12 @@
+DROP TABLE spent_refresh_tokens;
+DROP TABLE throttles;
+DROP INDEX one_time_tokens_user;
+DROP TABLE one_time_tokens;
+DROP INDEX outbox_due;
+DROP TABLE outbox;
+DROP TABLE audit_head;
+DROP TRIGGER audit_events_no_delete;
+DROP TRIGGER audit_events_no_update;
+DROP INDEX audit_events_actor;
+DROP INDEX audit_events_object;
+DROP TABLE audit_events;

@@ -1,0 +1,185 @@
+//! Appending to and checking the audit trail.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::DbConnection;
+use super::schema::{audit_events, audit_head};
+use crate::domain::audit::{Actor, CanonicalEvent, GENESIS_HASH};
+use crate::domain::time;
+use crate::error::ApiError;
+
+/// What happened, to what; `summary` names what changed and never holds a secret.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub action: &'static str,
+    pub object_type: &'static str,
+    pub object_id: Option<i64>,
+    pub summary: serde_json::Value,
+}
+
+impl Event {
+    pub fn new(action: &'static str, object_type: &'static str, object_id: i64, summary: serde_json::Value) -> Self {
+        Self { action, object_type, object_id: Some(object_id), summary }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = audit_events)]
+pub struct EventRow {
+    pub seq: i64,
+    pub occurred_at: NaiveDateTime,
+    pub actor_id: Option<i64>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: Option<i64>,
+    pub summary: String,
+    pub request_id: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl EventRow {
+    fn canonical(&self) -> CanonicalEvent<'_> {
+        CanonicalEvent {
+            seq: self.seq,
+            occurred_at: self.occurred_at,
+            actor_id: self.actor_id,
+            actor_role: self.actor_role.as_deref(),
+            action: &self.action,
+            object_type: &self.object_type,
+            object_id: self.object_id,
+            summary: &self.summary,
+            request_id: self.request_id.as_deref(),
+        }
+    }
+}
+
+/// Appends `event` in the caller's transaction. Taking the chain's head row first serialises appends, so
+/// two transactions can never both extend the same hash.
+pub fn append(conn: &mut DbConnection, actor: &Actor, event: Event) -> Result<i64, ApiError> {
+    let claimed =
+        diesel::update(audit_head::table.find(1)).set(audit_head::seq.eq(audit_head::seq + 1)).execute(conn)?;
+    if claimed != 1 {
+        return Err(ApiError::Internal(anyhow::anyhow!("the audit chain has no head row")));
+    }
+    let (seq, prev_hash): (i64, String) =
+        audit_head::table.find(1).select((audit_head::seq, audit_head::hash)).first(conn)?;
+    let Event { action, object_type, object_id, summary } = event;
+    let row = EventRow {
+        seq,
+        occurred_at: time::now(),
+        actor_id: actor.user_id,
+        actor_role: actor.role.map(|r| r.as_str().to_owned()),
+        action: action.to_owned(),
+        object_type: object_type.to_owned(),
+        object_id,
+        summary: summary.to_string(),
+        request_id: actor.request_id.clone(),
+        hash: String::new(),
+        prev_hash,
+    };
+    let hash = row.canonical().chain_hash(&row.prev_hash);
+    diesel::insert_into(audit_events::table)
+        .values((
+            audit_events::seq.eq(row.seq),
+            audit_events::occurred_at.eq(row.occurred_at),
+            audit_events::actor_id.eq(row.actor_id),
+            audit_events::actor_role.eq(&row.actor_role),
+            audit_events::action.eq(&row.action),
+            audit_events::object_type.eq(&row.object_type),
+            audit_events::object_id.eq(row.object_id),
+            audit_events::summary.eq(&row.summary),
+            audit_events::request_id.eq(&row.request_id),
+            audit_events::prev_hash.eq(&row.prev_hash),
+            audit_events::hash.eq(&hash),
+        ))
+        .execute(conn)?;
+    diesel::update(audit_head::table.find(1)).set(audit_head::hash.eq(&hash)).execute(conn)?;
+    Ok(seq)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub object_type: Option<String>,
+    pub object_id: Option<i64>,
+    pub actor_id: Option<i64>,
+    pub action: Option<String>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<EventRow>, i64), ApiError> {
+    let query = || {
+        let mut query = audit_events::table.into_boxed();
+        if let Some(object_type) = &filter.object_type {
+            query = query.filter(audit_events::object_type.eq(object_type.clone()));
+        }
+        if let Some(object_id) = filter.object_id {
+            query = query.filter(audit_events::object_id.eq(object_id));
+        }
+        if let Some(actor_id) = filter.actor_id {
+            query = query.filter(audit_events::actor_id.eq(actor_id));
+        }
+        if let Some(action) = &filter.action {
+            query = query.filter(audit_events::action.eq(action.clone()));
+        }
+        query
+    };
+    let total = query().count().get_result(conn)?;
+    let rows =
+        query().order(audit_events::seq.desc()).offset(offset).limit(limit).select(EventRow::as_select()).load(conn)?;
+    Ok((rows, total))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Verification {
+    pub valid: bool,
+    pub checked: i64,
+    /// The first event whose sequence, link or hash is wrong; `null` when the chain is intact.
+    pub first_invalid_seq: Option<i64>,
+}
+
+const VERIFY_BATCH: i64 = 1000;
+
+/// Recomputes the whole chain, a batch at a time, and names the first event that does not fit.
+pub fn verify(conn: &mut DbConnection) -> Result<Verification, ApiError> {
+    let mut expected_seq = 1;
+    let mut prev_hash = GENESIS_HASH.to_owned();
+    let mut checked = 0;
+    loop {
+        let batch: Vec<EventRow> = audit_events::table
+            .filter(audit_events::seq.ge(expected_seq))
+            .order(audit_events::seq.asc())
+            .limit(VERIFY_BATCH)
+            .select(EventRow::as_select())
+            .load(conn)?;
+        let done = i64::try_from(batch.len()).unwrap_or(i64::MAX) < VERIFY_BATCH;
+        for row in batch {
+            let intact = row.seq == expected_seq
+                && row.prev_hash == prev_hash
+                && row.canonical().chain_hash(&prev_hash) == row.hash;
+            if !intact {
+                return Ok(Verification { valid: false, checked, first_invalid_seq: Some(expected_seq) });
+            }
+            checked += 1;
+            expected_seq += 1;
+            prev_hash = row.hash;
+        }
+        if done {
+            break;
+        }
+    }
+    let (head_seq, head_hash): (i64, String) =
+        audit_head::table.find(1).select((audit_head::seq, audit_head::hash)).first(conn)?;
+    if head_seq != checked || head_hash != prev_hash {
+        // Events at the end of the chain are missing.
+        return Ok(Verification { valid: false, checked, first_invalid_seq: Some(expected_seq) });
+    }
+    Ok(Verification { valid: true, checked, first_invalid_seq: None })
+}

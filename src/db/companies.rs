@@ -1,0 +1,219 @@
+//! Companies, their yearly figures and their bank account.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{companies, company_bank_accounts, company_financials};
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = companies)]
+pub struct CompanyRow {
+    pub id: i64,
+    pub credit_code: String,
+    pub name: String,
+    pub legal_representative: String,
+    pub industry: String,
+    pub park_zone: String,
+    pub established_on: NaiveDate,
+    pub registered_capital_fen: i64,
+    pub address: String,
+    pub contact_phone: String,
+    pub verification_status: String,
+    pub verification_comment: Option<String>,
+    pub high_tech_certificate_no: Option<String>,
+    pub high_tech_valid_until: Option<NaiveDate>,
+    pub tech_sme: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = companies)]
+pub struct NewCompany<'a> {
+    pub credit_code: &'a str,
+    pub name: &'a str,
+    pub legal_representative: &'a str,
+    pub industry: &'a str,
+    pub park_zone: &'a str,
+    pub established_on: NaiveDate,
+    pub registered_capital_fen: i64,
+    pub address: &'a str,
+    pub contact_phone: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The profile fields a company may change; `None` leaves a field as it is.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = companies)]
+pub struct ProfileChanges {
+    pub name: Option<String>,
+    pub legal_representative: Option<String>,
+    pub industry: Option<String>,
+    pub park_zone: Option<String>,
+    pub established_on: Option<NaiveDate>,
+    pub registered_capital_fen: Option<i64>,
+    pub address: Option<String>,
+    pub contact_phone: Option<String>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(conn: &mut DbConnection, company: &NewCompany<'_>) -> Result<CompanyRow, ApiError> {
+    Ok(diesel::insert_into(companies::table).values(company).get_result(conn)?)
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<CompanyRow, ApiError> {
+    Ok(companies::table.find(id).select(CompanyRow::as_select()).first(conn)?)
+}
+
+pub fn credit_code_taken(conn: &mut DbConnection, credit_code: &str) -> Result<bool, ApiError> {
+    Ok(diesel::select(diesel::dsl::exists(companies::table.filter(companies::credit_code.eq(credit_code))))
+        .get_result(conn)?)
+}
+
+pub fn update_profile(conn: &mut DbConnection, id: i64, changes: &ProfileChanges) -> Result<CompanyRow, ApiError> {
+    diesel::update(companies::table.find(id)).set(changes).execute(conn)?;
+    find(conn, id)
+}
+
+pub fn set_certifications(
+    conn: &mut DbConnection,
+    id: i64,
+    certificate_no: Option<&str>,
+    valid_until: Option<NaiveDate>,
+    tech_sme: bool,
+    now: NaiveDateTime,
+) -> Result<CompanyRow, ApiError> {
+    diesel::update(companies::table.find(id))
+        .set((
+            companies::high_tech_certificate_no.eq(certificate_no),
+            companies::high_tech_valid_until.eq(valid_until),
+            companies::tech_sme.eq(tech_sme),
+            companies::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    find(conn, id)
+}
+
+pub fn set_verification(
+    conn: &mut DbConnection,
+    id: i64,
+    status: &str,
+    comment: &str,
+    now: NaiveDateTime,
+) -> Result<CompanyRow, ApiError> {
+    let updated = diesel::update(companies::table.find(id))
+        .set((
+            companies::verification_status.eq(status),
+            companies::verification_comment.eq(comment),
+            companies::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        return Err(ApiError::NotFound);
+    }
+    find(conn, id)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Part of the name or of the credit code, in any case.
+    pub q: Option<String>,
+    pub industry: Option<String>,
+    pub park_zone: Option<String>,
+    pub verification_status: Option<String>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<CompanyRow>, i64), ApiError> {
+    let query = || {
+        let mut query = companies::table.into_boxed();
+        if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            // `lower(..) LIKE lower(..)` is case-insensitive on both backends; `%` and `_` in `q` are literal.
+            let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
+            query = query.filter(
+                lower(companies::name)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(companies::credit_code).like(pattern).escape('\\')),
+            );
+        }
+        if let Some(industry) = &filter.industry {
+            query = query.filter(companies::industry.eq(industry.clone()));
+        }
+        if let Some(zone) = &filter.park_zone {
+            query = query.filter(companies::park_zone.eq(zone.clone()));
+        }
+        if let Some(status) = &filter.verification_status {
+            query = query.filter(companies::verification_status.eq(status.clone()));
+        }
+        query
+    };
+    let total = query().count().get_result(conn)?;
+    let rows =
+        query().order(companies::id.asc()).offset(offset).limit(limit).select(CompanyRow::as_select()).load(conn)?;
+    Ok((rows, total))
+}
+
+diesel::define_sql_function!(fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = company_financials)]
+pub struct FinancialsRow {
+    pub company_id: i64,
+    pub year: i32,
+    pub revenue_fen: i64,
+    pub rd_expense_fen: i64,
+    pub employee_count: i32,
+    pub rd_staff_count: i32,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Replaces (or adds) one year's figures.
+pub fn put_financials(conn: &mut DbConnection, row: &FinancialsRow) -> Result<(), ApiError> {
+    let updated = diesel::update(company_financials::table.find((row.company_id, row.year))).set(row).execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(company_financials::table).values(row).execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn financials(conn: &mut DbConnection, company_id: i64) -> Result<Vec<FinancialsRow>, ApiError> {
+    Ok(company_financials::table
+        .filter(company_financials::company_id.eq(company_id))
+        .order(company_financials::year.desc())
+        .select(FinancialsRow::as_select())
+        .load(conn)?)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = company_bank_accounts)]
+pub struct BankAccountRow {
+    pub company_id: i64,
+    pub bank_name: String,
+    pub account_name: String,
+    pub account_no: String,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn put_bank_account(conn: &mut DbConnection, row: &BankAccountRow) -> Result<(), ApiError> {
+    let updated = diesel::update(company_bank_accounts::table.find(row.company_id)).set(row).execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(company_bank_accounts::table).values(row).execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn bank_account(conn: &mut DbConnection, company_id: i64) -> Result<Option<BankAccountRow>, ApiError> {
+    Ok(company_bank_accounts::table.find(company_id).select(BankAccountRow::as_select()).first(conn).optional()?)
+}

@@ -1,0 +1,113 @@
+//! The email outbox. Several app instances may run workers: a row is claimed with a lease by a
+//! conditional update, so only one of them sends it.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::outbox;
+use crate::email::Email;
+use crate::error::ApiError;
+
+/// How long a claim lasts; longer than any SMTP timeout, so a live claim is never taken over mid-send.
+pub const LEASE: Duration = Duration::seconds(120);
+/// After this many failed attempts a message is given up (and stays in the table, marked failed).
+pub const MAX_ATTEMPTS: i32 = 12;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub attempts: i32,
+    pub lease_token: Option<String>,
+}
+
+pub fn enqueue(conn: &mut DbConnection, email: &Email, now: NaiveDateTime) -> Result<(), ApiError> {
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::recipient.eq(&email.to),
+            outbox::subject.eq(&email.subject),
+            outbox::body.eq(&email.body),
+            outbox::created_at.eq(now),
+            outbox::next_attempt_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Claims up to `limit` due messages for `lease_token`; only rows whose claim succeeded are returned.
+pub fn claim_due(
+    conn: &mut DbConnection,
+    lease_token: &str,
+    now: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, ApiError> {
+    let unleased = outbox::lease_until.is_null().or(outbox::lease_until.lt(now));
+    let due: Vec<i64> = outbox::table
+        .filter(outbox::sent_at.is_null())
+        .filter(outbox::failed_at.is_null())
+        .filter(outbox::next_attempt_at.le(now))
+        .filter(unleased)
+        .order(outbox::id.asc())
+        .limit(limit)
+        .select(outbox::id)
+        .load(conn)?;
+    for id in due {
+        diesel::update(
+            outbox::table
+                .find(id)
+                .filter(outbox::sent_at.is_null())
+                .filter(outbox::lease_until.is_null().or(outbox::lease_until.lt(now))),
+        )
+        .set((
+            outbox::lease_token.eq(lease_token),
+            outbox::lease_until.eq(now + LEASE),
+            outbox::attempts.eq(outbox::attempts + 1),
+        ))
+        .execute(conn)?;
+    }
+    Ok(outbox::table
+        .filter(outbox::lease_token.eq(lease_token))
+        .filter(outbox::sent_at.is_null())
+        .order(outbox::id.asc())
+        .select(OutboxRow::as_select())
+        .load(conn)?)
+}
+
+/// Marks a message sent, if this worker still holds its lease.
+pub fn mark_sent(conn: &mut DbConnection, id: i64, lease_token: &str, now: NaiveDateTime) -> Result<bool, ApiError> {
+    let updated = diesel::update(outbox::table.find(id).filter(outbox::lease_token.eq(lease_token)))
+        .set((
+            outbox::sent_at.eq(now),
+            outbox::lease_token.eq(None::<String>),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Schedules another attempt with exponential backoff, or gives up after [`MAX_ATTEMPTS`].
+pub fn mark_failed(
+    conn: &mut DbConnection,
+    row: &OutboxRow,
+    lease_token: &str,
+    error: &str,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let backoff = Duration::seconds(2_i64.saturating_pow(u32::try_from(row.attempts).unwrap_or(0)).min(3600));
+    let gave_up = (row.attempts >= MAX_ATTEMPTS).then_some(now);
+    diesel::update(outbox::table.find(row.id).filter(outbox::lease_token.eq(lease_token)))
+        .set((
+            outbox::next_attempt_at.eq(now + backoff),
+            outbox::lease_token.eq(None::<String>),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(error),
+            outbox::failed_at.eq(gave_up),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
