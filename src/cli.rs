@@ -39,6 +39,17 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain; exits with an error naming the first broken event, if any.
+    Verify,
 }
 
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
@@ -47,6 +58,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Migrate => startup::migrate(&Db::new(&settings.database)?).await?,
         Command::CreateAdmin { email, display_name } => create_admin(&settings, &email, &display_name).await?,
         Command::Openapi => println!("{}", serde_json::to_string_pretty(&crate::api::openapi())?),
+        Command::Audit { command: AuditCommand::Verify } => verify_audit(&settings).await?,
     }
     Ok(())
 }
@@ -95,6 +107,19 @@ async fn create_admin(settings: &Settings, email: &str, display_name: &str) -> a
         })?;
     println!("created administrator {address} (id {id})");
     Ok(())
+}
+
+async fn verify_audit(settings: &Settings) -> anyhow::Result<()> {
+    let db = Db::new(&settings.database)?;
+    startup::migrate(&db).await?;
+    let result = db.read(crate::db::audit::verify).await.map_err(|e| anyhow::anyhow!(e))?;
+    println!("{}", serde_json::to_string(&result)?);
+    match result.first_invalid_seq {
+        None => Ok(()),
+        Some(seq) => {
+            anyhow::bail!("the audit trail is broken at event {seq} ({} events before it are intact)", result.checked)
+        }
+    }
 }
 
 /// A password from a prompt (asked twice, not echoed) or the first line of piped standard input.

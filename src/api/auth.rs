@@ -99,7 +99,6 @@ pub struct CompanyInput {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountInput {
-    #[validate(email, length(max = 254))]
     pub email: String,
     /// 10 to 128 characters, and not easy to guess.
     #[schema(value_type = String, format = Password)]
@@ -123,7 +122,7 @@ fn check_registration(request: &RegisterRequest, today: NaiveDate) -> Result<(Cr
         .ok();
     errors.extend(check_established_on("company.established_on", company.established_on, today).err());
     errors.extend(check_phone("company.contact_phone", &company.contact_phone).err());
-    let email = Email::parse("account.email", &request.account.email).ok();
+    let email = Email::parse("account.email", &request.account.email).map_err(|e| errors.push(e)).ok();
     let own_words = [request.account.email.as_str(), company.name.as_str(), request.account.display_name.as_str()];
     errors.extend(check_password("account.password", request.account.password.expose_secret(), &own_words).err());
     errors.sort_by(|a, b| a.field.cmp(&b.field));

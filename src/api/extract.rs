@@ -91,6 +91,18 @@ fn content_error(path: &str, error: &serde_json::Error) -> ApiError {
         )
     } else if message.starts_with("missing field") {
         FieldError::new(join(quoted), "required", Text::new("此项为必填项。", "This field is required."))
+    } else if message.starts_with("unknown variant") {
+        let field = if path == "." { String::new() } else { path.to_owned() };
+        let expected =
+            message.split("expected ").nth(1).unwrap_or_default().split(" at line").next().unwrap_or_default();
+        FieldError::new(
+            field,
+            "invalid_choice",
+            Text::owned(
+                format!("不是可选的值，须为：{expected}。"),
+                format!("Not one of the allowed values: {expected}."),
+            ),
+        )
     } else {
         let field = if path == "." { String::new() } else { path.to_owned() };
         let detail = message.split(" at line ").next().unwrap_or(&message).to_owned();

@@ -85,7 +85,6 @@ pub async fn me(user: SignedIn, db: web::Data<Db>) -> Result<web::Json<MeView>, 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewStaffRequest {
-    #[validate(email, length(max = 254))]
     pub email: String,
     #[validate(custom(function = not_blank), length(max = 50))]
     pub display_name: String,
@@ -133,7 +132,6 @@ pub async fn create_user(
     if let Err(e) = &email {
         errors.push(e.clone());
     }
-    errors.dedup_by(|a, b| a.field == b.field);
     let (Ok(email), true) = (email, errors.is_empty()) else { return Err(ApiError::validation(errors)) };
     let actor = user.actor(&ctx);
     let created = db

@@ -81,6 +81,17 @@ impl CreditCode {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The valid code that begins with these 17 characters, e.g. to make sample data.
+    pub fn complete(prefix: &str) -> Option<CreditCode> {
+        let values: Option<Vec<u32>> = prefix
+            .chars()
+            .map(|c| u8::try_from(c).ok().and_then(|b| ALPHABET.iter().position(|&a| a == b)))
+            .map(|v| v.and_then(|v| u32::try_from(v).ok()))
+            .collect();
+        let values = values.filter(|v| v.len() == LENGTH - 1)?;
+        Some(CreditCode(format!("{prefix}{}", check_character(&values))))
+    }
 }
 
 /// `(31 - Σ value × weight mod 31) mod 31`: the final `mod 31` makes a multiple of 31 give `0`, not an
@@ -105,6 +116,14 @@ mod tests {
     #[test]
     fn codes_are_trimmed_and_upper_cased() {
         assert_eq!(CreditCode::parse("  91110000802100433b ").unwrap().as_str(), "91110000802100433B");
+    }
+
+    #[test]
+    fn completing_a_prefix_gives_the_valid_code() {
+        assert_eq!(CreditCode::complete("91110000802100433").unwrap().as_str(), "91110000802100433B");
+        assert_eq!(CreditCode::complete("9151010000000000G").unwrap().as_str(), "9151010000000000G0");
+        assert!(CreditCode::complete("9111000080210043").is_none());
+        assert!(CreditCode::complete("9111000080210043I").is_none());
     }
 
     #[test]

@@ -2,17 +2,53 @@
 //! PostgreSQL when `TEST_POSTGRES_URL` is set (a fresh database per test, dropped afterwards).
 
 use std::sync::Once;
+use std::time::{Duration, Instant};
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use portal::config::Settings;
 use portal::db::{Db, users};
+use portal::domain::credit_code::CreditCode;
 use portal::domain::role::{Role, UserStatus};
 use portal::domain::time;
+use portal::email::{Mailbox, SentMail};
 use portal::startup::Application;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 pub const PASSWORD: &str = "correct horse battery staple";
+pub const COMPANY_PASSWORD: &str = "violet-ledger-harbour-42";
+
+/// A registration body that passes every check.
+pub fn registration(credit_code: &str, name: &str, email: &str) -> Value {
+    serde_json::json!({
+        "company": {
+            "credit_code": credit_code,
+            "name": name,
+            "legal_representative": "张伟",
+            "industry": "integrated_circuit",
+            "park_zone": "唐家湾主园区",
+            "established_on": "2019-05-20",
+            "registered_capital_fen": 1_000_000_000,
+            "address": "珠海市高新区唐家湾镇科技六路 1 号",
+            "contact_phone": "0756-3612345",
+        },
+        "account": { "email": email, "password": COMPANY_PASSWORD, "display_name": "王芳" },
+    })
+}
+
+/// A valid credit code no other test uses.
+pub fn unique_credit_code() -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    let random = uuid::Uuid::new_v4().as_u128();
+    let body: String = (0..9).map(|i| char::from(ALPHABET[((random >> (i * 5)) % 31) as usize])).collect();
+    CreditCode::complete(&format!("91440400{body}")).unwrap().as_str().to_owned()
+}
+
+/// The token in the link of an email.
+pub fn link_token(body: &str) -> String {
+    let start = body.find("token=").expect("a link with a token") + "token=".len();
+    body[start..].chars().take_while(char::is_ascii_alphanumeric).collect()
+}
 
 pub struct TestApp {
     pub address: String,
@@ -20,6 +56,8 @@ pub struct TestApp {
     pub settings: Settings,
     pub db: Db,
     pub database: TestDatabase,
+    /// What the app sent, when the memory mail transport is configured (the test default).
+    pub mailbox: Option<Mailbox>,
 }
 
 /// The database a test owns; dropping it removes it.
@@ -79,9 +117,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     settings.database.url = SecretString::from(url);
     customize(&mut settings);
 
-    let app = Application::build(settings.clone()).await.expect("the app builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let (address, mailbox) = start(&settings).await;
     let db = Db::new(&settings.database).unwrap();
     TestApp {
         address,
@@ -89,7 +125,16 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
         settings,
         db,
         database,
+        mailbox,
     }
+}
+
+async fn start(settings: &Settings) -> (String, Option<Mailbox>) {
+    let app = Application::build(settings.clone()).await.expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let mailbox = app.mailbox();
+    tokio::spawn(app.run_until_stopped());
+    (address, mailbox)
 }
 
 impl TestApp {
@@ -97,6 +142,57 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// A second app instance on the same database, as after a restart or behind a load balancer.
+    pub async fn another_instance(&self) -> (String, Option<Mailbox>) {
+        start(&self.settings).await
+    }
+
+    /// Waits until `to` has received `count` messages and returns them.
+    pub async fn mail_to(&self, to: &str, count: usize) -> Vec<SentMail> {
+        let mailbox = self.mailbox.as_ref().expect("the memory mail transport");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let received = mailbox.to(to);
+            if received.len() >= count {
+                return received;
+            }
+            assert!(Instant::now() < deadline, "{to} received {} of {count} messages", received.len());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+    }
+
+    /// Registers a company with valid details and answers `(company id, account email)`.
+    pub async fn register_company(&self, name: &str) -> (i64, String) {
+        let email = format!("{}@company.example", uuid::Uuid::new_v4().simple());
+        let response =
+            self.post("/api/v1/auth/register", None, &registration(&unique_credit_code(), name, &email)).await;
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+        let body: Value = response.json().await.unwrap();
+        (body["company"]["id"].as_i64().unwrap(), email)
+    }
+
+    /// A registered company whose account has verified its email and signed in: `(access token, company id)`.
+    pub async fn signed_in_company(&self, name: &str) -> (String, i64) {
+        let (company_id, email) = self.register_company(name).await;
+        let mail = self.mail_to(&email, 1).await;
+        let token = link_token(&mail[0].body);
+        let verified = self.post("/api/v1/auth/verify-email", None, &serde_json::json!({ "token": token })).await;
+        assert_eq!(verified.status(), 204);
+        let body: Value = self.login(&email, COMPANY_PASSWORD).await.json().await.unwrap();
+        (body["access_token"].as_str().unwrap().to_owned(), company_id)
+    }
     pub fn database_url(&self) -> &str {
         self.settings.database.url.expose_secret()
     }

@@ -1,10 +1,14 @@
 //! The HTTP API, end to end, against a real database: SQLite by default, PostgreSQL when
 //! `TEST_POSTGRES_URL` is set.
 
+mod audit;
 mod cli;
+mod companies;
 mod database;
 mod errors;
 mod health;
 mod helpers;
 mod openapi;
+mod registration;
 mod sign_in;
+mod tokens;

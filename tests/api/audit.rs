@@ -1,0 +1,136 @@
+//! The audit trail records who did what, cannot be edited, and any tampering is found at its exact event.
+
+use std::process::Command;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use portal::db::DbConnection;
+use portal::db::schema::audit_events;
+use portal::domain::role::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{COMPANY_PASSWORD, PASSWORD, TestApp, problem, spawn_app};
+
+/// Registration, verification, sign-ins (one failed), a profile change, a staff invitation and a
+/// company verification: a little of everything that writes an event.
+async fn a_busy_morning(app: &TestApp) -> String {
+    let admin = app.token_for(Role::Admin).await;
+    let (company, company_id) = app.signed_in_company("甲公司").await;
+    app.client
+        .patch(app.url("/api/v1/companies/me"))
+        .bearer_auth(&company)
+        .json(&json!({ "park_zone": "海岸" }))
+        .send()
+        .await
+        .unwrap();
+    app.login("admin-nobody@park.example", "wrong password here").await;
+    app.post(
+        "/api/v1/users",
+        Some(&admin),
+        &json!({ "email": "r@park.example", "display_name": "审核员", "role": "reviewer" }),
+    )
+    .await;
+    let verification = format!("/api/v1/companies/{company_id}/verification");
+    app.post(&verification, Some(&admin), &json!({ "decision": "verified" })).await;
+    admin
+}
+
+async fn verification(app: &TestApp, admin: &str) -> Value {
+    app.get("/api/v1/audit-events/verify", admin).await.json().await.unwrap()
+}
+
+/// Lifts the database's refusal to change or delete events, as someone with direct access could.
+fn allow_tampering(conn: &mut DbConnection) {
+    let sql = match conn {
+        DbConnection::Sqlite(_) => "DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;",
+        DbConnection::Postgres(_) => "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update;",
+    };
+    conn.batch_execute(sql).unwrap();
+}
+
+#[tokio::test]
+async fn the_chain_verifies_after_a_mix_of_operations_and_names_the_tampered_event() {
+    let app = spawn_app().await;
+    let admin = a_busy_morning(&app).await;
+    let intact = verification(&app, &admin).await;
+    let checked = intact["checked"].as_i64().unwrap();
+    assert_eq!(intact, json!({ "valid": true, "checked": checked, "first_invalid_seq": null }));
+    assert!(checked >= 8, "{checked} events");
+
+    let events: Value = app.get("/api/v1/audit-events?per_page=100", &admin).await.json().await.unwrap();
+    let actions: Vec<&str> =
+        events["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for expected in [
+        "company.register",
+        "user.verify_email",
+        "auth.login",
+        "auth.login_failed",
+        "company.update",
+        "user.create",
+        "company.verification",
+    ] {
+        assert!(actions.contains(&expected), "{expected} missing from {actions:?}");
+    }
+    let text = events.to_string();
+    for secret in [PASSWORD, COMPANY_PASSWORD, "wrong password here", "$argon2id"] {
+        assert!(!text.contains(secret), "the trail holds `{secret}`");
+    }
+
+    let target = checked / 2;
+    let mut conn = app.db.connection().unwrap();
+    allow_tampering(&mut conn);
+    diesel::update(audit_events::table.find(target))
+        .set(audit_events::summary.eq("{\"decision\":\"verified\"}"))
+        .execute(&mut *conn)
+        .unwrap();
+    let broken = verification(&app, &admin).await;
+    assert_eq!(broken, json!({ "valid": false, "checked": target - 1, "first_invalid_seq": target }));
+
+    let cli = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(["audit", "verify"])
+        .env("APP_ENV", "test")
+        .env("APP_DATABASE__URL", app.database_url())
+        .output()
+        .unwrap();
+    assert!(!cli.status.success());
+    assert!(String::from_utf8_lossy(&cli.stderr).contains(&format!("broken at event {target}")));
+}
+
+#[tokio::test]
+async fn events_cannot_be_edited_or_deleted_in_the_database() {
+    let app = spawn_app().await;
+    a_busy_morning(&app).await;
+    let mut conn = app.db.connection().unwrap();
+    let edit = diesel::update(audit_events::table.find(1)).set(audit_events::action.eq("nothing")).execute(&mut *conn);
+    assert!(edit.is_err(), "an update went through");
+    let delete = diesel::delete(audit_events::table.find(1)).execute(&mut *conn);
+    assert!(delete.is_err(), "a delete went through");
+}
+
+#[tokio::test]
+async fn a_missing_event_is_found_too() {
+    let app = spawn_app().await;
+    let admin = a_busy_morning(&app).await;
+    let checked = verification(&app, &admin).await["checked"].as_i64().unwrap();
+    let mut conn = app.db.connection().unwrap();
+    allow_tampering(&mut conn);
+    diesel::delete(audit_events::table.find(checked)).execute(&mut *conn).unwrap();
+    let result = verification(&app, &admin).await;
+    assert_eq!(result["first_invalid_seq"], checked, "{result}");
+}
+
+#[tokio::test]
+async fn the_audit_list_filters_by_object_actor_and_action() {
+    let app = spawn_app().await;
+    let admin = a_busy_morning(&app).await;
+    let logins: Value = app.get("/api/v1/audit-events?action=auth.login", &admin).await.json().await.unwrap();
+    assert!(logins["total"].as_i64().unwrap() >= 2);
+    let first = &logins["items"][0];
+    let by_actor: Value =
+        app.get(&format!("/api/v1/audit-events?actor_id={}", first["actor_id"]), &admin).await.json().await.unwrap();
+    assert!(by_actor["items"].as_array().unwrap().iter().all(|e| e["actor_id"] == first["actor_id"]));
+    let company: Value = app.get("/api/v1/audit-events?object_type=company", &admin).await.json().await.unwrap();
+    assert!(company["items"].as_array().unwrap().iter().all(|e| e["object_type"] == "company"));
+    assert!(first["request_id"].as_str().is_some_and(|id| !id.is_empty()));
+    problem(app.get("/api/v1/audit-events?page=0", &admin).await, 422, "validation_failed").await;
+}

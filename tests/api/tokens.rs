@@ -1,0 +1,300 @@
+//! Access tokens, refresh tokens and sessions: only a genuine, current access token gets in.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use portal::domain::role::Role;
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp, link_token, problem, spawn_app};
+
+struct Signed {
+    access: String,
+    refresh: String,
+    claims: Value,
+}
+
+async fn sign_in(app: &TestApp, email: &str) -> Signed {
+    let body: Value = app.login(email, PASSWORD).await.json().await.unwrap();
+    let access = body["access_token"].as_str().unwrap().to_owned();
+    let payload = access.split('.').nth(1).unwrap();
+    let claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    Signed { access, refresh: body["refresh_token"].as_str().unwrap().to_owned(), claims }
+}
+
+async fn status_with(app: &TestApp, token: &str) -> u16 {
+    app.get("/api/v1/me", token).await.status().as_u16()
+}
+
+fn sign(claims: &Value, algorithm: Algorithm, secret: &[u8]) -> String {
+    jsonwebtoken::encode(&Header::new(algorithm), claims, &EncodingKey::from_secret(secret)).unwrap()
+}
+
+fn with(claims: &Value, key: &str, value: Value) -> Value {
+    let mut claims = claims.clone();
+    claims[key] = value;
+    claims
+}
+
+fn without(claims: &Value, key: &str) -> Value {
+    let mut claims = claims.clone();
+    claims.as_object_mut().unwrap().remove(key);
+    claims
+}
+
+/// A token with any header, signed or not.
+fn raw(header: &Value, claims: &Value, signature: &str) -> String {
+    let encode = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
+    format!("{}.{}.{signature}", encode(header), encode(claims))
+}
+
+#[tokio::test]
+async fn forged_altered_and_misused_tokens_are_all_refused() {
+    let app = spawn_app().await;
+    app.create_user(Role::Admin, "admin@park.example").await;
+    let signed = sign_in(&app, "admin@park.example").await;
+    assert_eq!(status_with(&app, &signed.access).await, 200);
+
+    let secret = app.settings.auth.jwt_secret.expose_secret().as_bytes().to_vec();
+    let claims = &signed.claims;
+    let now = Utc::now().timestamp();
+    let reset_mail_token = {
+        app.post("/api/v1/auth/password-reset", None, &json!({ "email": "admin@park.example" })).await;
+        link_token(&app.mail_to("admin@park.example", 1).await[0].body)
+    };
+    let cases: Vec<(&str, String)> = vec![
+        ("signed with another secret", sign(claims, Algorithm::HS256, b"another secret that is long enough!!")),
+        ("alg none", raw(&json!({"alg": "none", "typ": "JWT"}), claims, "")),
+        ("HS384 with the right secret", sign(claims, Algorithm::HS384, &secret)),
+        ("RS256 header", raw(&json!({"alg": "RS256", "typ": "JWT"}), claims, "c2lnbmF0dXJl")),
+        ("expired a few seconds ago", sign(&with(claims, "exp", json!(now - 10)), Algorithm::HS256, &secret)),
+        ("not valid yet", sign(&with(claims, "nbf", json!(now + 600)), Algorithm::HS256, &secret)),
+        ("exp as a string", sign(&with(claims, "exp", json!((now + 600).to_string())), Algorithm::HS256, &secret)),
+        ("no exp", sign(&without(claims, "exp"), Algorithm::HS256, &secret)),
+        ("wrong audience", sign(&with(claims, "aud", json!("another-api")), Algorithm::HS256, &secret)),
+        ("wrong issuer", sign(&with(claims, "iss", json!("someone-else")), Algorithm::HS256, &secret)),
+        ("another token type", sign(&with(claims, "typ", json!("refresh")), Algorithm::HS256, &secret)),
+        ("another user's id", sign(&with(claims, "sub", json!("999999")), Algorithm::HS256, &secret)),
+        ("a session that does not exist", sign(&with(claims, "sid", json!(0)), Algorithm::HS256, &secret)),
+        ("the refresh token", signed.refresh.clone()),
+        ("a password-reset token", reset_mail_token),
+        ("a truncated token", signed.access[..signed.access.len() - 3].to_owned()),
+    ];
+    for (name, token) in cases {
+        let response = app.get("/api/v1/me", &token).await;
+        assert_eq!(response.status(), 401, "{name}");
+        assert_eq!(response.headers()["www-authenticate"], "Bearer", "{name}");
+    }
+    assert_eq!(status_with(&app, &signed.access).await, 200, "the genuine token still works");
+}
+
+#[tokio::test]
+async fn a_refresh_token_works_once_and_its_replay_ends_the_session() {
+    let app = spawn_app().await;
+    app.create_user(Role::Finance, "finance@park.example").await;
+    let first = sign_in(&app, "finance@park.example").await;
+
+    let rotated = app.post("/api/v1/auth/refresh", None, &json!({ "refresh_token": first.refresh })).await;
+    assert_eq!(rotated.status(), 200);
+    let rotated: Value = rotated.json().await.unwrap();
+    let (second_access, second_refresh) =
+        (rotated["access_token"].as_str().unwrap().to_owned(), rotated["refresh_token"].as_str().unwrap().to_owned());
+    assert_ne!(second_refresh, first.refresh);
+    assert_eq!(status_with(&app, &second_access).await, 200);
+
+    let replay = app.post("/api/v1/auth/refresh", None, &json!({ "refresh_token": first.refresh })).await;
+    problem(replay, 401, "unauthenticated").await;
+    assert_eq!(status_with(&app, &second_access).await, 401, "the whole family is revoked");
+    let after = app.post("/api/v1/auth/refresh", None, &json!({ "refresh_token": second_refresh })).await;
+    problem(after, 401, "unauthenticated").await;
+
+    let other = sign_in(&app, "finance@park.example").await;
+    assert_eq!(status_with(&app, &other.access).await, 200, "a new sign-in is unaffected");
+}
+
+#[tokio::test]
+async fn logout_ends_the_access_token_and_the_refresh_token_at_once() {
+    let app = spawn_app().await;
+    app.create_user(Role::Reviewer, "reviewer@park.example").await;
+    let signed = sign_in(&app, "reviewer@park.example").await;
+    let other_device = sign_in(&app, "reviewer@park.example").await;
+
+    let logout =
+        app.post("/api/v1/auth/logout", Some(&signed.access), &json!({ "refresh_token": signed.refresh })).await;
+    assert_eq!(logout.status(), 204);
+    assert_eq!(status_with(&app, &signed.access).await, 401);
+    let refresh = app.post("/api/v1/auth/refresh", None, &json!({ "refresh_token": signed.refresh })).await;
+    problem(refresh, 401, "unauthenticated").await;
+    assert_eq!(status_with(&app, &other_device.access).await, 200, "other devices stay signed in");
+}
+
+#[tokio::test]
+async fn a_password_change_ends_the_other_sessions_and_keeps_this_one() {
+    let app = spawn_app().await;
+    app.create_user(Role::Expert, "expert@park.example").await;
+    let here = sign_in(&app, "expert@park.example").await;
+    let elsewhere = sign_in(&app, "expert@park.example").await;
+
+    let wrong = app
+        .post(
+            "/api/v1/me/password",
+            Some(&here.access),
+            &json!({ "current_password": "not it at all", "new_password": "amber-quarry-violin-58" }),
+        )
+        .await;
+    assert_eq!(problem(wrong, 422, "validation_failed").await["errors"][0]["field"], "current_password");
+
+    let change = app
+        .post(
+            "/api/v1/me/password",
+            Some(&here.access),
+            &json!({ "current_password": PASSWORD, "new_password": "amber-quarry-violin-58" }),
+        )
+        .await;
+    assert_eq!(change.status(), 204);
+    assert_eq!(status_with(&app, &here.access).await, 200);
+    assert_eq!(status_with(&app, &elsewhere.access).await, 401);
+    problem(app.login("expert@park.example", PASSWORD).await, 401, "invalid_credentials").await;
+    assert_eq!(app.login("expert@park.example", "amber-quarry-violin-58").await.status(), 200);
+}
+
+#[tokio::test]
+async fn disabling_a_user_ends_its_sessions_on_every_instance() {
+    let app = spawn_app().await;
+    let admin = app.token_for(Role::Admin).await;
+    let reviewer_id = app.create_user(Role::Reviewer, "reviewer@park.example").await;
+    let reviewer = sign_in(&app, "reviewer@park.example").await;
+    let (other_instance, _) = app.another_instance().await;
+
+    let disable = app
+        .client
+        .patch(app.url(&format!("/api/v1/users/{reviewer_id}")))
+        .bearer_auth(&admin)
+        .json(&json!({ "status": "disabled" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disable.status(), 200);
+    for base in [app.address.as_str(), other_instance.as_str()] {
+        let me = app.client.get(format!("{base}/api/v1/me")).bearer_auth(&reviewer.access).send().await.unwrap();
+        assert_eq!(me.status(), 401, "{base}");
+    }
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_are_throttled_and_stay_throttled_after_a_restart() {
+    let app = spawn_app().await;
+    app.create_user(Role::Finance, "finance@park.example").await;
+    for attempt in 1..=5 {
+        let response = app.login("finance@park.example", "a wrong password").await;
+        assert_eq!(response.status(), 401, "attempt {attempt}");
+    }
+    let blocked = app.login("finance@park.example", "a wrong password").await;
+    let retry_after: u64 = blocked.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+    problem(blocked, 429, "rate_limited").await;
+    let correct = app.login("finance@park.example", PASSWORD).await;
+    problem(correct, 429, "rate_limited").await;
+
+    let (restarted, _) = app.another_instance().await;
+    let after_restart = app
+        .client
+        .post(format!("{restarted}/api/v1/auth/login"))
+        .json(&json!({ "email": "finance@park.example", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    problem(after_restart, 429, "rate_limited").await;
+}
+
+#[tokio::test]
+async fn a_password_reset_goes_through_the_email_and_works_once() {
+    let app = spawn_app().await;
+    app.create_user(Role::Reviewer, "reviewer@park.example").await;
+    let before = sign_in(&app, "reviewer@park.example").await;
+    for address in ["reviewer@park.example", "nobody@park.example"] {
+        let response = app.post("/api/v1/auth/password-reset", None, &json!({ "email": address })).await;
+        assert_eq!(response.status(), 202);
+    }
+    let mail = app.mail_to("reviewer@park.example", 1).await;
+    assert!(mail[0].body.contains("30 分钟"));
+    let token = link_token(&mail[0].body);
+
+    let weak = app
+        .post("/api/v1/auth/password-reset/confirm", None, &json!({ "token": token, "new_password": "reviewer123" }))
+        .await;
+    assert_eq!(problem(weak, 422, "validation_failed").await["errors"][0]["field"], "new_password");
+    let confirm = app
+        .post(
+            "/api/v1/auth/password-reset/confirm",
+            None,
+            &json!({ "token": token, "new_password": "granite-orchid-tempo-91" }),
+        )
+        .await;
+    assert_eq!(confirm.status(), 204);
+    let reuse = app
+        .post(
+            "/api/v1/auth/password-reset/confirm",
+            None,
+            &json!({ "token": token, "new_password": "another-granite-tempo-92" }),
+        )
+        .await;
+    assert_eq!(problem(reuse, 422, "validation_failed").await["errors"][0]["code"], "invalid_token");
+
+    assert_eq!(status_with(&app, &before.access).await, 401, "a reset ends every session");
+    problem(app.login("reviewer@park.example", PASSWORD).await, 401, "invalid_credentials").await;
+    assert_eq!(app.login("reviewer@park.example", "granite-orchid-tempo-91").await.status(), 200);
+    assert!(app.mailbox.as_ref().unwrap().to("nobody@park.example").is_empty());
+}
+
+#[tokio::test]
+async fn an_invited_staff_member_sets_a_password_from_the_invitation_and_signs_in() {
+    let app = spawn_app().await;
+    let admin = app.token_for(Role::Admin).await;
+    let created = app
+        .post(
+            "/api/v1/users",
+            Some(&admin),
+            &json!({ "email": "New.Expert@Park.example", "display_name": "李教授", "role": "expert" }),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    assert_eq!(created["role"], "expert");
+    assert_eq!(created["email_verified"], false);
+    problem(app.login("new.expert@park.example", "anything at all").await, 401, "invalid_credentials").await;
+
+    let mail = app.mail_to("new.expert@park.example", 1).await;
+    assert!(mail[0].body.contains("评审专家"));
+    let token = link_token(&mail[0].body);
+    let confirm = app
+        .post(
+            "/api/v1/auth/password-reset/confirm",
+            None,
+            &json!({ "token": token, "new_password": "copper-willow-signal-33" }),
+        )
+        .await;
+    assert_eq!(confirm.status(), 204);
+    let signed_in: Value = app.login("new.expert@park.example", "copper-willow-signal-33").await.json().await.unwrap();
+    assert_eq!(signed_in["user"]["role"], "expert");
+    assert_eq!(signed_in["user"]["email_verified"], true);
+
+    let duplicate = app
+        .post(
+            "/api/v1/users",
+            Some(&admin),
+            &json!({ "email": "new.expert@park.example", "display_name": "李", "role": "reviewer" }),
+        )
+        .await;
+    problem(duplicate, 409, "email_taken").await;
+    let applicant = app
+        .post(
+            "/api/v1/users",
+            Some(&admin),
+            &json!({ "email": "x@park.example", "display_name": "李", "role": "applicant" }),
+        )
+        .await;
+    assert_eq!(problem(applicant, 422, "validation_failed").await["errors"][0]["field"], "role");
+}
