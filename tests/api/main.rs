@@ -5,6 +5,7 @@ mod audit;
 mod cli;
 mod companies;
 mod database;
+mod email;
 mod errors;
 mod health;
 mod helpers;
