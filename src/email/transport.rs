@@ -109,3 +109,26 @@ impl Transport {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+
+    #[test]
+    fn the_file_transport_writes_one_complete_eml_file_per_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::for_tests().unwrap().mail;
+        settings.transport = MailTransportKind::File;
+        settings.file_dir = dir.path().join("mail").display().to_string();
+        let transport = Transport::from_settings(&settings).unwrap();
+        transport.send("<outbox-7@policy-portal>", "a@company.example", "请验证您的邮箱", "正文 body").unwrap();
+
+        let files: Vec<_> = std::fs::read_dir(dir.path().join("mail")).unwrap().map(|e| e.unwrap().path()).collect();
+        assert_eq!(files.len(), 1, "no partial file is left behind");
+        assert_eq!(files[0].file_name().unwrap(), "outbox-7_policy-portal.eml");
+        let text = std::fs::read_to_string(&files[0]).unwrap();
+        assert!(text.contains("To: a@company.example"), "{text}");
+        assert!(text.contains("Message-ID: <outbox-7@policy-portal>"), "{text}");
+    }
+}

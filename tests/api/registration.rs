@@ -248,3 +248,15 @@ async fn resending_verification_answers_the_same_for_unknown_addresses_and_sends
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     assert!(app.mailbox.as_ref().unwrap().to("nobody@company.example").is_empty());
 }
+
+#[tokio::test]
+async fn one_address_can_register_only_so_many_companies_an_hour() {
+    let app = spawn_app().await;
+    for n in 0..10 {
+        app.register_company(&format!("第{n}号公司")).await;
+    }
+    let body = registration(&unique_credit_code(), "第十一号公司", "eleven@company.example");
+    let refused = app.post("/api/v1/auth/register", None, &body).await;
+    assert!(refused.headers().contains_key("retry-after"));
+    problem(refused, 429, "rate_limited").await;
+}
