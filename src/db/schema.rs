@@ -143,17 +143,91 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    programs (id) {
+        id -> BigInt,
+        code -> Text,
+        title -> Text,
+        category -> Text,
+        summary -> Text,
+        guide -> Text,
+        opens_at -> Timestamp,
+        closes_at -> Timestamp,
+        budget_fen -> BigInt,
+        reserved_fen -> BigInt,
+        disbursed_fen -> BigInt,
+        max_award_fen -> BigInt,
+        public_notice_days -> Integer,
+        payment_due_days -> Integer,
+        correction_days -> Integer,
+        min_expert_reviews -> Integer,
+        max_total_upload_bytes -> BigInt,
+        eligibility_rules -> Text,
+        required_materials -> Text,
+        form_fields -> Text,
+        status -> Text,
+        last_reference_seq -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    applications (id) {
+        id -> BigInt,
+        program_id -> BigInt,
+        company_id -> BigInt,
+        created_by -> BigInt,
+        reference_no -> Nullable<Text>,
+        status -> Text,
+        requested_amount_fen -> BigInt,
+        approved_amount_fen -> Nullable<BigInt>,
+        disbursed_fen -> BigInt,
+        form_data -> Text,
+        company_snapshot -> Nullable<Text>,
+        correction_due_on -> Nullable<Date>,
+        notice_ends_on -> Nullable<Date>,
+        payment_due_on -> Nullable<Date>,
+        submitted_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        material_key -> Text,
+        file_name -> Text,
+        storage_key -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        uploaded_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(company_financials -> companies (company_id));
 diesel::joinable!(company_bank_accounts -> companies (company_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
 diesel::joinable!(spent_refresh_tokens -> sessions (session_id));
+diesel::joinable!(applications -> programs (program_id));
+diesel::joinable!(applications -> companies (company_id));
+diesel::joinable!(attachments -> applications (application_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    applications,
+    attachments,
     audit_events,
     companies,
     company_bank_accounts,
     company_financials,
     one_time_tokens,
+    programs,
     sessions,
     spent_refresh_tokens,
     users,

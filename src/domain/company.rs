@@ -6,27 +6,6 @@ use serde::{Deserialize, Serialize};
 use crate::error::FieldError;
 use crate::i18n::Text;
 
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(text: &str) -> Option<$name> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == text)
-            }
-        }
-    };
-}
-
 text_enum!(
     /// The industries the park's programmes are written for.
     Industry {
@@ -49,6 +28,22 @@ text_enum!(
         Rejected => "rejected",
     }
 );
+
+impl Industry {
+    pub fn label(self) -> Text {
+        let (zh, en) = match self {
+            Industry::IntegratedCircuit => ("集成电路", "integrated circuits"),
+            Industry::Biomedicine => ("生物医药", "biomedicine"),
+            Industry::IntelligentManufacturing => ("智能制造", "intelligent manufacturing"),
+            Industry::Software => ("软件和信息服务", "software and IT services"),
+            Industry::NewEnergy => ("新能源", "new energy"),
+            Industry::NewMaterials => ("新材料", "new materials"),
+            Industry::Marine => ("海洋经济", "marine economy"),
+            Industry::Other => ("其他", "other"),
+        };
+        Text::new(zh, en)
+    }
+}
 
 /// A bank account number as everyone but finance sees it: `****1234`.
 pub fn mask_account_no(account_no: &str) -> String {

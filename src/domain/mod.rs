@@ -1,10 +1,36 @@
 //! The portal's rules in plain Rust: no actix, no diesel.
 
+/// An enum stored and sent as snake_case text, with `ALL`, `as_str` and `parse`.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<$name> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == text)
+            }
+        }
+    };
+}
+
 pub mod account;
 pub mod audit;
 pub mod company;
 pub mod credit_code;
+pub mod eligibility;
+pub mod files;
 pub mod limits;
+pub mod money;
+pub mod program;
 pub mod role;
 pub mod time;
 pub mod validation;

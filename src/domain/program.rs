@@ -1,0 +1,335 @@
+//! Programmes are data: a guide, a window, money, and three structured parts (eligibility rules, required
+//! materials and form fields) that are checked here as a whole before a programme is saved.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use crate::domain::eligibility::Rule;
+use crate::domain::files::FileType;
+use crate::error::FieldError;
+use crate::i18n::Text;
+
+text_enum!(
+    /// What a programme supports.
+    Category {
+        IntegratedCircuit => "integrated_circuit",
+        Biomedicine => "biomedicine",
+        HighTechCertification => "high_tech_certification",
+        Patent => "patent",
+        Other => "other",
+    }
+);
+
+text_enum!(
+    /// A programme is written as a draft, published for applications, and closed at the end.
+    ProgramStatus {
+        Draft => "draft",
+        Published => "published",
+        Closed => "closed",
+    }
+);
+
+/// The guide (申兑指南) every programme carries, so a company knows what it is applying for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Guide {
+    /// 支持对象
+    pub beneficiaries: String,
+    /// 申报条件
+    pub conditions: String,
+    /// 支持标准
+    pub award_standard: String,
+    /// 申报时间说明
+    pub deadline_note: String,
+    pub contact_phone: String,
+    pub consulting_address: String,
+    /// 政策依据
+    pub policy_basis: String,
+}
+
+pub const DEFAULT_MAX_FILE_BYTES: i64 = 20 * 1024 * 1024;
+
+/// A document the company uploads (营业执照, audit report, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Material {
+    pub key: String,
+    pub name: String,
+    pub required: bool,
+    pub accepted_types: Vec<FileType>,
+    #[serde(default = "default_max_file_bytes")]
+    pub max_size_bytes: i64,
+}
+
+fn default_max_file_bytes() -> i64 {
+    DEFAULT_MAX_FILE_BYTES
+}
+
+text_enum!(
+    /// The kinds of form field a programme can ask for.
+    FieldType {
+        Text => "text",
+        Textarea => "textarea",
+        Integer => "integer",
+        MoneyFen => "money_fen",
+        Date => "date",
+        Boolean => "boolean",
+        Select => "select",
+    }
+);
+
+/// One question of a programme's form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormField {
+    pub key: String,
+    pub label: String,
+    #[serde(rename = "type")]
+    pub field_type: FieldType,
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<String>>,
+}
+
+/// Everything of a programme that is checked together.
+#[derive(Debug, Clone)]
+pub struct Definition<'a> {
+    pub code: &'a str,
+    pub opens_at: DateTime<Utc>,
+    pub closes_at: DateTime<Utc>,
+    pub budget_fen: i64,
+    pub max_award_fen: i64,
+    pub public_notice_days: i32,
+    pub payment_due_days: i32,
+    pub correction_days: i32,
+    pub min_expert_reviews: i32,
+    pub max_total_upload_bytes: i64,
+    pub rules: &'a [Rule],
+    pub materials: &'a [Material],
+    pub fields: &'a [FormField],
+}
+
+fn problem(field: impl Into<String>, code: &'static str, zh: String, en: String) -> FieldError {
+    FieldError::new(field.into(), code, Text::owned(zh, en))
+}
+
+fn is_key(key: &str) -> bool {
+    let mut chars = key.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && key.len() <= 50
+}
+
+fn in_range(errors: &mut Vec<FieldError>, field: &'static str, value: i64, min: i64, max: i64) {
+    if !(min..=max).contains(&value) {
+        errors.push(problem(field, "out_of_range", format!("须在 {min}–{max} 之间。"), format!("Must be from {min} to {max}.")));
+    }
+}
+
+/// Every problem of a programme definition, each on its own field.
+pub fn check(definition: &Definition<'_>) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let d = definition;
+    let code_ok = !d.code.is_empty()
+        && d.code.len() <= 20
+        && d.code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
+    if !code_ok {
+        errors.push(problem(
+            "code",
+            "invalid_code",
+            "项目编号须为 1–20 位大写字母、数字或连字符，如 IC-2026。".into(),
+            "The code is 1 to 20 capital letters, digits or hyphens, e.g. IC-2026.".into(),
+        ));
+    }
+    if d.closes_at <= d.opens_at {
+        errors.push(problem(
+            "closes_at",
+            "before_opening",
+            "申报截止时间须晚于开始时间。".into(),
+            "The window must close after it opens.".into(),
+        ));
+    }
+    if d.budget_fen <= 0 {
+        errors.push(problem("budget_fen", "not_positive", "预算须大于 0。".into(), "The budget must be above 0.".into()));
+    }
+    if d.max_award_fen <= 0 || d.max_award_fen > d.budget_fen {
+        errors.push(problem(
+            "max_award_fen",
+            "exceeds_budget",
+            "单个项目最高支持金额须大于 0 且不超过总预算。".into(),
+            "The maximum award must be above 0 and at most the budget.".into(),
+        ));
+    }
+    in_range(&mut errors, "public_notice_days", d.public_notice_days.into(), 0, 30);
+    in_range(&mut errors, "payment_due_days", d.payment_due_days.into(), 1, 365);
+    in_range(&mut errors, "correction_days", d.correction_days.into(), 1, 60);
+    in_range(&mut errors, "min_expert_reviews", d.min_expert_reviews.into(), 0, 20);
+    in_range(&mut errors, "max_total_upload_bytes", d.max_total_upload_bytes, 1, 2 * 1024 * 1024 * 1024);
+    for (index, rule) in d.rules.iter().enumerate() {
+        errors.extend(rule.check().into_iter().map(|(code, text)| {
+            FieldError::new(format!("eligibility_rules[{index}]"), code, text)
+        }));
+    }
+    let mut keys = HashSet::new();
+    for (index, material) in d.materials.iter().enumerate() {
+        let at = |name: &str| format!("required_materials[{index}].{name}");
+        if !is_key(&material.key) {
+            errors.push(problem(at("key"), "invalid_key", "键名须为小写字母开头的小写字母、数字或下划线。".into(), "Keys are lower-case letters, digits and underscores, starting with a letter.".into()));
+        } else if !keys.insert(material.key.as_str()) {
+            errors.push(problem(at("key"), "duplicate_key", format!("材料键名“{}”重复。", material.key), format!("The material key `{}` is used twice.", material.key)));
+        }
+        if material.name.trim().is_empty() {
+            errors.push(problem(at("name"), "blank", "材料名称不能为空。".into(), "A material needs a name.".into()));
+        }
+        if material.accepted_types.is_empty() {
+            errors.push(problem(at("accepted_types"), "empty", "至少接受一种文件类型。".into(), "Accept at least one file type.".into()));
+        }
+        if !(1..=500 * 1024 * 1024).contains(&material.max_size_bytes) {
+            errors.push(problem(at("max_size_bytes"), "out_of_range", "单个文件上限须在 1 字节到 500 MiB 之间。".into(), "A file limit is from 1 byte to 500 MiB.".into()));
+        }
+    }
+    let mut keys = HashSet::new();
+    for (index, field) in d.fields.iter().enumerate() {
+        let at = |name: &str| format!("form_fields[{index}].{name}");
+        if !is_key(&field.key) {
+            errors.push(problem(at("key"), "invalid_key", "键名须为小写字母开头的小写字母、数字或下划线。".into(), "Keys are lower-case letters, digits and underscores, starting with a letter.".into()));
+        } else if !keys.insert(field.key.as_str()) {
+            errors.push(problem(at("key"), "duplicate_key", format!("字段键名“{}”重复。", field.key), format!("The field key `{}` is used twice.", field.key)));
+        }
+        if field.label.trim().is_empty() {
+            errors.push(problem(at("label"), "blank", "字段名称不能为空。".into(), "A field needs a label.".into()));
+        }
+        let has_options = field.options.as_ref().is_some_and(|o| !o.is_empty());
+        if (field.field_type == FieldType::Select) != has_options {
+            errors.push(problem(at("options"), "options_mismatch", "下拉选择字段须列出选项，其他类型不设选项。".into(), "A select field lists its options; other types have none.".into()));
+        }
+        if let (Some(min), Some(max)) = (field.min, field.max) {
+            if min > max {
+                errors.push(problem(at("max"), "below_min", "最大值不能小于最小值。".into(), "max is below min.".into()));
+            }
+        }
+    }
+    errors
+}
+
+fn field_problem(key: &str, code: &'static str, zh: String, en: String) -> FieldError {
+    FieldError::new(format!("form_data.{key}"), code, Text::owned(zh, en))
+}
+
+/// Checks `data` against the form: types, limits and options always; required answers when `complete`.
+pub fn check_form(fields: &[FormField], data: &Map<String, Value>, complete: bool) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for key in data.keys().filter(|k| !fields.iter().any(|f| &f.key == *k)) {
+        errors.push(field_problem(key, "unknown_field", "此项目的申报表中没有这一项。".into(), "This programme's form has no such field.".into()));
+    }
+    for field in fields {
+        let value = data.get(&field.key).filter(|v| !v.is_null() && *v != &Value::String(String::new()));
+        let Some(value) = value else {
+            if complete && field.required {
+                errors.push(field_problem(&field.key, "required", format!("请填写“{}”。", field.label), format!("“{}” is required.", field.label)));
+            }
+            continue;
+        };
+        if let Some(error) = check_value(field, value) {
+            errors.push(error);
+        }
+    }
+    errors
+}
+
+fn check_value(field: &FormField, value: &Value) -> Option<FieldError> {
+    let wrong = |zh: &str, en: &str| {
+        Some(field_problem(&field.key, "invalid_type", format!("“{}”{zh}", field.label), format!("“{}” {en}", field.label)))
+    };
+    match field.field_type {
+        FieldType::Text | FieldType::Textarea => {
+            let Some(text) = value.as_str() else { return wrong("须为文字。", "must be text.") };
+            let limit = field.max_length.unwrap_or(if field.field_type == FieldType::Text { 200 } else { 5000 });
+            let length = u32::try_from(text.chars().count()).unwrap_or(u32::MAX);
+            (length > limit).then(|| {
+                field_problem(&field.key, "too_long", format!("“{}”最多 {limit} 个字符。", field.label), format!("“{}” has at most {limit} characters.", field.label))
+            })
+        }
+        FieldType::Integer | FieldType::MoneyFen => {
+            let Some(number) = value.as_i64() else { return wrong("须为整数。", "must be a whole number.") };
+            let below = field.min.is_some_and(|min| number < min);
+            let above = field.max.is_some_and(|max| number > max);
+            let negative_money = field.field_type == FieldType::MoneyFen && number < 0;
+            (below || above || negative_money).then(|| {
+                let min = field.min.unwrap_or(0);
+                let max = field.max.map_or_else(|| "∞".to_owned(), |m| m.to_string());
+                field_problem(&field.key, "out_of_range", format!("“{}”须在 {min}–{max} 之间。", field.label), format!("“{}” must be from {min} to {max}.", field.label))
+            })
+        }
+        FieldType::Date => match value.as_str().map(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d")) {
+            Some(Ok(_)) => None,
+            _ => wrong("须为日期，格式 YYYY-MM-DD。", "must be a date, YYYY-MM-DD."),
+        },
+        FieldType::Boolean => if value.is_boolean() { None } else { wrong("须为是或否。", "must be true or false.") },
+        FieldType::Select => {
+            let options = field.options.as_deref().unwrap_or_default();
+            match value.as_str() {
+                Some(choice) if options.iter().any(|o| o == choice) => None,
+                _ => Some(field_problem(
+                    &field.key,
+                    "invalid_choice",
+                    format!("“{}”须从以下选项中选择：{}。", field.label, options.join("、")),
+                    format!("“{}” must be one of: {}.", field.label, options.join(", ")),
+                )),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn field(key: &str, field_type: FieldType) -> FormField {
+        FormField { key: key.into(), label: key.into(), field_type, required: true, max_length: None, min: None, max: None, options: None }
+    }
+
+    #[test]
+    fn form_answers_are_checked_by_type_limit_and_option() {
+        let mut budget = field("budget", FieldType::MoneyFen);
+        budget.max = Some(100);
+        let mut stage = field("stage", FieldType::Select);
+        stage.options = Some(vec!["研发".into(), "量产".into()]);
+        let mut name = field("name", FieldType::Text);
+        name.max_length = Some(3);
+        let fields = [budget, stage, name, field("start", FieldType::Date), field("new", FieldType::Boolean)];
+        let data = json!({ "budget": 101, "stage": "试产", "name": "四个字啊", "start": "2026-02-30", "new": "yes", "extra": 1 });
+        let errors = check_form(&fields, data.as_object().unwrap(), false);
+        let got: Vec<(&str, &str)> = errors.iter().map(|e| (e.field.as_ref(), e.code.as_ref())).collect();
+        assert_eq!(
+            got,
+            [
+                ("form_data.extra", "unknown_field"),
+                ("form_data.budget", "out_of_range"),
+                ("form_data.stage", "invalid_choice"),
+                ("form_data.name", "too_long"),
+                ("form_data.start", "invalid_type"),
+                ("form_data.new", "invalid_type"),
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_answers_matter_only_for_a_complete_form() {
+        let fields = [field("a", FieldType::Text)];
+        let empty = Map::new();
+        assert!(check_form(&fields, &empty, false).is_empty());
+        assert_eq!(check_form(&fields, &empty, true)[0].code, "required");
+    }
+}
