@@ -34,3 +34,4 @@ pub mod program;
 pub mod role;
 pub mod time;
 pub mod validation;
+pub mod workflow;

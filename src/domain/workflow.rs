@@ -1,0 +1,286 @@
+//! The application workflow as one table: action × role × from-status → to-status, with the guard that
+//! must hold. The same table answers `allowed_actions` and enforces every action, so the buttons a
+//! frontend shows and the moves the server accepts can never differ.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::role::Role;
+use crate::i18n::Text;
+
+text_enum!(
+    /// Where an application stands.
+    Status {
+        Draft => "draft",
+        Submitted => "submitted",
+        Returned => "returned",
+        ExpertReview => "expert_review",
+        PublicNotice => "public_notice",
+        Approved => "approved",
+        Disbursed => "disbursed",
+        Rejected => "rejected",
+        Withdrawn => "withdrawn",
+    }
+);
+
+text_enum!(
+    /// What someone can do to an application.
+    Action {
+        Submit => "submit",
+        Withdraw => "withdraw",
+        Return => "return",
+        Accept => "accept",
+        Assign => "assign",
+        Declare => "declare",
+        Score => "score",
+        Propose => "propose",
+        Approve => "approve",
+        Reject => "reject",
+    }
+);
+
+impl Status {
+    /// In plain words for the company.
+    pub fn label(self) -> Text {
+        let (zh, en) = match self {
+            Status::Draft => ("草稿，尚未提交", "Draft, not submitted yet"),
+            Status::Submitted => ("已提交，等待形式审查", "Submitted, awaiting the formal check"),
+            Status::Returned => ("已退回，请按意见补正后重新提交", "Returned: correct it as asked and submit again"),
+            Status::ExpertReview => ("专家评审中", "Under expert review"),
+            Status::PublicNotice => ("拟支持，公示中", "Proposed for support, in public notice"),
+            Status::Approved => ("已批准，等待资金拨付", "Approved, awaiting payment"),
+            Status::Disbursed => ("资金已全部拨付", "Paid in full"),
+            Status::Rejected => ("未获支持", "Not supported"),
+            Status::Withdrawn => ("已撤回", "Withdrawn"),
+        };
+        Text::new(zh, en)
+    }
+
+    /// A live application blocks another one by the same company for the same programme.
+    pub fn is_live(self) -> bool {
+        !matches!(self, Status::Withdrawn | Status::Rejected)
+    }
+
+    /// The company may still change its form and materials.
+    pub fn is_editable(self) -> bool {
+        matches!(self, Status::Draft | Status::Returned)
+    }
+}
+
+/// What must hold, beyond role and status, for an action to be open to a caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// The caller's company owns the application.
+    OwnCompany,
+    /// The caller is a staff member of the right role.
+    Staff,
+    /// The caller is an assigned expert who has not declared yet.
+    AssignedUndeclared,
+    /// The caller is an assigned expert who declared no conflict and has not scored yet.
+    ClearedNotScored,
+    /// The programme's minimum number of expert scores is in.
+    EnoughScores,
+    /// The public notice has ended, every objection is resolved and none was upheld.
+    NoticeSettled,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Transition {
+    pub action: Action,
+    pub role: Role,
+    pub from: &'static [Status],
+    /// `None`: the application stays where it is.
+    pub to: Option<Status>,
+    pub guard: Guard,
+}
+
+use Status::{Draft, ExpertReview, PublicNotice, Returned, Submitted};
+
+pub const TRANSITIONS: [Transition; 10] = [
+    Transition { action: Action::Submit, role: Role::Applicant, from: &[Draft, Returned], to: Some(Submitted), guard: Guard::OwnCompany },
+    Transition { action: Action::Withdraw, role: Role::Applicant, from: &[Draft, Submitted, Returned], to: Some(Status::Withdrawn), guard: Guard::OwnCompany },
+    Transition { action: Action::Return, role: Role::Reviewer, from: &[Submitted], to: Some(Returned), guard: Guard::Staff },
+    Transition { action: Action::Accept, role: Role::Reviewer, from: &[Submitted], to: Some(ExpertReview), guard: Guard::Staff },
+    Transition { action: Action::Assign, role: Role::Reviewer, from: &[ExpertReview], to: None, guard: Guard::Staff },
+    Transition { action: Action::Declare, role: Role::Expert, from: &[ExpertReview], to: None, guard: Guard::AssignedUndeclared },
+    Transition { action: Action::Score, role: Role::Expert, from: &[ExpertReview], to: None, guard: Guard::ClearedNotScored },
+    Transition { action: Action::Propose, role: Role::Reviewer, from: &[ExpertReview], to: Some(PublicNotice), guard: Guard::EnoughScores },
+    Transition { action: Action::Approve, role: Role::Reviewer, from: &[PublicNotice], to: Some(Status::Approved), guard: Guard::NoticeSettled },
+    Transition { action: Action::Reject, role: Role::Reviewer, from: &[Submitted, ExpertReview, PublicNotice], to: Some(Status::Rejected), guard: Guard::Staff },
+];
+
+/// An assigned expert's standing on one application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExpertStanding {
+    #[default]
+    NotAssigned,
+    Undeclared,
+    Recused,
+    Cleared { scored: bool },
+}
+
+/// What the guards read about one application and one caller.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context {
+    pub own_company: bool,
+    pub expert: ExpertStanding,
+    pub scores: i32,
+    pub min_scores: i32,
+    pub notice_ended: bool,
+    pub objections_open: bool,
+    pub objection_upheld: bool,
+}
+
+impl Guard {
+    /// `Err` with the reason, in words for the caller, when the guard does not hold.
+    pub fn check(self, ctx: &Context) -> Result<(), Text> {
+        let fail = |zh: &'static str, en: &'static str| Err(Text::new(zh, en));
+        match self {
+            Guard::Staff => Ok(()),
+            Guard::OwnCompany if ctx.own_company => Ok(()),
+            Guard::OwnCompany => fail("这不是贵公司的申报。", "This is not your company's application."),
+            Guard::AssignedUndeclared => match ctx.expert {
+                ExpertStanding::Undeclared => Ok(()),
+                ExpertStanding::NotAssigned => fail("您未被指派评审此申报。", "You are not assigned to this application."),
+                _ => fail("您已作出利益冲突声明。", "You have already declared."),
+            },
+            Guard::ClearedNotScored => match ctx.expert {
+                ExpertStanding::Cleared { scored: false } => Ok(()),
+                ExpertStanding::Cleared { scored: true } => fail("您已评分，每位专家只能评分一次。", "You have already scored; each expert scores once."),
+                ExpertStanding::Undeclared => fail("请先声明与申报单位无利益冲突。", "Declare that you have no conflict of interest first."),
+                ExpertStanding::Recused => fail("您已声明存在利益冲突，已回避。", "You declared a conflict of interest and are recused."),
+                ExpertStanding::NotAssigned => fail("您未被指派评审此申报。", "You are not assigned to this application."),
+            },
+            Guard::EnoughScores if ctx.scores >= ctx.min_scores => Ok(()),
+            Guard::EnoughScores => Err(Text::owned(
+                format!("至少需要 {} 份专家评分，目前只有 {} 份。", ctx.min_scores, ctx.scores),
+                format!("At least {} expert scores are needed; there are {}.", ctx.min_scores, ctx.scores),
+            )),
+            Guard::NoticeSettled => {
+                if !ctx.notice_ended {
+                    fail("公示期尚未结束。", "The public notice has not ended yet.")
+                } else if ctx.objections_open {
+                    fail("还有未处理的异议，请先处理。", "Some objections are still unresolved.")
+                } else if ctx.objection_upheld {
+                    fail("有异议经核实成立，不能批准。", "An objection was upheld; the application cannot be approved.")
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+/// Why an action is refused: not the caller's to take (403), or not possible now (409).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    NotYourRole,
+    NotNow(Text),
+}
+
+/// Where `action` by `role` takes an application in `status`, or why it cannot.
+pub fn next(status: Status, action: Action, role: Role, ctx: &Context) -> Result<Status, Refusal> {
+    let mut for_role = TRANSITIONS.iter().filter(|t| t.action == action && t.role == role).peekable();
+    if for_role.peek().is_none() {
+        return Err(Refusal::NotYourRole);
+    }
+    let Some(transition) = for_role.find(|t| t.from.contains(&status)) else {
+        let label = status.label();
+        return Err(Refusal::NotNow(Text::owned(
+            format!("申报当前状态为“{}”，不能执行此操作。", label.zh),
+            format!("The application is “{}”; this action is not possible now.", label.en),
+        )));
+    };
+    transition.guard.check(ctx).map_err(Refusal::NotNow)?;
+    Ok(transition.to.unwrap_or(status))
+}
+
+/// The actions open to `role` on an application in `status`.
+pub fn allowed(status: Status, role: Role, ctx: &Context) -> Vec<Action> {
+    TRANSITIONS
+        .iter()
+        .filter(|t| t.role == role && t.from.contains(&status) && t.guard.check(ctx).is_ok())
+        .map(|t| t.action)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where each (status, action, role) leads when every guard holds; `None` means refused.
+    fn expected(status: Status, action: Action, role: Role) -> Option<Status> {
+        use Action as A;
+        use Role as R;
+        use Status as S;
+        match (action, role, status) {
+            (A::Submit, R::Applicant, S::Draft | S::Returned) => Some(S::Submitted),
+            (A::Withdraw, R::Applicant, S::Draft | S::Submitted | S::Returned) => Some(S::Withdrawn),
+            (A::Return, R::Reviewer, S::Submitted) => Some(S::Returned),
+            (A::Accept, R::Reviewer, S::Submitted) => Some(S::ExpertReview),
+            (A::Assign, R::Reviewer, S::ExpertReview) => Some(S::ExpertReview),
+            (A::Declare | A::Score, R::Expert, S::ExpertReview) => Some(S::ExpertReview),
+            (A::Propose, R::Reviewer, S::ExpertReview) => Some(S::PublicNotice),
+            (A::Approve, R::Reviewer, S::PublicNotice) => Some(S::Approved),
+            (A::Reject, R::Reviewer, S::Submitted | S::ExpertReview | S::PublicNotice) => Some(S::Rejected),
+            _ => None,
+        }
+    }
+
+    fn permissive(action: Action) -> Context {
+        let expert = if action == Action::Declare { ExpertStanding::Undeclared } else { ExpertStanding::Cleared { scored: false } };
+        Context { own_company: true, expert, scores: 3, min_scores: 3, notice_ended: true, ..Context::default() }
+    }
+
+    #[test]
+    fn every_status_action_and_role_goes_where_the_workflow_says() {
+        for &status in Status::ALL {
+            for &action in Action::ALL {
+                for role in Role::ALL {
+                    let got = next(status, action, role, &permissive(action)).ok();
+                    assert_eq!(got, expected(status, action, role), "{status:?} {action:?} {role:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn allowed_actions_are_exactly_the_moves_that_succeed() {
+        for &status in Status::ALL {
+            for role in Role::ALL {
+                for &action in Action::ALL {
+                    let ctx = permissive(action);
+                    assert_eq!(
+                        allowed(status, role, &ctx).contains(&action),
+                        next(status, action, role, &ctx).is_ok(),
+                        "{status:?} {action:?} {role:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn guards_close_actions_with_a_reason() {
+        let mut ctx = permissive(Action::Approve);
+        ctx.notice_ended = false;
+        assert!(matches!(next(Status::PublicNotice, Action::Approve, Role::Reviewer, &ctx), Err(Refusal::NotNow(_))));
+        ctx.notice_ended = true;
+        ctx.objections_open = true;
+        assert!(next(Status::PublicNotice, Action::Approve, Role::Reviewer, &ctx).is_err());
+        ctx.objections_open = false;
+        ctx.objection_upheld = true;
+        assert!(next(Status::PublicNotice, Action::Approve, Role::Reviewer, &ctx).is_err());
+
+        let few = Context { scores: 1, min_scores: 2, ..Context::default() };
+        let Err(Refusal::NotNow(reason)) = next(Status::ExpertReview, Action::Propose, Role::Reviewer, &few) else { panic!() };
+        assert!(reason.en.contains("At least 2"));
+
+        let stranger = Context::default();
+        assert!(next(Status::Draft, Action::Submit, Role::Applicant, &stranger).is_err());
+        assert_eq!(next(Status::Draft, Action::Approve, Role::Applicant, &stranger), Err(Refusal::NotYourRole));
+        for standing in [ExpertStanding::NotAssigned, ExpertStanding::Undeclared, ExpertStanding::Recused, ExpertStanding::Cleared { scored: true }] {
+            let ctx = Context { expert: standing, ..Context::default() };
+            assert!(next(Status::ExpertReview, Action::Score, Role::Expert, &ctx).is_err(), "{standing:?}");
+        }
+    }
+}
