@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         (name = "auth", description = "Sign-in and tokens"),
         (name = "users", description = "Accounts"),
         (name = "companies", description = "Companies: profile, yearly figures, bank account, certifications"),
+        (name = "programs", description = "Support-fund programmes, their guides and eligibility"),
         (name = "audit", description = "The tamper-evident audit trail"),
     )
 )]

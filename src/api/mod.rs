@@ -9,6 +9,7 @@ pub mod extract;
 pub mod health;
 pub mod middleware;
 pub mod pagination;
+pub mod programs;
 pub mod session;
 pub mod users;
 
@@ -51,6 +52,15 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(companies::list_companies)
             .service(companies::get_company)
             .service(companies::verify_company)
+            // Programmes
+            .service(programs::list_programs)
+            .service(programs::program_matches)
+            .service(programs::get_program)
+            .service(programs::create_program)
+            .service(programs::update_program)
+            .service(programs::publish_program)
+            .service(programs::close_program)
+            .service(programs::program_eligibility)
             // Administration
             .service(audit::list_audit_events)
             .service(audit::verify_audit_chain),

@@ -217,3 +217,11 @@ pub fn put_bank_account(conn: &mut DbConnection, row: &BankAccountRow) -> Result
 pub fn bank_account(conn: &mut DbConnection, company_id: i64) -> Result<Option<BankAccountRow>, ApiError> {
     Ok(company_bank_accounts::table.find(company_id).select(BankAccountRow::as_select()).first(conn).optional()?)
 }
+
+pub fn financials_for_year(
+    conn: &mut DbConnection,
+    company_id: i64,
+    year: i32,
+) -> Result<Option<FinancialsRow>, ApiError> {
+    Ok(company_financials::table.find((company_id, year)).select(FinancialsRow::as_select()).first(conn).optional()?)
+}

@@ -6,6 +6,7 @@ pub mod companies;
 mod connection;
 pub mod migrations;
 pub mod outbox;
+pub mod programs;
 pub mod schema;
 pub mod throttle;
 pub mod tokens;

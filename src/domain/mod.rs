@@ -1,6 +1,6 @@
 //! The portal's rules in plain Rust: no actix, no diesel.
 
-/// An enum stored and sent as snake_case text, with `ALL`, `as_str` and `parse`.
+/// An enum stored and sent as `snake_case` text, with `ALL`, `as_str` and `parse`.
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*

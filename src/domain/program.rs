@@ -132,7 +132,12 @@ fn is_key(key: &str) -> bool {
 
 fn in_range(errors: &mut Vec<FieldError>, field: &'static str, value: i64, min: i64, max: i64) {
     if !(min..=max).contains(&value) {
-        errors.push(problem(field, "out_of_range", format!("须在 {min}–{max} 之间。"), format!("Must be from {min} to {max}.")));
+        errors.push(problem(
+            field,
+            "out_of_range",
+            format!("须在 {min}–{max} 之间。"),
+            format!("Must be from {min} to {max}."),
+        ));
     }
 }
 
@@ -160,7 +165,12 @@ pub fn check(definition: &Definition<'_>) -> Vec<FieldError> {
         ));
     }
     if d.budget_fen <= 0 {
-        errors.push(problem("budget_fen", "not_positive", "预算须大于 0。".into(), "The budget must be above 0.".into()));
+        errors.push(problem(
+            "budget_fen",
+            "not_positive",
+            "预算须大于 0。".into(),
+            "The budget must be above 0.".into(),
+        ));
     }
     if d.max_award_fen <= 0 || d.max_award_fen > d.budget_fen {
         errors.push(problem(
@@ -175,51 +185,93 @@ pub fn check(definition: &Definition<'_>) -> Vec<FieldError> {
     in_range(&mut errors, "correction_days", d.correction_days.into(), 1, 60);
     in_range(&mut errors, "min_expert_reviews", d.min_expert_reviews.into(), 0, 20);
     in_range(&mut errors, "max_total_upload_bytes", d.max_total_upload_bytes, 1, 2 * 1024 * 1024 * 1024);
+    check_parts(d, &mut errors);
+    errors
+}
+
+/// The structured parts: typed rules, materials and form fields with unique, well-formed keys.
+fn check_parts(d: &Definition<'_>, errors: &mut Vec<FieldError>) {
     for (index, rule) in d.rules.iter().enumerate() {
-        errors.extend(rule.check().into_iter().map(|(code, text)| {
-            FieldError::new(format!("eligibility_rules[{index}]"), code, text)
-        }));
+        errors.extend(
+            rule.check()
+                .into_iter()
+                .map(|(code, text)| FieldError::new(format!("eligibility_rules[{index}]"), code, text)),
+        );
     }
     let mut keys = HashSet::new();
     for (index, material) in d.materials.iter().enumerate() {
         let at = |name: &str| format!("required_materials[{index}].{name}");
         if !is_key(&material.key) {
-            errors.push(problem(at("key"), "invalid_key", "键名须为小写字母开头的小写字母、数字或下划线。".into(), "Keys are lower-case letters, digits and underscores, starting with a letter.".into()));
+            errors.push(problem(
+                at("key"),
+                "invalid_key",
+                "键名须为小写字母开头的小写字母、数字或下划线。".into(),
+                "Keys are lower-case letters, digits and underscores, starting with a letter.".into(),
+            ));
         } else if !keys.insert(material.key.as_str()) {
-            errors.push(problem(at("key"), "duplicate_key", format!("材料键名“{}”重复。", material.key), format!("The material key `{}` is used twice.", material.key)));
+            errors.push(problem(
+                at("key"),
+                "duplicate_key",
+                format!("材料键名“{}”重复。", material.key),
+                format!("The material key `{}` is used twice.", material.key),
+            ));
         }
         if material.name.trim().is_empty() {
             errors.push(problem(at("name"), "blank", "材料名称不能为空。".into(), "A material needs a name.".into()));
         }
         if material.accepted_types.is_empty() {
-            errors.push(problem(at("accepted_types"), "empty", "至少接受一种文件类型。".into(), "Accept at least one file type.".into()));
+            errors.push(problem(
+                at("accepted_types"),
+                "empty",
+                "至少接受一种文件类型。".into(),
+                "Accept at least one file type.".into(),
+            ));
         }
         if !(1..=500 * 1024 * 1024).contains(&material.max_size_bytes) {
-            errors.push(problem(at("max_size_bytes"), "out_of_range", "单个文件上限须在 1 字节到 500 MiB 之间。".into(), "A file limit is from 1 byte to 500 MiB.".into()));
+            errors.push(problem(
+                at("max_size_bytes"),
+                "out_of_range",
+                "单个文件上限须在 1 字节到 500 MiB 之间。".into(),
+                "A file limit is from 1 byte to 500 MiB.".into(),
+            ));
         }
     }
     let mut keys = HashSet::new();
     for (index, field) in d.fields.iter().enumerate() {
         let at = |name: &str| format!("form_fields[{index}].{name}");
         if !is_key(&field.key) {
-            errors.push(problem(at("key"), "invalid_key", "键名须为小写字母开头的小写字母、数字或下划线。".into(), "Keys are lower-case letters, digits and underscores, starting with a letter.".into()));
+            errors.push(problem(
+                at("key"),
+                "invalid_key",
+                "键名须为小写字母开头的小写字母、数字或下划线。".into(),
+                "Keys are lower-case letters, digits and underscores, starting with a letter.".into(),
+            ));
         } else if !keys.insert(field.key.as_str()) {
-            errors.push(problem(at("key"), "duplicate_key", format!("字段键名“{}”重复。", field.key), format!("The field key `{}` is used twice.", field.key)));
+            errors.push(problem(
+                at("key"),
+                "duplicate_key",
+                format!("字段键名“{}”重复。", field.key),
+                format!("The field key `{}` is used twice.", field.key),
+            ));
         }
         if field.label.trim().is_empty() {
             errors.push(problem(at("label"), "blank", "字段名称不能为空。".into(), "A field needs a label.".into()));
         }
         let has_options = field.options.as_ref().is_some_and(|o| !o.is_empty());
         if (field.field_type == FieldType::Select) != has_options {
-            errors.push(problem(at("options"), "options_mismatch", "下拉选择字段须列出选项，其他类型不设选项。".into(), "A select field lists its options; other types have none.".into()));
+            errors.push(problem(
+                at("options"),
+                "options_mismatch",
+                "下拉选择字段须列出选项，其他类型不设选项。".into(),
+                "A select field lists its options; other types have none.".into(),
+            ));
         }
-        if let (Some(min), Some(max)) = (field.min, field.max) {
-            if min > max {
-                errors.push(problem(at("max"), "below_min", "最大值不能小于最小值。".into(), "max is below min.".into()));
-            }
+        if let (Some(min), Some(max)) = (field.min, field.max)
+            && min > max
+        {
+            errors.push(problem(at("max"), "below_min", "最大值不能小于最小值。".into(), "max is below min.".into()));
         }
     }
-    errors
 }
 
 fn field_problem(key: &str, code: &'static str, zh: String, en: String) -> FieldError {
@@ -230,13 +282,23 @@ fn field_problem(key: &str, code: &'static str, zh: String, en: String) -> Field
 pub fn check_form(fields: &[FormField], data: &Map<String, Value>, complete: bool) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for key in data.keys().filter(|k| !fields.iter().any(|f| &f.key == *k)) {
-        errors.push(field_problem(key, "unknown_field", "此项目的申报表中没有这一项。".into(), "This programme's form has no such field.".into()));
+        errors.push(field_problem(
+            key,
+            "unknown_field",
+            "此项目的申报表中没有这一项。".into(),
+            "This programme's form has no such field.".into(),
+        ));
     }
     for field in fields {
         let value = data.get(&field.key).filter(|v| !v.is_null() && *v != &Value::String(String::new()));
         let Some(value) = value else {
             if complete && field.required {
-                errors.push(field_problem(&field.key, "required", format!("请填写“{}”。", field.label), format!("“{}” is required.", field.label)));
+                errors.push(field_problem(
+                    &field.key,
+                    "required",
+                    format!("请填写“{}”。", field.label),
+                    format!("“{}” is required.", field.label),
+                ));
             }
             continue;
         };
@@ -249,7 +311,12 @@ pub fn check_form(fields: &[FormField], data: &Map<String, Value>, complete: boo
 
 fn check_value(field: &FormField, value: &Value) -> Option<FieldError> {
     let wrong = |zh: &str, en: &str| {
-        Some(field_problem(&field.key, "invalid_type", format!("“{}”{zh}", field.label), format!("“{}” {en}", field.label)))
+        Some(field_problem(
+            &field.key,
+            "invalid_type",
+            format!("“{}”{zh}", field.label),
+            format!("“{}” {en}", field.label),
+        ))
     };
     match field.field_type {
         FieldType::Text | FieldType::Textarea => {
@@ -257,7 +324,12 @@ fn check_value(field: &FormField, value: &Value) -> Option<FieldError> {
             let limit = field.max_length.unwrap_or(if field.field_type == FieldType::Text { 200 } else { 5000 });
             let length = u32::try_from(text.chars().count()).unwrap_or(u32::MAX);
             (length > limit).then(|| {
-                field_problem(&field.key, "too_long", format!("“{}”最多 {limit} 个字符。", field.label), format!("“{}” has at most {limit} characters.", field.label))
+                field_problem(
+                    &field.key,
+                    "too_long",
+                    format!("“{}”最多 {limit} 个字符。", field.label),
+                    format!("“{}” has at most {limit} characters.", field.label),
+                )
             })
         }
         FieldType::Integer | FieldType::MoneyFen => {
@@ -268,14 +340,25 @@ fn check_value(field: &FormField, value: &Value) -> Option<FieldError> {
             (below || above || negative_money).then(|| {
                 let min = field.min.unwrap_or(0);
                 let max = field.max.map_or_else(|| "∞".to_owned(), |m| m.to_string());
-                field_problem(&field.key, "out_of_range", format!("“{}”须在 {min}–{max} 之间。", field.label), format!("“{}” must be from {min} to {max}.", field.label))
+                field_problem(
+                    &field.key,
+                    "out_of_range",
+                    format!("“{}”须在 {min}–{max} 之间。", field.label),
+                    format!("“{}” must be from {min} to {max}.", field.label),
+                )
             })
         }
         FieldType::Date => match value.as_str().map(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d")) {
             Some(Ok(_)) => None,
             _ => wrong("须为日期，格式 YYYY-MM-DD。", "must be a date, YYYY-MM-DD."),
         },
-        FieldType::Boolean => if value.is_boolean() { None } else { wrong("须为是或否。", "must be true or false.") },
+        FieldType::Boolean => {
+            if value.is_boolean() {
+                None
+            } else {
+                wrong("须为是或否。", "must be true or false.")
+            }
+        }
         FieldType::Select => {
             let options = field.options.as_deref().unwrap_or_default();
             match value.as_str() {
@@ -297,7 +380,16 @@ mod tests {
     use serde_json::json;
 
     fn field(key: &str, field_type: FieldType) -> FormField {
-        FormField { key: key.into(), label: key.into(), field_type, required: true, max_length: None, min: None, max: None, options: None }
+        FormField {
+            key: key.into(),
+            label: key.into(),
+            field_type,
+            required: true,
+            max_length: None,
+            min: None,
+            max: None,
+            options: None,
+        }
     }
 
     #[test]

@@ -96,16 +96,70 @@ pub struct Transition {
 use Status::{Draft, ExpertReview, PublicNotice, Returned, Submitted};
 
 pub const TRANSITIONS: [Transition; 10] = [
-    Transition { action: Action::Submit, role: Role::Applicant, from: &[Draft, Returned], to: Some(Submitted), guard: Guard::OwnCompany },
-    Transition { action: Action::Withdraw, role: Role::Applicant, from: &[Draft, Submitted, Returned], to: Some(Status::Withdrawn), guard: Guard::OwnCompany },
-    Transition { action: Action::Return, role: Role::Reviewer, from: &[Submitted], to: Some(Returned), guard: Guard::Staff },
-    Transition { action: Action::Accept, role: Role::Reviewer, from: &[Submitted], to: Some(ExpertReview), guard: Guard::Staff },
+    Transition {
+        action: Action::Submit,
+        role: Role::Applicant,
+        from: &[Draft, Returned],
+        to: Some(Submitted),
+        guard: Guard::OwnCompany,
+    },
+    Transition {
+        action: Action::Withdraw,
+        role: Role::Applicant,
+        from: &[Draft, Submitted, Returned],
+        to: Some(Status::Withdrawn),
+        guard: Guard::OwnCompany,
+    },
+    Transition {
+        action: Action::Return,
+        role: Role::Reviewer,
+        from: &[Submitted],
+        to: Some(Returned),
+        guard: Guard::Staff,
+    },
+    Transition {
+        action: Action::Accept,
+        role: Role::Reviewer,
+        from: &[Submitted],
+        to: Some(ExpertReview),
+        guard: Guard::Staff,
+    },
     Transition { action: Action::Assign, role: Role::Reviewer, from: &[ExpertReview], to: None, guard: Guard::Staff },
-    Transition { action: Action::Declare, role: Role::Expert, from: &[ExpertReview], to: None, guard: Guard::AssignedUndeclared },
-    Transition { action: Action::Score, role: Role::Expert, from: &[ExpertReview], to: None, guard: Guard::ClearedNotScored },
-    Transition { action: Action::Propose, role: Role::Reviewer, from: &[ExpertReview], to: Some(PublicNotice), guard: Guard::EnoughScores },
-    Transition { action: Action::Approve, role: Role::Reviewer, from: &[PublicNotice], to: Some(Status::Approved), guard: Guard::NoticeSettled },
-    Transition { action: Action::Reject, role: Role::Reviewer, from: &[Submitted, ExpertReview, PublicNotice], to: Some(Status::Rejected), guard: Guard::Staff },
+    Transition {
+        action: Action::Declare,
+        role: Role::Expert,
+        from: &[ExpertReview],
+        to: None,
+        guard: Guard::AssignedUndeclared,
+    },
+    Transition {
+        action: Action::Score,
+        role: Role::Expert,
+        from: &[ExpertReview],
+        to: None,
+        guard: Guard::ClearedNotScored,
+    },
+    Transition {
+        action: Action::Propose,
+        role: Role::Reviewer,
+        from: &[ExpertReview],
+        to: Some(PublicNotice),
+        guard: Guard::EnoughScores,
+    },
+    Transition {
+        action: Action::Approve,
+        role: Role::Reviewer,
+        from: &[PublicNotice],
+        to: Some(Status::Approved),
+        guard: Guard::NoticeSettled,
+    },
+    Transition {
+        action: Action::Reject,
+        role: Role::Reviewer,
+        from: &[Submitted, ExpertReview, PublicNotice],
+        to: Some(Status::Rejected),
+        guard: Guard::Staff,
+    },
 ];
 
 /// An assigned expert's standing on one application.
@@ -115,7 +169,22 @@ pub enum ExpertStanding {
     NotAssigned,
     Undeclared,
     Recused,
-    Cleared { scored: bool },
+    Cleared {
+        scored: bool,
+    },
+}
+
+/// Where a public notice stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Notice {
+    #[default]
+    Running,
+    /// Ended, with objections still to resolve.
+    ObjectionsOpen,
+    /// Ended, and an objection was upheld.
+    ObjectionUpheld,
+    /// Ended, every objection resolved and none upheld.
+    Settled,
 }
 
 /// What the guards read about one application and one caller.
@@ -125,9 +194,7 @@ pub struct Context {
     pub expert: ExpertStanding,
     pub scores: i32,
     pub min_scores: i32,
-    pub notice_ended: bool,
-    pub objections_open: bool,
-    pub objection_upheld: bool,
+    pub notice: Notice,
 }
 
 impl Guard {
@@ -140,32 +207,39 @@ impl Guard {
             Guard::OwnCompany => fail("这不是贵公司的申报。", "This is not your company's application."),
             Guard::AssignedUndeclared => match ctx.expert {
                 ExpertStanding::Undeclared => Ok(()),
-                ExpertStanding::NotAssigned => fail("您未被指派评审此申报。", "You are not assigned to this application."),
+                ExpertStanding::NotAssigned => {
+                    fail("您未被指派评审此申报。", "You are not assigned to this application.")
+                }
                 _ => fail("您已作出利益冲突声明。", "You have already declared."),
             },
             Guard::ClearedNotScored => match ctx.expert {
                 ExpertStanding::Cleared { scored: false } => Ok(()),
-                ExpertStanding::Cleared { scored: true } => fail("您已评分，每位专家只能评分一次。", "You have already scored; each expert scores once."),
-                ExpertStanding::Undeclared => fail("请先声明与申报单位无利益冲突。", "Declare that you have no conflict of interest first."),
-                ExpertStanding::Recused => fail("您已声明存在利益冲突，已回避。", "You declared a conflict of interest and are recused."),
-                ExpertStanding::NotAssigned => fail("您未被指派评审此申报。", "You are not assigned to this application."),
+                ExpertStanding::Cleared { scored: true } => {
+                    fail("您已评分，每位专家只能评分一次。", "You have already scored; each expert scores once.")
+                }
+                ExpertStanding::Undeclared => {
+                    fail("请先声明与申报单位无利益冲突。", "Declare that you have no conflict of interest first.")
+                }
+                ExpertStanding::Recused => {
+                    fail("您已声明存在利益冲突，已回避。", "You declared a conflict of interest and are recused.")
+                }
+                ExpertStanding::NotAssigned => {
+                    fail("您未被指派评审此申报。", "You are not assigned to this application.")
+                }
             },
             Guard::EnoughScores if ctx.scores >= ctx.min_scores => Ok(()),
             Guard::EnoughScores => Err(Text::owned(
                 format!("至少需要 {} 份专家评分，目前只有 {} 份。", ctx.min_scores, ctx.scores),
                 format!("At least {} expert scores are needed; there are {}.", ctx.min_scores, ctx.scores),
             )),
-            Guard::NoticeSettled => {
-                if !ctx.notice_ended {
-                    fail("公示期尚未结束。", "The public notice has not ended yet.")
-                } else if ctx.objections_open {
-                    fail("还有未处理的异议，请先处理。", "Some objections are still unresolved.")
-                } else if ctx.objection_upheld {
+            Guard::NoticeSettled => match ctx.notice {
+                Notice::Settled => Ok(()),
+                Notice::Running => fail("公示期尚未结束。", "The public notice has not ended yet."),
+                Notice::ObjectionsOpen => fail("还有未处理的异议，请先处理。", "Some objections are still unresolved."),
+                Notice::ObjectionUpheld => {
                     fail("有异议经核实成立，不能批准。", "An objection was upheld; the application cannot be approved.")
-                } else {
-                    Ok(())
                 }
-            }
+            },
         }
     }
 }
@@ -217,8 +291,9 @@ mod tests {
             (A::Withdraw, R::Applicant, S::Draft | S::Submitted | S::Returned) => Some(S::Withdrawn),
             (A::Return, R::Reviewer, S::Submitted) => Some(S::Returned),
             (A::Accept, R::Reviewer, S::Submitted) => Some(S::ExpertReview),
-            (A::Assign, R::Reviewer, S::ExpertReview) => Some(S::ExpertReview),
-            (A::Declare | A::Score, R::Expert, S::ExpertReview) => Some(S::ExpertReview),
+            (A::Assign, R::Reviewer, S::ExpertReview) | (A::Declare | A::Score, R::Expert, S::ExpertReview) => {
+                Some(S::ExpertReview)
+            }
             (A::Propose, R::Reviewer, S::ExpertReview) => Some(S::PublicNotice),
             (A::Approve, R::Reviewer, S::PublicNotice) => Some(S::Approved),
             (A::Reject, R::Reviewer, S::Submitted | S::ExpertReview | S::PublicNotice) => Some(S::Rejected),
@@ -227,8 +302,12 @@ mod tests {
     }
 
     fn permissive(action: Action) -> Context {
-        let expert = if action == Action::Declare { ExpertStanding::Undeclared } else { ExpertStanding::Cleared { scored: false } };
-        Context { own_company: true, expert, scores: 3, min_scores: 3, notice_ended: true, ..Context::default() }
+        let expert = if action == Action::Declare {
+            ExpertStanding::Undeclared
+        } else {
+            ExpertStanding::Cleared { scored: false }
+        };
+        Context { own_company: true, expert, scores: 3, min_scores: 3, notice: Notice::Settled }
     }
 
     #[test]
@@ -261,24 +340,29 @@ mod tests {
 
     #[test]
     fn guards_close_actions_with_a_reason() {
-        let mut ctx = permissive(Action::Approve);
-        ctx.notice_ended = false;
-        assert!(matches!(next(Status::PublicNotice, Action::Approve, Role::Reviewer, &ctx), Err(Refusal::NotNow(_))));
-        ctx.notice_ended = true;
-        ctx.objections_open = true;
-        assert!(next(Status::PublicNotice, Action::Approve, Role::Reviewer, &ctx).is_err());
-        ctx.objections_open = false;
-        ctx.objection_upheld = true;
-        assert!(next(Status::PublicNotice, Action::Approve, Role::Reviewer, &ctx).is_err());
+        for notice in [Notice::Running, Notice::ObjectionsOpen, Notice::ObjectionUpheld] {
+            let ctx = Context { notice, ..permissive(Action::Approve) };
+            assert!(matches!(
+                next(Status::PublicNotice, Action::Approve, Role::Reviewer, &ctx),
+                Err(Refusal::NotNow(_))
+            ));
+        }
 
         let few = Context { scores: 1, min_scores: 2, ..Context::default() };
-        let Err(Refusal::NotNow(reason)) = next(Status::ExpertReview, Action::Propose, Role::Reviewer, &few) else { panic!() };
+        let Err(Refusal::NotNow(reason)) = next(Status::ExpertReview, Action::Propose, Role::Reviewer, &few) else {
+            panic!()
+        };
         assert!(reason.en.contains("At least 2"));
 
         let stranger = Context::default();
         assert!(next(Status::Draft, Action::Submit, Role::Applicant, &stranger).is_err());
         assert_eq!(next(Status::Draft, Action::Approve, Role::Applicant, &stranger), Err(Refusal::NotYourRole));
-        for standing in [ExpertStanding::NotAssigned, ExpertStanding::Undeclared, ExpertStanding::Recused, ExpertStanding::Cleared { scored: true }] {
+        for standing in [
+            ExpertStanding::NotAssigned,
+            ExpertStanding::Undeclared,
+            ExpertStanding::Recused,
+            ExpertStanding::Cleared { scored: true },
+        ] {
             let ctx = Context { expert: standing, ..Context::default() };
             assert!(next(Status::ExpertReview, Action::Score, Role::Expert, &ctx).is_err(), "{standing:?}");
         }

@@ -262,3 +262,56 @@ pub async fn problem(response: reqwest::Response, status: u16, code: &str) -> Va
     assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()));
     body
 }
+
+/// A programme that passes every check, open from an hour ago for thirty days.
+pub fn program_body(code: &str) -> Value {
+    let now = chrono::Utc::now();
+    serde_json::json!({
+        "code": code,
+        "title": "2026年度集成电路产业发展专项资金",
+        "category": "integrated_circuit",
+        "summary": "支持园区集成电路设计、制造和封测企业的研发投入。",
+        "guide": {
+            "beneficiaries": "在园区注册、从事集成电路业务的企业",
+            "conditions": "注册满一年，研发投入占比不低于 5%",
+            "award_standard": "按研发投入的 10% 给予支持，最高 500 万元",
+            "deadline_note": "申报截止后不再受理",
+            "contact_phone": "0756-3612345",
+            "consulting_address": "高新区科技产业局 302 室",
+            "policy_basis": "《高新区促进集成电路产业发展若干措施》"
+        },
+        "opens_at": (now - chrono::Duration::hours(1)).to_rfc3339(),
+        "closes_at": (now + chrono::Duration::days(30)).to_rfc3339(),
+        "budget_fen": 5_000_000_000_i64,
+        "max_award_fen": 500_000_000,
+        "public_notice_days": 5,
+        "payment_due_days": 60,
+        "min_expert_reviews": 2,
+        "eligibility_rules": [
+            { "type": "company_verified" },
+            { "type": "industry_in", "values": ["integrated_circuit"] },
+            { "type": "min_years_established", "years": 1 }
+        ],
+        "required_materials": [
+            { "key": "business_license", "name": "营业执照", "required": true, "accepted_types": ["pdf", "jpg", "png"], "max_size_bytes": 1_048_576 },
+            { "key": "audit_report", "name": "上年度审计报告", "required": false, "accepted_types": ["pdf"] }
+        ],
+        "form_fields": [
+            { "key": "project_name", "label": "项目名称", "type": "text", "required": true, "max_length": 100 },
+            { "key": "rd_budget_fen", "label": "研发预算", "type": "money_fen", "required": true, "min": 1 },
+            { "key": "stage", "label": "所处阶段", "type": "select", "required": false, "options": ["研发", "试产", "量产"] }
+        ]
+    })
+}
+
+impl TestApp {
+    /// Creates and publishes a programme from `body`; answers its id.
+    pub async fn publish_program(&self, admin: &str, body: &Value) -> i64 {
+        let created = self.post("/api/v1/programs", Some(admin), body).await;
+        assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+        let id = created.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+        let published = self.post(&format!("/api/v1/programs/{id}/publish"), Some(admin), &serde_json::json!({})).await;
+        assert_eq!(published.status(), 200);
+        id
+    }
+}

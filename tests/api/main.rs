@@ -10,6 +10,7 @@ mod errors;
 mod health;
 mod helpers;
 mod openapi;
+mod programs;
 mod registration;
 mod sign_in;
 mod tokens;

@@ -21,17 +21,18 @@ async fn every_documented_operation_is_routed() {
     let paths = document["paths"].as_object().unwrap();
     assert!(paths.len() >= 5);
     for (path, item) in paths {
-        let concrete = path.replace("{id}", "1");
+        // A parameter that cannot parse: a routed request fails in its extractors (400, 401, 403, 422),
+        // never in the fallback (404 or 405).
+        let concrete: String = path
+            .split('/')
+            .map(|segment| if segment.starts_with('{') { "x" } else { segment })
+            .collect::<Vec<_>>()
+            .join("/");
         for method in item.as_object().unwrap().keys() {
             let method: reqwest::Method = method.to_uppercase().parse().unwrap();
             let response = app.client.request(method.clone(), app.url(&concrete)).send().await.unwrap();
             let status = response.status().as_u16();
-            let body: Value = response.json().await.unwrap_or(Value::Null);
-            assert_ne!(status, 405, "{method} {path} is documented but not served");
-            assert!(
-                !(status == 404 && body["code"] == "not_found"),
-                "{method} {path} is documented but no route answers it"
-            );
+            assert!(![404, 405].contains(&status), "{method} {path} is documented but no route answers it ({status})");
         }
     }
 }

@@ -1,0 +1,152 @@
+//! Programmes and their budget counters.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::programs;
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = programs)]
+pub struct ProgramRow {
+    pub id: i64,
+    pub code: String,
+    pub title: String,
+    pub category: String,
+    pub summary: String,
+    pub guide: String,
+    pub opens_at: NaiveDateTime,
+    pub closes_at: NaiveDateTime,
+    pub budget_fen: i64,
+    pub reserved_fen: i64,
+    pub disbursed_fen: i64,
+    pub max_award_fen: i64,
+    pub public_notice_days: i32,
+    pub payment_due_days: i32,
+    pub correction_days: i32,
+    pub min_expert_reviews: i32,
+    pub max_total_upload_bytes: i64,
+    pub eligibility_rules: String,
+    pub required_materials: String,
+    pub form_fields: String,
+    pub status: String,
+    pub last_reference_seq: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A programme as written by an administrator; counters start at zero.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = programs)]
+pub struct ProgramFields {
+    pub code: String,
+    pub title: String,
+    pub category: String,
+    pub summary: String,
+    pub guide: String,
+    pub opens_at: NaiveDateTime,
+    pub closes_at: NaiveDateTime,
+    pub budget_fen: i64,
+    pub max_award_fen: i64,
+    pub public_notice_days: i32,
+    pub payment_due_days: i32,
+    pub correction_days: i32,
+    pub min_expert_reviews: i32,
+    pub max_total_upload_bytes: i64,
+    pub eligibility_rules: String,
+    pub required_materials: String,
+    pub form_fields: String,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, fields: &ProgramFields, now: NaiveDateTime) -> Result<ProgramRow, ApiError> {
+    Ok(diesel::insert_into(programs::table).values((fields, programs::created_at.eq(now))).get_result(conn)?)
+}
+
+pub fn code_taken(conn: &mut DbConnection, code: &str, other_than: Option<i64>) -> Result<bool, ApiError> {
+    let same_code = programs::table.filter(programs::code.eq(code)).filter(programs::id.ne(other_than.unwrap_or(0)));
+    Ok(diesel::select(diesel::dsl::exists(same_code)).get_result(conn)?)
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<ProgramRow, ApiError> {
+    Ok(programs::table.find(id).select(ProgramRow::as_select()).first(conn)?)
+}
+
+/// Saves `fields` only if the programme is still in `status` and unchanged since `updated_at`.
+pub fn update(
+    conn: &mut DbConnection,
+    id: i64,
+    fields: &ProgramFields,
+    status: &str,
+    updated_at: NaiveDateTime,
+) -> Result<bool, ApiError> {
+    let saved = diesel::update(
+        programs::table.find(id).filter(programs::status.eq(status)).filter(programs::updated_at.eq(updated_at)),
+    )
+    .set(fields)
+    .execute(conn)?;
+    Ok(saved == 1)
+}
+
+/// Moves the programme from `from` to `to`; false if it was not in `from`.
+pub fn set_status(
+    conn: &mut DbConnection,
+    id: i64,
+    from: &str,
+    to: &str,
+    now: NaiveDateTime,
+) -> Result<bool, ApiError> {
+    let moved = diesel::update(programs::table.find(id).filter(programs::status.eq(from)))
+        .set((programs::status.eq(to), programs::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(moved == 1)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub statuses: Vec<String>,
+    pub category: Option<String>,
+    /// Only programmes whose window contains this instant.
+    pub open_at: Option<NaiveDateTime>,
+    /// Only programmes whose window does not contain this instant.
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<ProgramRow>, i64), ApiError> {
+    let query = || {
+        let mut query = programs::table.filter(programs::status.eq_any(filter.statuses.clone())).into_boxed();
+        if let Some(category) = &filter.category {
+            query = query.filter(programs::category.eq(category.clone()));
+        }
+        if let Some(now) = filter.open_at {
+            query = query.filter(programs::opens_at.le(now)).filter(programs::closes_at.gt(now));
+        }
+        if let Some(now) = filter.closed_at {
+            query = query.filter(programs::opens_at.gt(now).or(programs::closes_at.le(now)));
+        }
+        query
+    };
+    let total = query().count().get_result(conn)?;
+    let rows = query()
+        .order((programs::closes_at.asc(), programs::id.asc()))
+        .offset(offset)
+        .limit(limit)
+        .select(ProgramRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// Takes the next reference number of a programme. The increment takes the row's write lock, so
+/// concurrent submissions get distinct, consecutive numbers.
+pub fn next_reference_seq(conn: &mut DbConnection, id: i64) -> Result<i64, ApiError> {
+    diesel::update(programs::table.find(id))
+        .set(programs::last_reference_seq.eq(programs::last_reference_seq + 1))
+        .execute(conn)?;
+    Ok(programs::table.find(id).select(programs::last_reference_seq).first(conn)?)
+}
