@@ -8,4 +8,5 @@ pub mod email;
 pub mod error;
 pub mod i18n;
 pub mod startup;
+pub mod storage;
 pub mod telemetry;

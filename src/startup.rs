@@ -17,6 +17,7 @@ use crate::auth::tokens::Tokens;
 use crate::config::Settings;
 use crate::db::{Db, migrations};
 use crate::email::{Mailbox, Transport, worker};
+use crate::storage::{LocalDisk, Storage};
 
 pub struct Application {
     port: u16,
@@ -32,6 +33,8 @@ impl Application {
         let transport = Arc::new(Transport::from_settings(&settings.mail)?);
         let mailbox = transport.mailbox();
         tokio::spawn(worker::run(db.clone(), transport, Duration::from_millis(settings.mail.poll_interval_ms)));
+        let storage: Arc<dyn Storage> = Arc::new(LocalDisk::new(&settings.storage.upload_dir)?);
+        let storage = web::Data::from(storage);
         let passwords = web::Data::new(Passwords::new(&settings.auth)?);
         let tokens = web::Data::new(Tokens::new(&settings.auth));
         let doc = api::openapi();
@@ -58,6 +61,7 @@ impl Application {
                 .app_data(default_lang.clone())
                 .app_data(portal.clone())
                 .app_data(server_settings.clone())
+                .app_data(storage.clone())
                 .app_data(web::PayloadConfig::new(json_limit))
                 .app_data(extract::path_config())
                 .app_data(extract::query_config())

@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         (name = "users", description = "Accounts"),
         (name = "companies", description = "Companies: profile, yearly figures, bank account, certifications"),
         (name = "programs", description = "Support-fund programmes, their guides and eligibility"),
+        (name = "applications", description = "Applications, their materials and the review workflow"),
         (name = "audit", description = "The tamper-evident audit trail"),
     )
 )]

@@ -1,5 +1,7 @@
 //! The HTTP edge: the route table below is the table of contents of the API. No SQL and no rules here.
 
+pub mod applications;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod client;
@@ -10,6 +12,7 @@ pub mod health;
 pub mod middleware;
 pub mod pagination;
 pub mod programs;
+pub mod reviews;
 pub mod session;
 pub mod users;
 
@@ -61,6 +64,17 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(programs::publish_program)
             .service(programs::close_program)
             .service(programs::program_eligibility)
+            // Applications
+            .service(applications::create_application)
+            .service(applications::list_applications)
+            .service(applications::get_application)
+            .service(applications::update_application)
+            .service(applications::delete_application)
+            .service(applications::act)
+            .service(attachments::upload_attachment)
+            .service(attachments::list_attachments)
+            .service(attachments::download_attachment)
+            .service(attachments::delete_attachment)
             // Administration
             .service(audit::list_audit_events)
             .service(audit::verify_audit_chain),

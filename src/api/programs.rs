@@ -611,6 +611,18 @@ impl CompanyFacts {
         }
     }
 
+    /// The profile as it stood, frozen into an application when it is submitted.
+    pub fn company_json(&self) -> serde_json::Value {
+        let c = &self.company;
+        json!({
+            "id": c.id, "credit_code": c.credit_code, "name": c.name, "legal_representative": c.legal_representative,
+            "industry": c.industry, "park_zone": c.park_zone, "established_on": c.established_on,
+            "registered_capital_fen": c.registered_capital_fen, "address": c.address, "contact_phone": c.contact_phone,
+            "verification_status": c.verification_status, "high_tech_certificate_no": c.high_tech_certificate_no,
+            "high_tech_valid_until": c.high_tech_valid_until, "tech_sme": c.tech_sme,
+        })
+    }
+
     pub fn evaluate(&self, rules: &[Rule]) -> Vec<Check> {
         eligibility::evaluate(rules, &self.facts())
     }

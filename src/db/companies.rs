@@ -136,12 +136,13 @@ pub fn list(
         let mut query = companies::table.into_boxed();
         if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             // `lower(..) LIKE lower(..)` is case-insensitive on both backends; `%` and `_` in `q` are literal.
-            let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
+            let pattern = format!("%{}%", super::escape_like(&q.to_lowercase()));
             query = query.filter(
-                lower(companies::name)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(companies::credit_code).like(pattern).escape('\\')),
+                super::lower(companies::name).like(pattern.clone()).escape('\\').or(super::lower(
+                    companies::credit_code,
+                )
+                .like(pattern)
+                .escape('\\')),
             );
         }
         if let Some(industry) = &filter.industry {
@@ -159,12 +160,6 @@ pub fn list(
     let rows =
         query().order(companies::id.asc()).offset(offset).limit(limit).select(CompanyRow::as_select()).load(conn)?;
     Ok((rows, total))
-}
-
-diesel::define_sql_function!(fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text);
-
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]

@@ -1,12 +1,14 @@
 //! The only part of the service that knows diesel: connections, schema, rows and one query module per
 //! aggregate. Everything here runs on the blocking pool through [`Db::read`] and [`Db::write`].
 
+pub mod applications;
 pub mod audit;
 pub mod companies;
 mod connection;
 pub mod migrations;
 pub mod outbox;
 pub mod programs;
+pub mod reviews;
 pub mod schema;
 pub mod throttle;
 pub mod tokens;
@@ -22,6 +24,13 @@ use crate::config::DatabaseSettings;
 use crate::error::ApiError;
 
 pub type Pool = diesel::r2d2::Pool<Manager>;
+
+diesel::define_sql_function!(fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// `text` with the wildcards of `LIKE` made literal, for patterns escaped with a backslash.
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
 
 /// The handle handlers hold: a pool, and the two ways to use it off the async workers.
 #[derive(Clone)]

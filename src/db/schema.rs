@@ -211,6 +211,46 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    expert_assignments (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        expert_id -> BigInt,
+        assigned_by -> BigInt,
+        drawn -> Bool,
+        assigned_at -> Timestamp,
+        declared_at -> Nullable<Timestamp>,
+        conflict_of_interest -> Nullable<Bool>,
+        statement -> Nullable<Text>,
+        score -> Nullable<Integer>,
+        opinion -> Nullable<Text>,
+        scored_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    objections (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        name -> Text,
+        contact -> Text,
+        organization -> Nullable<Text>,
+        content -> Text,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+        resolved_by -> Nullable<BigInt>,
+        upheld -> Nullable<Bool>,
+        resolution_comment -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    calendar_days (day) {
+        day -> Date,
+        kind -> Text,
+    }
+}
+
 diesel::joinable!(company_financials -> companies (company_id));
 diesel::joinable!(company_bank_accounts -> companies (company_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
@@ -218,14 +258,19 @@ diesel::joinable!(spent_refresh_tokens -> sessions (session_id));
 diesel::joinable!(applications -> programs (program_id));
 diesel::joinable!(applications -> companies (company_id));
 diesel::joinable!(attachments -> applications (application_id));
+diesel::joinable!(expert_assignments -> applications (application_id));
+diesel::joinable!(objections -> applications (application_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     applications,
     attachments,
     audit_events,
+    calendar_days,
     companies,
     company_bank_accounts,
     company_financials,
+    expert_assignments,
+    objections,
     one_time_tokens,
     programs,
     sessions,

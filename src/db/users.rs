@@ -267,3 +267,13 @@ pub fn of_company(conn: &mut DbConnection, company_id: i64) -> Result<Vec<UserRo
 pub fn session_of_refresh_token(conn: &mut DbConnection, token_hash: &str) -> Result<Option<SessionRow>, ApiError> {
     Ok(sessions::table.filter(sessions::refresh_token_hash.eq(token_hash)).first(conn).optional()?)
 }
+
+/// Active staff of one role, to tell them about work waiting for them.
+pub fn active_with_role(conn: &mut DbConnection, role: Role) -> Result<Vec<UserRow>, ApiError> {
+    Ok(users::table
+        .filter(users::role.eq(role.as_str()))
+        .filter(users::status.eq(UserStatus::Active.as_str()))
+        .order(users::id.asc())
+        .select(UserRow::as_select())
+        .load(conn)?)
+}

@@ -38,6 +38,24 @@ text_enum!(
     }
 );
 
+impl Action {
+    /// The action's name in the audit trail.
+    pub fn audit_name(self) -> &'static str {
+        match self {
+            Action::Submit => "application.submit",
+            Action::Withdraw => "application.withdraw",
+            Action::Return => "application.return",
+            Action::Accept => "application.accept",
+            Action::Assign => "application.assign",
+            Action::Declare => "application.declare",
+            Action::Score => "application.score",
+            Action::Propose => "application.propose",
+            Action::Approve => "application.approve",
+            Action::Reject => "application.reject",
+        }
+    }
+}
+
 impl Status {
     /// In plain words for the company.
     pub fn label(self) -> Text {

@@ -70,3 +70,25 @@ pub fn company_verification(to: &str, company: &str, verified: bool, comment: &s
     };
     bilingual(to, "企业信息审核结果", "Company verification result", &zh, &en)
 }
+
+pub fn application_received(to: &str, company: &str, program: &str, reference_no: &str) -> Email {
+    bilingual(
+        to,
+        &format!("申报已受理：{reference_no}"),
+        &format!("Application received: {reference_no}"),
+        &format!("{company}：\n\n贵公司申报的“{program}”已提交，受理编号 {reference_no}。审核进展可随时在平台查看。"),
+        &format!(
+            "{company}:\n\nYour application to “{program}” has been submitted under reference {reference_no}. You can follow its review on the portal."
+        ),
+    )
+}
+
+pub fn application_to_review(to: &str, company: &str, program: &str, reference_no: &str) -> Email {
+    bilingual(
+        to,
+        &format!("新的申报待形式审查：{reference_no}"),
+        &format!("New application to check: {reference_no}"),
+        &format!("{company} 提交了“{program}”的申报（{reference_no}），请进行形式审查。"),
+        &format!("{company} submitted an application to “{program}” ({reference_no}); it awaits the formal check."),
+    )
+}

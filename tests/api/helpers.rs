@@ -58,6 +58,8 @@ pub struct TestApp {
     pub database: TestDatabase,
     /// What the app sent, when the memory mail transport is configured (the test default).
     pub mailbox: Option<Mailbox>,
+    /// The app's upload folder, removed with the test.
+    pub uploads: tempfile::TempDir,
 }
 
 /// The database a test owns; dropping it removes it.
@@ -115,6 +117,8 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     });
     let (database, url) = TestDatabase::create();
     settings.database.url = SecretString::from(url);
+    let uploads = tempfile::tempdir().unwrap();
+    settings.storage.upload_dir = uploads.path().display().to_string();
     customize(&mut settings);
 
     let (address, mailbox) = start(&settings).await;
@@ -126,6 +130,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
         db,
         database,
         mailbox,
+        uploads,
     }
 }
 
@@ -181,6 +186,73 @@ impl TestApp {
         assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
         let body: Value = response.json().await.unwrap();
         (body["company"]["id"].as_i64().unwrap(), email)
+    }
+
+    /// A verified company with figures for last year, made directly in the database, and its signed-in
+    /// account: `(access token, company id)`. For tests that need many companies at once.
+    pub async fn eligible_company(&self, name: &str) -> (String, i64) {
+        let email = format!("{}@company.example", uuid::Uuid::new_v4().simple());
+        let hash = portal::auth::password::Passwords::new(&self.settings.auth)
+            .unwrap()
+            .hash(SecretString::from(COMPANY_PASSWORD))
+            .await
+            .unwrap();
+        let (name, address) = (name.to_owned(), email.clone());
+        let company_id = self
+            .db
+            .write(move |conn| {
+                let now = time::now();
+                let code = unique_credit_code();
+                let company = portal::db::companies::insert(
+                    conn,
+                    &portal::db::companies::NewCompany {
+                        credit_code: &code,
+                        name: &name,
+                        legal_representative: "张伟",
+                        industry: "integrated_circuit",
+                        park_zone: "唐家湾主园区",
+                        established_on: chrono::NaiveDate::from_ymd_opt(2019, 5, 20).unwrap(),
+                        registered_capital_fen: 1_000_000_000,
+                        address: "珠海市高新区",
+                        contact_phone: "0756-3612345",
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )?;
+                portal::db::companies::set_verification(conn, company.id, "verified", "", now)?;
+                let year = chrono::Datelike::year(&time::today(chrono::FixedOffset::east_opt(8 * 3600).unwrap())) - 1;
+                portal::db::companies::put_financials(
+                    conn,
+                    &portal::db::companies::FinancialsRow {
+                        company_id: company.id,
+                        year,
+                        revenue_fen: 4_000_000_000,
+                        rd_expense_fen: 240_000_000,
+                        employee_count: 80,
+                        rd_staff_count: 20,
+                        updated_at: now,
+                    },
+                )?;
+                users::insert(
+                    conn,
+                    &users::NewUser {
+                        email: &address,
+                        password_hash: Some(&hash),
+                        display_name: "王芳",
+                        role: Role::Applicant.as_str(),
+                        status: UserStatus::Active.as_str(),
+                        email_verified_at: Some(now),
+                        company_id: Some(company.id),
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )?;
+                Ok(company.id)
+            })
+            .await
+            .unwrap();
+        let body: Value = self.login(&email, COMPANY_PASSWORD).await.json().await.unwrap();
+        (body["access_token"].as_str().unwrap().to_owned(), company_id)
     }
 
     /// A registered company whose account has verified its email and signed in: `(access token, company id)`.

@@ -1,0 +1,669 @@
+//! Applications: a company's drafts, their submission, and every move of the review workflow.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::extract::Json;
+use crate::api::middleware::RequestContext;
+use crate::api::pagination::{Page, PageQuery};
+use crate::api::programs::{CompanyFacts, Program};
+use crate::api::session::SignedIn;
+use crate::config::PortalSettings;
+use crate::db::applications::{self, ApplicationRecord, Scope, TransitionChanges};
+use crate::db::audit::{self, Event};
+use crate::db::{Db, DbConnection, outbox, programs, reviews, users};
+use crate::domain::program::{ProgramStatus, check_form};
+use crate::domain::role::Role;
+use crate::domain::time;
+use crate::domain::workflow::{self, Action, Context, Refusal, Status};
+use crate::email::templates;
+use crate::error::{ApiError, FieldError};
+use crate::i18n::Text;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProgramRef {
+    pub id: i64,
+    pub code: String,
+    pub title: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CompanyRef {
+    pub id: i64,
+    pub name: String,
+    pub credit_code: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusLabel {
+    pub zh: String,
+    pub en: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationView {
+    pub id: i64,
+    /// Assigned at the first submission: `<programme code>-<sequence>`.
+    pub reference_no: Option<String>,
+    pub program: ProgramRef,
+    pub company: CompanyRef,
+    pub status: Status,
+    pub status_label: StatusLabel,
+    pub requested_amount_fen: i64,
+    pub approved_amount_fen: Option<i64>,
+    pub disbursed_fen: i64,
+    #[schema(value_type = Object)]
+    pub form_data: Value,
+    pub correction_due_on: Option<NaiveDate>,
+    pub notice_ends_on: Option<NaiveDate>,
+    pub payment_due_on: Option<NaiveDate>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Send it back with every action; a stale one is refused with 409.
+    pub version: i32,
+    /// What the caller may do now, from the same table that enforces the actions.
+    pub allowed_actions: Vec<Action>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub fn status_of(record: &ApplicationRecord) -> Result<Status, ApiError> {
+    Status::parse(&record.application.status).ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!("unknown application status `{}`", record.application.status))
+    })
+}
+
+impl ApplicationView {
+    pub fn new(record: ApplicationRecord, allowed_actions: Vec<Action>) -> Result<Self, ApiError> {
+        let status = status_of(&record)?;
+        let label = status.label();
+        let a = record.application;
+        Ok(Self {
+            id: a.id,
+            reference_no: a.reference_no,
+            program: ProgramRef { id: a.program_id, code: record.program_code, title: record.program_title },
+            company: CompanyRef {
+                id: a.company_id,
+                name: record.company_name,
+                credit_code: record.company_credit_code,
+            },
+            status,
+            status_label: StatusLabel { zh: label.zh.into_owned(), en: label.en.into_owned() },
+            requested_amount_fen: a.requested_amount_fen,
+            approved_amount_fen: a.approved_amount_fen,
+            disbursed_fen: a.disbursed_fen,
+            form_data: serde_json::from_str(&a.form_data).unwrap_or_else(|_| json!({})),
+            correction_due_on: a.correction_due_on,
+            notice_ends_on: a.notice_ends_on,
+            payment_due_on: a.payment_due_on,
+            submitted_at: a.submitted_at.map(time::to_utc),
+            decided_at: a.decided_at.map(time::to_utc),
+            version: a.version,
+            allowed_actions,
+            created_at: time::to_utc(a.created_at),
+            updated_at: time::to_utc(a.updated_at),
+        })
+    }
+}
+
+/// The application if the caller may see it: a company its own, an expert those assigned to them,
+/// staff all. Anything else is 404, so its existence is not confirmed.
+pub fn find_visible(conn: &mut DbConnection, user: &SignedIn, id: i64) -> Result<ApplicationRecord, ApiError> {
+    let record = applications::find(conn, id)?;
+    let visible = match user.role {
+        Role::Applicant => user.company_id == Some(record.application.company_id),
+        Role::Expert => reviews::is_assigned(conn, id, user.user_id)?,
+        Role::Reviewer | Role::Finance | Role::Admin => true,
+    };
+    if visible { Ok(record) } else { Err(ApiError::NotFound) }
+}
+
+/// What the workflow's guards read about this application and this caller.
+pub fn context(
+    conn: &mut DbConnection,
+    record: &ApplicationRecord,
+    user: &SignedIn,
+    today: NaiveDate,
+) -> Result<Context, ApiError> {
+    let a = &record.application;
+    let mut ctx = reviews::context(conn, a.id, a.program_id, a.notice_ends_on, user.user_id, today)?;
+    ctx.own_company = user.company_id == Some(a.company_id);
+    Ok(ctx)
+}
+
+pub fn view(conn: &mut DbConnection, user: &SignedIn, id: i64, today: NaiveDate) -> Result<ApplicationView, ApiError> {
+    let record = find_visible(conn, user, id)?;
+    let ctx = context(conn, &record, user, today)?;
+    let allowed = workflow::allowed(status_of(&record)?, user.role, &ctx);
+    ApplicationView::new(record, allowed)
+}
+
+fn form_object(value: Option<Value>) -> Result<Map<String, Value>, ApiError> {
+    match value.unwrap_or_else(|| json!({})) {
+        Value::Object(map) => Ok(map),
+        _ => Err(ApiError::field(
+            "form_data",
+            "invalid_type",
+            Text::new("申报表内容须为对象（键值对）。", "form_data must be an object of answers."),
+        )),
+    }
+}
+
+fn check_amount(requested_amount_fen: i64) -> Result<(), ApiError> {
+    if requested_amount_fen > 0 {
+        return Ok(());
+    }
+    Err(ApiError::field(
+        "requested_amount_fen",
+        "not_positive",
+        Text::new("申请金额须大于 0（单位：分）。", "The requested amount must be above 0 (in fen)."),
+    ))
+}
+
+fn invalid(errors: Vec<FieldError>) -> Result<(), ApiError> {
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApplication {
+    pub program_id: i64,
+    pub requested_amount_fen: i64,
+    /// Answers to the programme's form, by field key; checked on every save, for completeness on submit.
+    #[schema(value_type = Object)]
+    pub form_data: Option<Value>,
+}
+
+/// Starts a draft application to a published programme.
+#[utoipa::path(tag = "applications", security(("bearer" = [])), request_body = NewApplication, responses(
+    (status = 201, description = "the draft", body = ApplicationView),
+    (status = 409, description = "`duplicate_application`: the company already has a live application to this programme; `program_not_open`", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[post("/applications")]
+pub async fn create_application(
+    user: SignedIn,
+    ctx: RequestContext,
+    db: web::Data<Db>,
+    portal: web::Data<PortalSettings>,
+    body: Json<NewApplication>,
+) -> Result<(web::Json<ApplicationView>, StatusCode), ApiError> {
+    let company_id = user.company_id()?;
+    let request = body.into_inner();
+    check_amount(request.requested_amount_fen)?;
+    let form = form_object(request.form_data)?;
+    let (actor, today) = (user.actor(&ctx), time::today(portal.utc_offset));
+    let view = db
+        .write(move |conn| {
+            let program = Program::load(conn, request.program_id)
+                .ok()
+                .filter(|p| p.visible_to(Some(&user)))
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "program_id",
+                        "unknown",
+                        Text::new("没有这个政策项目。", "There is no such programme."),
+                    )
+                })?;
+            if program.status() != ProgramStatus::Published {
+                return Err(ApiError::conflict(
+                    "program_not_open",
+                    Text::new("该项目已截止或尚未发布，不能申报。", "This programme is not open for applications."),
+                ));
+            }
+            invalid(check_form(&program.fields, &form, false))?;
+            if applications::live_for(conn, program.row.id, company_id)?.is_some() {
+                return Err(duplicate_application());
+            }
+            let form_text = Value::Object(form).to_string();
+            let now = time::now();
+            let id = applications::insert_draft(
+                conn,
+                program.row.id,
+                company_id,
+                user.user_id,
+                request.requested_amount_fen,
+                &form_text,
+                now,
+            )
+            .map_err(|e| if matches!(e, ApiError::Conflict { .. }) { duplicate_application() } else { e })?;
+            let summary = json!({ "program_id": program.row.id, "requested_amount_fen": request.requested_amount_fen });
+            audit::append(conn, &actor, Event::new("application.create", "application", id, summary))?;
+            view(conn, &user, id, today)
+        })
+        .await?;
+    Ok((web::Json(view), StatusCode::CREATED))
+}
+
+fn duplicate_application() -> ApiError {
+    ApiError::conflict(
+        "duplicate_application",
+        Text::new(
+            "贵公司已有该项目的申报（未撤回），请在原申报上继续。",
+            "Your company already has an application to this programme; continue with that one.",
+        ),
+    )
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationQuery {
+    pub status: Option<Status>,
+    pub program_id: Option<i64>,
+    pub company_id: Option<i64>,
+    /// Submitted on or after this date (the park's calendar).
+    pub submitted_from: Option<NaiveDate>,
+    /// Submitted on or before this date.
+    pub submitted_to: Option<NaiveDate>,
+    /// Part of the reference number or the company's name.
+    pub q: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// Applications the caller may see: a company its own, an expert those assigned, staff all.
+#[utoipa::path(tag = "applications", security(("bearer" = [])), params(ApplicationQuery),
+    responses((status = 200, description = "a page of applications", body = Page<ApplicationView>)))]
+#[get("/applications")]
+pub async fn list_applications(
+    user: SignedIn,
+    db: web::Data<Db>,
+    portal: web::Data<PortalSettings>,
+    query: web::Query<ApplicationQuery>,
+) -> Result<web::Json<Page<ApplicationView>>, ApiError> {
+    let query = query.into_inner();
+    let (page, per_page, offset) = PageQuery { page: query.page, per_page: query.per_page }.resolve()?;
+    let scope = match user.role {
+        Role::Applicant => Scope::Company(user.company_id()?),
+        Role::Expert => Scope::AssignedTo(user.user_id),
+        Role::Reviewer | Role::Finance | Role::Admin => Scope::All,
+    };
+    let offset_of = portal.utc_offset;
+    let day_start = move |day: NaiveDate| {
+        day.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(offset_of).single()).map(|t| t.naive_utc())
+    };
+    let filter = applications::Filter {
+        status: query.status.map(|s| s.as_str().to_owned()),
+        program_id: query.program_id,
+        company_id: query.company_id,
+        submitted_from: query.submitted_from.and_then(day_start),
+        submitted_before: query.submitted_to.and_then(|d| d.succ_opt()).and_then(day_start),
+        q: query.q,
+    };
+    let today = time::today(portal.utc_offset);
+    let (items, total) = db
+        .read(move |conn| {
+            let (records, total) = applications::list(conn, scope, &filter, offset, per_page)?;
+            let mut items = Vec::with_capacity(records.len());
+            for record in records {
+                let ctx = context(conn, &record, &user, today)?;
+                let allowed = workflow::allowed(status_of(&record)?, user.role, &ctx);
+                items.push(ApplicationView::new(record, allowed)?);
+            }
+            Ok((items, total))
+        })
+        .await?;
+    Ok(web::Json(Page { items, page, per_page, total }))
+}
+
+/// One application, with what the caller may do to it now.
+#[utoipa::path(tag = "applications", security(("bearer" = [])), params(("id" = i64, Path, description = "application id")),
+    responses((status = 200, description = "the application", body = ApplicationView)))]
+#[get("/applications/{id}")]
+pub async fn get_application(
+    user: SignedIn,
+    db: web::Data<Db>,
+    portal: web::Data<PortalSettings>,
+    id: web::Path<i64>,
+) -> Result<web::Json<ApplicationView>, ApiError> {
+    let (id, today) = (id.into_inner(), time::today(portal.utc_offset));
+    Ok(web::Json(db.read(move |conn| view(conn, &user, id, today)).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationPatch {
+    pub requested_amount_fen: Option<i64>,
+    /// Replaces the answers as a whole.
+    #[schema(value_type = Object)]
+    pub form_data: Option<Value>,
+}
+
+fn not_editable() -> ApiError {
+    ApiError::conflict(
+        "conflict",
+        Text::new(
+            "申报已提交，不能再修改；如被退回补正，可在退回后修改。",
+            "The application has been submitted and cannot change, unless it is returned for correction.",
+        ),
+    )
+}
+
+/// Changes a draft or a returned application.
+#[utoipa::path(tag = "applications", security(("bearer" = [])), params(("id" = i64, Path, description = "application id")),
+    request_body = ApplicationPatch, responses(
+        (status = 200, description = "the application", body = ApplicationView),
+        (status = 409, description = "`conflict`: no longer editable", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+#[patch("/applications/{id}")]
+pub async fn update_application(
+    user: SignedIn,
+    ctx: RequestContext,
+    db: web::Data<Db>,
+    portal: web::Data<PortalSettings>,
+    id: web::Path<i64>,
+    body: Json<ApplicationPatch>,
+) -> Result<web::Json<ApplicationView>, ApiError> {
+    user.require(&[Role::Applicant])?;
+    let (id, patch) = (id.into_inner(), body.into_inner());
+    let (actor, today) = (user.actor(&ctx), time::today(portal.utc_offset));
+    let view = db
+        .write(move |conn| {
+            let record = find_visible(conn, &user, id)?;
+            if !status_of(&record)?.is_editable() {
+                return Err(not_editable());
+            }
+            let program = Program::load(conn, record.application.program_id)?;
+            let amount = patch.requested_amount_fen.unwrap_or(record.application.requested_amount_fen);
+            check_amount(amount)?;
+            let form = match patch.form_data {
+                Some(value) => form_object(Some(value))?,
+                None => form_object(serde_json::from_str(&record.application.form_data).ok())?,
+            };
+            invalid(check_form(&program.fields, &form, false))?;
+            if !applications::update_draft(conn, id, amount, &Value::Object(form).to_string(), time::now())? {
+                return Err(not_editable());
+            }
+            audit::append(
+                conn,
+                &actor,
+                Event::new("application.update", "application", id, json!({ "requested_amount_fen": amount })),
+            )?;
+            view(conn, &user, id, today)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Deletes a draft with its files.
+#[utoipa::path(tag = "applications", security(("bearer" = [])), params(("id" = i64, Path, description = "application id")), responses(
+    (status = 204, description = "deleted"),
+    (status = 409, description = "`conflict`: only drafts can be deleted; withdraw a submitted application instead", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[delete("/applications/{id}")]
+pub async fn delete_application(
+    user: SignedIn,
+    ctx: RequestContext,
+    db: web::Data<Db>,
+    storage: web::Data<dyn crate::storage::Storage>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(&[Role::Applicant])?;
+    let id = id.into_inner();
+    let actor = user.actor(&ctx);
+    let keys = db
+        .write(move |conn| {
+            find_visible(conn, &user, id)?;
+            let keys = applications::delete_draft(conn, id)?.ok_or_else(|| {
+                ApiError::conflict(
+                    "conflict",
+                    Text::new(
+                        "只能删除草稿；已提交的申报请撤回。",
+                        "Only drafts can be deleted; withdraw a submitted application instead.",
+                    ),
+                )
+            })?;
+            audit::append(conn, &actor, Event::new("application.delete", "application", id, json!({})))?;
+            Ok(keys)
+        })
+        .await?;
+    for key in keys {
+        if let Err(error) = storage.remove(&key) {
+            tracing::warn!(%error, storage_key = %key, "the file of a deleted draft could not be removed");
+        }
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Actions
+
+/// One workflow action, with the version the caller saw and the details the action needs.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ActionRequest {
+    Submit { version: i32 },
+    Withdraw { version: i32, comment: Option<String> },
+}
+
+impl ActionRequest {
+    fn action(&self) -> Action {
+        match self {
+            ActionRequest::Submit { .. } => Action::Submit,
+            ActionRequest::Withdraw { .. } => Action::Withdraw,
+        }
+    }
+
+    fn version(&self) -> i32 {
+        match self {
+            ActionRequest::Submit { version } | ActionRequest::Withdraw { version, .. } => *version,
+        }
+    }
+}
+
+/// Everything an action needs from outside its transaction.
+pub struct ActionInput {
+    pub user: SignedIn,
+    pub actor: crate::domain::audit::Actor,
+    pub today: NaiveDate,
+    pub now: DateTime<Utc>,
+}
+
+fn stale() -> ApiError {
+    ApiError::conflict(
+        "conflict",
+        Text::new("申报已被他人更新，请刷新后重试。", "The application changed meanwhile; reload it and try again."),
+    )
+}
+
+/// Takes a workflow action. Each action is one transaction: the conditional move on status and version,
+/// its own changes, the audit event and the emails; a refused action changes nothing.
+#[utoipa::path(tag = "applications", security(("bearer" = [])), params(("id" = i64, Path, description = "application id")),
+    request_body = ActionRequest, responses(
+        (status = 200, description = "the application after the action", body = ApplicationView),
+        (status = 409, description = "`conflict` (stale version or not allowed now), `window_closed`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`, `missing_materials`, `not_eligible`, `company_not_verified`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/applications/{id}/actions")]
+pub async fn act(
+    user: SignedIn,
+    ctx: RequestContext,
+    db: web::Data<Db>,
+    portal: web::Data<PortalSettings>,
+    id: web::Path<i64>,
+    body: Json<ActionRequest>,
+) -> Result<web::Json<ApplicationView>, ApiError> {
+    let (id, request) = (id.into_inner(), body.into_inner());
+    let input = ActionInput { actor: user.actor(&ctx), today: time::today(portal.utc_offset), now: Utc::now(), user };
+    let view = db
+        .write(move |conn| {
+            let record = find_visible(conn, &input.user, id)?;
+            let from = status_of(&record)?;
+            let guards = context(conn, &record, &input.user, input.today)?;
+            let to =
+                workflow::next(from, request.action(), input.user.role, &guards).map_err(|refusal| match refusal {
+                    Refusal::NotYourRole => ApiError::Forbidden {
+                        code: "forbidden",
+                        detail: Text::new("您的角色不能执行此操作。", "Your role cannot take this action."),
+                    },
+                    Refusal::NotNow(reason) => ApiError::conflict("conflict", reason),
+                })?;
+            if request.version() != record.application.version {
+                return Err(stale());
+            }
+            let (changes, summary) = match &request {
+                ActionRequest::Submit { .. } => submit(conn, &record, &input)?,
+                ActionRequest::Withdraw { comment, .. } => {
+                    (TransitionChanges::default(), json!({ "comment": comment }))
+                }
+            };
+            let a = &record.application;
+            if !applications::transition(conn, id, from.as_str(), a.version, to.as_str(), &changes, time::now())? {
+                return Err(stale());
+            }
+            let mut summary = summary;
+            summary["from"] = json!(from.as_str());
+            summary["to"] = json!(to.as_str());
+            let event = Event::new(request.action().audit_name(), "application", id, summary);
+            audit::append(conn, &input.actor, event)?;
+            view(conn, &input.user, id, input.today)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Everything a submission needs: the window, a verified company, the materials, a complete form,
+/// eligibility and an amount within the maximum award. Answers the programme and the company's facts.
+fn check_submission(
+    conn: &mut DbConnection,
+    record: &ApplicationRecord,
+    input: &ActionInput,
+) -> Result<(Program, CompanyFacts), ApiError> {
+    let a = &record.application;
+    let program = Program::load(conn, a.program_id)?;
+    if !program.is_open(input.now) {
+        return Err(ApiError::conflict(
+            "window_closed",
+            Text::owned(
+                format!(
+                    "本项目的申报时间为 {} 至 {}，现在不在申报期内。",
+                    time::to_utc(program.row.opens_at),
+                    time::to_utc(program.row.closes_at)
+                ),
+                format!(
+                    "Applications are accepted from {} to {}; the window is not open now.",
+                    time::to_utc(program.row.opens_at),
+                    time::to_utc(program.row.closes_at)
+                ),
+            ),
+        ));
+    }
+    let facts = CompanyFacts::load(conn, a.company_id, input.today)?;
+    if facts.company.verification_status != "verified" {
+        return Err(ApiError::Validation {
+            code: "company_not_verified",
+            detail: Text::new(
+                "企业信息尚未通过园区审核，审核通过后方可提交申报。",
+                "Your company has not been verified by the park yet; you can submit once it is.",
+            ),
+            errors: Vec::new(),
+        });
+    }
+    let uploaded: Vec<String> = applications::attachments_of(conn, a.id)?.into_iter().map(|f| f.material_key).collect();
+    let missing: Vec<_> = program.materials.iter().filter(|m| m.required && !uploaded.contains(&m.key)).collect();
+    if !missing.is_empty() {
+        let names = missing.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join("、");
+        return Err(ApiError::Validation {
+            code: "missing_materials",
+            detail: Text::owned(
+                format!("请先上传以下必需材料：{names}。"),
+                format!("Upload these required materials first: {names}."),
+            ),
+            errors: missing
+                .iter()
+                .map(|m| {
+                    FieldError::new(
+                        format!("materials.{}", m.key),
+                        "missing",
+                        Text::owned(format!("请上传“{}”。", m.name), format!("Upload “{}”.", m.name)),
+                    )
+                })
+                .collect(),
+        });
+    }
+    let form = form_object(serde_json::from_str(&a.form_data).ok())?;
+    invalid(check_form(&program.fields, &form, true))?;
+    let failing: Vec<_> = facts.evaluate(&program.rules).into_iter().filter(|c| !c.passed).collect();
+    if !failing.is_empty() {
+        return Err(ApiError::Validation {
+            code: "not_eligible",
+            detail: Text::new(
+                "贵公司不符合本项目的申报条件，详见各项说明。",
+                "Your company does not meet this programme's conditions; see each check.",
+            ),
+            errors: failing
+                .into_iter()
+                .map(|c| FieldError::new(format!("eligibility.{}", c.rule), "not_met", c.message))
+                .collect(),
+        });
+    }
+    if a.requested_amount_fen > program.row.max_award_fen {
+        return Err(ApiError::field(
+            "requested_amount_fen",
+            "exceeds_max_award",
+            Text::owned(
+                format!(
+                    "申请金额不能超过本项目单项最高支持额 {} 元。",
+                    crate::domain::money::yuan(program.row.max_award_fen)
+                ),
+                format!(
+                    "The requested amount cannot exceed the programme's maximum award of {} yuan.",
+                    crate::domain::money::yuan(program.row.max_award_fen)
+                ),
+            ),
+        ));
+    }
+    Ok((program, facts))
+}
+
+/// Submits after [`check_submission`]: assigns the reference number on the first submission, freezes the
+/// company's profile into the application and queues the receipt and the reviewers' notice.
+fn submit(
+    conn: &mut DbConnection,
+    record: &ApplicationRecord,
+    input: &ActionInput,
+) -> Result<(TransitionChanges, Value), ApiError> {
+    let (program, facts) = check_submission(conn, record, input)?;
+    let a = &record.application;
+    let reference_no = match &a.reference_no {
+        Some(existing) => existing.clone(),
+        None => format!("{}-{:04}", program.row.code, programs::next_reference_seq(conn, program.row.id)?),
+    };
+    let snapshot = json!({
+        "company": facts.company_json(),
+        "figures_year": facts.figures_year,
+        "figures": facts.figures.as_ref().map(|f| json!({
+            "revenue_fen": f.revenue_fen, "rd_expense_fen": f.rd_expense_fen,
+            "employee_count": f.employee_count, "rd_staff_count": f.rd_staff_count,
+        })),
+    });
+    let now = time::now();
+    for applicant in users::of_company(conn, a.company_id)? {
+        let email = templates::application_received(
+            &applicant.email,
+            &record.company_name,
+            &record.program_title,
+            &reference_no,
+        );
+        outbox::enqueue(conn, &email, now)?;
+    }
+    for reviewer in users::active_with_role(conn, Role::Reviewer)? {
+        let email = templates::application_to_review(
+            &reviewer.email,
+            &record.company_name,
+            &record.program_title,
+            &reference_no,
+        );
+        outbox::enqueue(conn, &email, now)?;
+    }
+    let changes = TransitionChanges {
+        reference_no: Some(reference_no.clone()),
+        company_snapshot: Some(snapshot.to_string()),
+        submitted_at: Some(a.submitted_at.unwrap_or(now)),
+        ..TransitionChanges::default()
+    };
+    Ok((changes, json!({ "reference_no": reference_no })))
+}

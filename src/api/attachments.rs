@@ -1,0 +1,472 @@
+//! The materials a company uploads: one file per request, checked by what it is rather than what it is
+//! called, written whole to storage before its row is committed.
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType, ExtendedValue};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use crate::api::applications::{find_visible, status_of};
+use crate::api::middleware::RequestContext;
+use crate::api::programs::Program;
+use crate::api::session::SignedIn;
+use crate::db::Db;
+use crate::db::applications::{self, AttachmentRow, NewAttachment};
+use crate::db::audit::{self, Event};
+use crate::domain::files::{self, FileType, SNIFF_BYTES};
+use crate::domain::program::Material;
+use crate::domain::role::Role;
+use crate::domain::time;
+use crate::error::ApiError;
+use crate::i18n::Text;
+use crate::storage::{Staged, Storage};
+
+/// Room for the multipart framing and the `material_key` part around the file itself.
+const MULTIPART_OVERHEAD: u64 = 64 * 1024;
+/// Chunks are gathered to this size before one blocking write.
+const WRITE_BUFFER: usize = 1024 * 1024;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentView {
+    pub id: i64,
+    pub material_key: String,
+    /// The uploaded file's name, for display only.
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<AttachmentRow> for AttachmentView {
+    fn from(row: AttachmentRow) -> Self {
+        Self {
+            id: row.id,
+            material_key: row.material_key,
+            file_name: row.file_name,
+            content_type: row.content_type,
+            size_bytes: row.size_bytes,
+            sha256: row.sha256,
+            created_at: time::to_utc(row.created_at),
+        }
+    }
+}
+
+/// The multipart form of an upload, for the documentation.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// Which of the programme's required materials this file is.
+    material_key: String,
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+fn too_large(limit: i64) -> ApiError {
+    ApiError::PayloadTooLarge(Text::owned(
+        format!("文件超过大小上限 {limit} 字节（约 {:.1} MiB）。", megabytes(limit)),
+        format!("The file is over the limit of {limit} bytes (about {:.1} MiB).", megabytes(limit)),
+    ))
+}
+
+#[expect(clippy::cast_precision_loss, reason = "for display only")]
+fn megabytes(bytes: i64) -> f64 {
+    bytes as f64 / 1024.0 / 1024.0
+}
+
+fn malformed(zh: &'static str, en: &'static str) -> ApiError {
+    ApiError::Malformed(Text::new(zh, en))
+}
+
+/// An upload as received: a staged file and what was learnt while receiving it.
+struct Received {
+    material_key: Option<String>,
+    file: Option<ReceivedFile>,
+}
+
+struct ReceivedFile {
+    staged: Staged,
+    name: String,
+    size: i64,
+    sha256: String,
+    head: Vec<u8>,
+}
+
+/// What an upload may be at most, known before the body is read.
+struct Limits {
+    per_file: i64,
+    remaining_total: i64,
+}
+
+/// Reads the multipart body, streaming the file to a staged file, and stops as soon as it is over `cap`.
+async fn receive(mut multipart: Multipart, storage: &web::Data<dyn Storage>, cap: i64) -> Result<Received, ApiError> {
+    let mut received = Received { material_key: None, file: None };
+    while let Some(part) = multipart.next().await {
+        let mut part = part.map_err(|e| {
+            ApiError::Malformed(Text::owned(
+                format!("上传内容格式错误：{e}。"),
+                format!("The upload is malformed: {e}."),
+            ))
+        })?;
+        let name = part.content_disposition().and_then(|d| d.get_name()).map(ToOwned::to_owned);
+        match name.as_deref() {
+            None => return Err(malformed("上传内容中有未命名的部分。", "A part of the upload has no name.")),
+            Some("material_key") => {
+                let mut text = Vec::new();
+                while let Some(chunk) = part.next().await {
+                    text.extend_from_slice(&chunk.map_err(|_| malformed("上传中断。", "The upload was interrupted."))?);
+                    if text.len() > 100 {
+                        return Err(ApiError::field(
+                            "material_key",
+                            "too_long",
+                            Text::new("材料键名过长。", "The material key is too long."),
+                        ));
+                    }
+                }
+                received.material_key = Some(String::from_utf8_lossy(&text).trim().to_owned());
+            }
+            Some("file") => {
+                if received.file.is_some() {
+                    return Err(ApiError::field(
+                        "file",
+                        "duplicate",
+                        Text::new("每次只能上传一个文件。", "Upload one file per request."),
+                    ));
+                }
+                let file_name = part.content_disposition().and_then(|d| d.get_filename()).unwrap_or("file");
+                let name = files::display_name(file_name);
+                received.file = Some(receive_file(&mut part, storage, cap, name).await?);
+            }
+            Some(other) => {
+                return Err(ApiError::field(
+                    "file",
+                    "unknown_field",
+                    Text::owned(
+                        format!("不接受名为“{other}”的部分。"),
+                        format!("A part named `{other}` is not accepted."),
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(received)
+}
+
+async fn receive_file(
+    part: &mut actix_multipart::Field,
+    storage: &web::Data<dyn Storage>,
+    cap: i64,
+    name: String,
+) -> Result<ReceivedFile, ApiError> {
+    let store = storage.clone();
+    let mut staged = web::block(move || store.stage())
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(|e| storage_failed(&e))?;
+    let (mut hasher, mut size, mut head, mut buffer) =
+        (Sha256::new(), 0_i64, Vec::new(), Vec::with_capacity(WRITE_BUFFER));
+    while let Some(chunk) = part.next().await {
+        let chunk = chunk.map_err(|_| malformed("上传中断。", "The upload was interrupted."))?;
+        size += i64::try_from(chunk.len()).unwrap_or(i64::MAX);
+        if size > cap {
+            return Err(too_large(cap));
+        }
+        hasher.update(&chunk);
+        if head.len() < SNIFF_BYTES {
+            head.extend(chunk.iter().take(SNIFF_BYTES - head.len()));
+        }
+        buffer.extend_from_slice(&chunk);
+        if buffer.len() >= WRITE_BUFFER {
+            staged = write_out(staged, std::mem::take(&mut buffer)).await?;
+        }
+    }
+    let staged = write_out(staged, buffer).await?;
+    Ok(ReceivedFile { staged, name, size, sha256: hex::encode(hasher.finalize()), head })
+}
+
+/// Writes on the blocking pool, so a slow disk never stalls the request workers.
+async fn write_out(mut staged: Staged, bytes: Vec<u8>) -> Result<Staged, ApiError> {
+    web::block(move || staged.write(&bytes).map(|()| staged))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(|e| storage_failed(&e))
+}
+
+fn storage_failed(error: &std::io::Error) -> ApiError {
+    if error.kind() == std::io::ErrorKind::StorageFull || error.raw_os_error() == Some(28) {
+        return ApiError::Unavailable(format!("upload storage is full: {error}"));
+    }
+    ApiError::Internal(anyhow::anyhow!("upload storage: {error}"))
+}
+
+fn not_editable() -> ApiError {
+    ApiError::conflict(
+        "conflict",
+        Text::new(
+            "申报已提交，不能再更改材料；如被退回补正，可在退回后更改。",
+            "The application has been submitted; its materials can change only if it is returned.",
+        ),
+    )
+}
+
+/// The material, file and type of a received upload, or why it is refused.
+fn accept(received: Received, materials: Vec<Material>) -> Result<(Material, ReceivedFile, FileType), ApiError> {
+    let material_key = received.material_key.ok_or_else(|| {
+        ApiError::field(
+            "material_key",
+            "required",
+            Text::new("请注明上传的是哪项材料（material_key）。", "Say which material this is (material_key)."),
+        )
+    })?;
+    let material = materials.into_iter().find(|m| m.key == material_key).ok_or_else(|| {
+        ApiError::field(
+            "material_key",
+            "invalid_choice",
+            Text::owned(
+                format!("本项目没有“{material_key}”这项材料。"),
+                format!("This programme has no material `{material_key}`."),
+            ),
+        )
+    })?;
+    let file = received.file.ok_or_else(|| {
+        ApiError::field("file", "required", Text::new("请选择要上传的文件。", "Choose a file to upload."))
+    })?;
+    if file.size == 0 {
+        return Err(ApiError::field(
+            "file",
+            "empty",
+            Text::new("文件是空的，请重新选择。", "The file is empty; choose another."),
+        ));
+    }
+    if file.size > material.max_size_bytes {
+        return Err(too_large(material.max_size_bytes));
+    }
+    let Some(file_type) = files::recognise(&material.accepted_types, &file.head) else {
+        let accepted = material.accepted_types.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ");
+        return Err(ApiError::UnsupportedMediaType(Text::owned(
+            format!("“{}”只接受以下格式的文件：{accepted}。所传文件的内容不是这些格式。", material.name),
+            format!("“{}” accepts only {accepted}; the uploaded file's content is none of these.", material.name),
+        )));
+    };
+    Ok((material, file, file_type))
+}
+
+/// Uploads one material file. It must be one of the material's accepted types, by its content; its size
+/// is limited per material and per application.
+#[utoipa::path(tag = "applications", security(("bearer" = [])), params(("id" = i64, Path, description = "application id")),
+    request_body(content = UploadForm, content_type = "multipart/form-data"), responses(
+        (status = 201, description = "stored", body = AttachmentView),
+        (status = 400, description = "`malformed_request`: not a valid multipart body", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: the application is no longer editable", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the content is not an accepted type", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: no file, an empty file or an unknown material", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/applications/{id}/attachments")]
+pub async fn upload_attachment(
+    user: SignedIn,
+    ctx: RequestContext,
+    db: web::Data<Db>,
+    storage: web::Data<dyn Storage>,
+    request: HttpRequest,
+    id: web::Path<i64>,
+    multipart: Multipart,
+) -> Result<(web::Json<AttachmentView>, StatusCode), ApiError> {
+    user.require(&[Role::Applicant])?;
+    let id = id.into_inner();
+    let viewer = user.clone();
+    let (materials, limits) = db
+        .read(move |conn| {
+            let record = find_visible(conn, &viewer, id)?;
+            if !status_of(&record)?.is_editable() {
+                return Err(not_editable());
+            }
+            let program = Program::load(conn, record.application.program_id)?;
+            let already_stored = applications::total_upload_bytes(conn, id)?;
+            let per_file = program.materials.iter().map(|m| m.max_size_bytes).max().unwrap_or(0);
+            Ok((
+                program.materials,
+                Limits { per_file, remaining_total: program.row.max_total_upload_bytes - already_stored },
+            ))
+        })
+        .await?;
+    let cap = limits.per_file.min(limits.remaining_total).max(0);
+    let declared =
+        request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > u64::try_from(cap).unwrap_or(0) + MULTIPART_OVERHEAD) {
+        return Err(too_large(cap));
+    }
+
+    let (material, file, file_type) = accept(receive(multipart, &storage, cap).await?, materials)?;
+
+    let key = uuid::Uuid::new_v4().simple().to_string();
+    let store = storage.clone();
+    let commit_key = key.clone();
+    web::block(move || store.commit(file.staged, &commit_key))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(|e| storage_failed(&e))?;
+
+    let actor = user.actor(&ctx);
+    let (name, size, sha256) = (file.name, file.size, file.sha256);
+    let row_key = key.clone();
+    let saved = db
+        .write(move |conn| {
+            let record = find_visible(conn, &user, id)?;
+            if !status_of(&record)?.is_editable() {
+                return Err(not_editable());
+            }
+            let program = Program::load(conn, record.application.program_id)?;
+            if applications::total_upload_bytes(conn, id)? + size > program.row.max_total_upload_bytes {
+                return Err(too_large(program.row.max_total_upload_bytes));
+            }
+            let now = time::now();
+            let row = applications::insert_attachment(
+                conn,
+                &NewAttachment {
+                    application_id: id,
+                    material_key: &material.key,
+                    file_name: &name,
+                    storage_key: &row_key,
+                    content_type: file_type.content_type(),
+                    size_bytes: size,
+                    sha256: &sha256,
+                    uploaded_by: user.user_id,
+                    created_at: now,
+                },
+            )?;
+            applications::touch(conn, id, now)?;
+            let summary = json!({ "attachment_id": row.id, "material_key": row.material_key, "size_bytes": size, "sha256": sha256 });
+            audit::append(conn, &actor, Event::new("application.attachment_upload", "application", id, summary))?;
+            Ok(row)
+        })
+        .await;
+    match saved {
+        Ok(row) => Ok((web::Json(row.into()), StatusCode::CREATED)),
+        Err(error) => {
+            // No row, so no file either.
+            if let Err(cleanup) = storage.remove(&key) {
+                tracing::error!(%cleanup, storage_key = %key, "an uploaded file without a row could not be removed");
+            }
+            Err(error)
+        }
+    }
+}
+
+/// The application's uploaded materials.
+#[utoipa::path(tag = "applications", security(("bearer" = [])), params(("id" = i64, Path, description = "application id")),
+    responses((status = 200, description = "the attachments", body = Vec<AttachmentView>)))]
+#[get("/applications/{id}/attachments")]
+pub async fn list_attachments(
+    user: SignedIn,
+    db: web::Data<Db>,
+    id: web::Path<i64>,
+) -> Result<web::Json<Vec<AttachmentView>>, ApiError> {
+    let id = id.into_inner();
+    let rows = db
+        .read(move |conn| {
+            let record = find_visible(conn, &user, id)?;
+            crate::api::reviews::require_full_view(conn, &user, &record)?;
+            applications::attachments_of(conn, id)
+        })
+        .await?;
+    Ok(web::Json(rows.into_iter().map(Into::into).collect()))
+}
+
+/// Downloads one material, as an attachment under its original name.
+#[utoipa::path(tag = "applications", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "application id"), ("attachment_id" = i64, Path, description = "attachment id")),
+    responses((status = 200, description = "the file", content_type = "application/octet-stream")))]
+#[get("/applications/{id}/attachments/{attachment_id}")]
+pub async fn download_attachment(
+    user: SignedIn,
+    db: web::Data<Db>,
+    storage: web::Data<dyn Storage>,
+    request: HttpRequest,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, attachment_id) = path.into_inner();
+    let row = db
+        .read(move |conn| {
+            let record = find_visible(conn, &user, id)?;
+            crate::api::reviews::require_full_view(conn, &user, &record)?;
+            applications::attachments_of(conn, id)?
+                .into_iter()
+                .find(|a| a.id == attachment_id)
+                .ok_or(ApiError::NotFound)
+        })
+        .await?;
+    let path = storage.path(&row.storage_key);
+    let file = web::block(move || actix_files::NamedFile::open(path))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("attachment {} is missing from storage: {e}", row.id)))?;
+    let ascii: String = row
+        .file_name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' })
+        .filter(|c| *c != '"')
+        .collect();
+    let disposition = ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters: vec![
+            DispositionParam::Filename(ascii),
+            DispositionParam::FilenameExt(ExtendedValue {
+                charset: header::Charset::Ext("UTF-8".into()),
+                language_tag: None,
+                value: row.file_name.into_bytes(),
+            }),
+        ],
+    };
+    let mime: mime::Mime = row.content_type.parse().unwrap_or(mime::APPLICATION_OCTET_STREAM);
+    let mut response = file
+        .set_content_type(mime)
+        .set_content_disposition(disposition)
+        .use_etag(false)
+        .use_last_modified(false)
+        .into_response(&request);
+    response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
+    Ok(response)
+}
+
+/// Removes a material while the application is editable.
+#[utoipa::path(tag = "applications", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "application id"), ("attachment_id" = i64, Path, description = "attachment id")), responses(
+        (status = 204, description = "removed"),
+        (status = 409, description = "`conflict`: the application is no longer editable", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+#[delete("/applications/{id}/attachments/{attachment_id}")]
+pub async fn delete_attachment(
+    user: SignedIn,
+    ctx: RequestContext,
+    db: web::Data<Db>,
+    storage: web::Data<dyn Storage>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(&[Role::Applicant])?;
+    let (id, attachment_id) = path.into_inner();
+    let actor = user.actor(&ctx);
+    let removed = db
+        .write(move |conn| {
+            let record = find_visible(conn, &user, id)?;
+            if !status_of(&record)?.is_editable() {
+                return Err(not_editable());
+            }
+            let row = applications::delete_attachment(conn, id, attachment_id)?.ok_or(ApiError::NotFound)?;
+            applications::touch(conn, id, time::now())?;
+            let summary = json!({ "attachment_id": row.id, "material_key": row.material_key });
+            audit::append(conn, &actor, Event::new("application.attachment_delete", "application", id, summary))?;
+            Ok(row)
+        })
+        .await?;
+    if let Err(error) = storage.remove(&removed.storage_key) {
+        tracing::warn!(%error, storage_key = %removed.storage_key, "the file of a removed attachment could not be deleted");
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

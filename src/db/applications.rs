@@ -1,0 +1,297 @@
+//! Applications and their attachments.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{applications, attachments, companies, programs};
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = applications)]
+pub struct ApplicationRow {
+    pub id: i64,
+    pub program_id: i64,
+    pub company_id: i64,
+    pub created_by: i64,
+    pub reference_no: Option<String>,
+    pub status: String,
+    pub requested_amount_fen: i64,
+    pub approved_amount_fen: Option<i64>,
+    pub disbursed_fen: i64,
+    pub form_data: String,
+    pub company_snapshot: Option<String>,
+    pub correction_due_on: Option<NaiveDate>,
+    pub notice_ends_on: Option<NaiveDate>,
+    pub payment_due_on: Option<NaiveDate>,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// An application with the names its view shows.
+#[derive(Debug, Clone, Queryable)]
+pub struct ApplicationRecord {
+    pub application: ApplicationRow,
+    pub program_code: String,
+    pub program_title: String,
+    pub company_name: String,
+    pub company_credit_code: String,
+}
+
+pub fn insert_draft(
+    conn: &mut DbConnection,
+    program_id: i64,
+    company_id: i64,
+    created_by: i64,
+    requested_amount_fen: i64,
+    form_data: &str,
+    now: NaiveDateTime,
+) -> Result<i64, ApiError> {
+    let row: ApplicationRow = diesel::insert_into(applications::table)
+        .values((
+            applications::program_id.eq(program_id),
+            applications::company_id.eq(company_id),
+            applications::created_by.eq(created_by),
+            applications::requested_amount_fen.eq(requested_amount_fen),
+            applications::form_data.eq(form_data),
+            applications::created_at.eq(now),
+            applications::updated_at.eq(now),
+        ))
+        .get_result(conn)?;
+    Ok(row.id)
+}
+
+/// A live application of this company for this programme, if there is one.
+pub fn live_for(conn: &mut DbConnection, program_id: i64, company_id: i64) -> Result<Option<i64>, ApiError> {
+    Ok(applications::table
+        .filter(applications::program_id.eq(program_id))
+        .filter(applications::company_id.eq(company_id))
+        .filter(applications::status.ne_all(["withdrawn", "rejected"]))
+        .select(applications::id)
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<ApplicationRecord, ApiError> {
+    Ok(applications::table
+        .inner_join(programs::table)
+        .inner_join(companies::table)
+        .filter(applications::id.eq(id))
+        .select((ApplicationRow::as_select(), programs::code, programs::title, companies::name, companies::credit_code))
+        .first(conn)?)
+}
+
+/// Which applications a caller sees in lists.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope {
+    Company(i64),
+    AssignedTo(i64),
+    All,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub status: Option<String>,
+    pub program_id: Option<i64>,
+    pub company_id: Option<i64>,
+    pub submitted_from: Option<NaiveDateTime>,
+    pub submitted_before: Option<NaiveDateTime>,
+    /// Part of the reference number or of the company's name, in any case.
+    pub q: Option<String>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    scope: Scope,
+    filter: &Filter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<ApplicationRecord>, i64), ApiError> {
+    let query = || {
+        let mut query = applications::table.inner_join(programs::table).inner_join(companies::table).into_boxed();
+        query = match scope {
+            Scope::Company(id) => query.filter(applications::company_id.eq(id)),
+            Scope::AssignedTo(expert) => query.filter(applications::id.eq_any(super::reviews::assigned_to(expert))),
+            Scope::All => query,
+        };
+        if let Some(status) = &filter.status {
+            query = query.filter(applications::status.eq(status.clone()));
+        }
+        if let Some(id) = filter.program_id {
+            query = query.filter(applications::program_id.eq(id));
+        }
+        if let Some(id) = filter.company_id {
+            query = query.filter(applications::company_id.eq(id));
+        }
+        if let Some(from) = filter.submitted_from {
+            query = query.filter(applications::submitted_at.ge(from));
+        }
+        if let Some(before) = filter.submitted_before {
+            query = query.filter(applications::submitted_at.lt(before));
+        }
+        if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            let pattern = format!("%{}%", super::escape_like(&q.to_lowercase()));
+            query = query.filter(
+                super::lower(applications::reference_no.assume_not_null())
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(super::lower(companies::name).like(pattern).escape('\\')),
+            );
+        }
+        query
+    };
+    let total = query().count().get_result(conn)?;
+    let rows = query()
+        .order(applications::id.desc())
+        .offset(offset)
+        .limit(limit)
+        .select((ApplicationRow::as_select(), programs::code, programs::title, companies::name, companies::credit_code))
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// Saves a company's edits while the application is editable; false if it no longer is.
+pub fn update_draft(
+    conn: &mut DbConnection,
+    id: i64,
+    requested_amount_fen: i64,
+    form_data: &str,
+    now: NaiveDateTime,
+) -> Result<bool, ApiError> {
+    let saved = diesel::update(applications::table.find(id).filter(applications::status.eq_any(["draft", "returned"])))
+        .set((
+            applications::requested_amount_fen.eq(requested_amount_fen),
+            applications::form_data.eq(form_data),
+            applications::version.eq(applications::version + 1),
+            applications::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(saved == 1)
+}
+
+/// Deletes a draft and its attachment rows; answers the storage keys of the files to remove afterwards.
+pub fn delete_draft(conn: &mut DbConnection, id: i64) -> Result<Option<Vec<String>>, ApiError> {
+    let keys =
+        attachments::table.filter(attachments::application_id.eq(id)).select(attachments::storage_key).load(conn)?;
+    diesel::delete(attachments::table.filter(attachments::application_id.eq(id))).execute(conn)?;
+    let deleted =
+        diesel::delete(applications::table.find(id).filter(applications::status.eq("draft"))).execute(conn)?;
+    Ok((deleted == 1).then_some(keys))
+}
+
+/// The changes a transition makes besides status and version.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = applications)]
+pub struct TransitionChanges {
+    pub reference_no: Option<String>,
+    pub company_snapshot: Option<String>,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub approved_amount_fen: Option<i64>,
+    pub correction_due_on: Option<NaiveDate>,
+    pub notice_ends_on: Option<NaiveDate>,
+    pub payment_due_on: Option<NaiveDate>,
+    pub decided_at: Option<NaiveDateTime>,
+}
+
+/// Moves an application from `from` (at `version`) to `to` with one conditional update: a stale version
+/// or a concurrent move changes nothing and answers false.
+pub fn transition(
+    conn: &mut DbConnection,
+    id: i64,
+    from: &str,
+    version: i32,
+    to: &str,
+    changes: &TransitionChanges,
+    now: NaiveDateTime,
+) -> Result<bool, ApiError> {
+    let moved = diesel::update(
+        applications::table.find(id).filter(applications::status.eq(from)).filter(applications::version.eq(version)),
+    )
+    .set((
+        applications::status.eq(to),
+        applications::version.eq(applications::version + 1),
+        applications::updated_at.eq(now),
+        changes,
+    ))
+    .execute(conn)?;
+    Ok(moved == 1)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = attachments)]
+pub struct AttachmentRow {
+    pub id: i64,
+    pub application_id: i64,
+    pub material_key: String,
+    pub file_name: String,
+    pub storage_key: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub uploaded_by: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = attachments)]
+pub struct NewAttachment<'a> {
+    pub application_id: i64,
+    pub material_key: &'a str,
+    pub file_name: &'a str,
+    pub storage_key: &'a str,
+    pub content_type: &'a str,
+    pub size_bytes: i64,
+    pub sha256: &'a str,
+    pub uploaded_by: i64,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn attachments_of(conn: &mut DbConnection, application_id: i64) -> Result<Vec<AttachmentRow>, ApiError> {
+    Ok(attachments::table
+        .filter(attachments::application_id.eq(application_id))
+        .order(attachments::id.asc())
+        .select(AttachmentRow::as_select())
+        .load(conn)?)
+}
+
+pub fn total_upload_bytes(conn: &mut DbConnection, application_id: i64) -> Result<i64, ApiError> {
+    let total: Option<i64> = attachments::table
+        .filter(attachments::application_id.eq(application_id))
+        .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
+            "CAST(SUM(size_bytes) AS BIGINT)",
+        ))
+        .first(conn)?;
+    Ok(total.unwrap_or(0))
+}
+
+pub fn insert_attachment(conn: &mut DbConnection, attachment: &NewAttachment<'_>) -> Result<AttachmentRow, ApiError> {
+    Ok(diesel::insert_into(attachments::table).values(attachment).get_result(conn)?)
+}
+
+pub fn delete_attachment(
+    conn: &mut DbConnection,
+    application_id: i64,
+    id: i64,
+) -> Result<Option<AttachmentRow>, ApiError> {
+    let row = attachments::table
+        .filter(attachments::id.eq(id))
+        .filter(attachments::application_id.eq(application_id))
+        .select(AttachmentRow::as_select())
+        .first(conn)
+        .optional()?;
+    if let Some(row) = &row {
+        diesel::delete(attachments::table.find(row.id)).execute(conn)?;
+    }
+    Ok(row)
+}
+
+/// Bumps the version, so an action prepared before an upload or deletion is refused as stale.
+pub fn touch(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Result<(), ApiError> {
+    diesel::update(applications::table.find(id))
+        .set((applications::version.eq(applications::version + 1), applications::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(())
+}
