@@ -39,6 +39,9 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Publish four example programmes (integrated circuits, biomedicine, high-tech certification,
+    /// patents), open from yesterday for 60 days; programmes whose code exists are left alone.
+    SeedDemo,
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -59,6 +62,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::CreateAdmin { email, display_name } => create_admin(&settings, &email, &display_name).await?,
         Command::Openapi => println!("{}", serde_json::to_string_pretty(&crate::api::openapi())?),
         Command::Audit { command: AuditCommand::Verify } => verify_audit(&settings).await?,
+        Command::SeedDemo => seed_demo(&settings).await?,
     }
     Ok(())
 }
@@ -106,6 +110,52 @@ async fn create_admin(settings: &Settings, email: &str, display_name: &str) -> a
             other => anyhow::anyhow!(other),
         })?;
     println!("created administrator {address} (id {id})");
+    Ok(())
+}
+
+const DEMO_PROGRAMS: &str = include_str!("../seed/demo-programs.json");
+
+async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    let mut definitions: Vec<serde_json::Value> = serde_json::from_str(DEMO_PROGRAMS)?;
+    let mut programs = Vec::new();
+    for definition in &mut definitions {
+        definition["opens_at"] = serde_json::json!(now - chrono::Duration::days(1));
+        definition["closes_at"] = serde_json::json!(now + chrono::Duration::days(60));
+        let input: crate::api::programs::ProgramInput = serde_json::from_value(definition.clone())?;
+        programs.push(input.validated().map_err(|e| anyhow::anyhow!("demo programme {}: {e:?}", input.code))?);
+    }
+    let db = Db::new(&settings.database)?;
+    startup::migrate(&db).await?;
+    let created = db
+        .write(move |conn| {
+            let mut created = Vec::new();
+            for fields in programs {
+                if crate::db::programs::code_taken(conn, &fields.code, None)? {
+                    continue;
+                }
+                let row = crate::db::programs::insert(conn, &fields, time::now())?;
+                crate::db::programs::set_status(conn, row.id, "draft", "published", time::now())?;
+                let actor = crate::domain::audit::Actor::default();
+                let event = crate::db::audit::Event::new(
+                    "program.create",
+                    "program",
+                    row.id,
+                    serde_json::json!({ "code": row.code, "seeded": true }),
+                );
+                crate::db::audit::append(conn, &actor, event)?;
+                created.push(format!("{} {}", row.code, row.title));
+            }
+            Ok(created)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    if created.is_empty() {
+        println!("the demo programmes exist already");
+    }
+    for line in created {
+        println!("published {line}");
+    }
     Ok(())
 }
 

@@ -253,7 +253,7 @@ impl ProgramInput {
     }
 
     /// The programme as stored, or every problem with it at once.
-    fn validated(&self) -> Result<ProgramFields, ApiError> {
+    pub fn validated(&self) -> Result<ProgramFields, ApiError> {
         let code = self.code.trim().to_uppercase();
         let correction_days = self.correction_days.unwrap_or(DEFAULT_CORRECTION_DAYS);
         let max_total_upload_bytes = self.max_total_upload_bytes.unwrap_or(DEFAULT_MAX_TOTAL_UPLOAD_BYTES);

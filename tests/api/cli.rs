@@ -76,3 +76,19 @@ fn help_lists_the_commands() {
         assert!(help.contains(command), "{help}");
     }
 }
+
+#[tokio::test]
+async fn the_demo_programmes_are_published_once_and_readable_by_anyone() {
+    let app = spawn_app().await;
+    for _ in 0..2 {
+        let output = portal(&["seed-demo"], app.database_url(), "");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let list: Value = app.client.get(app.url("/api/v1/programs?open=true")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["total"], 4);
+    let codes: Vec<&str> = list["items"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
+    for code in ["IC-2026", "BIO-2026", "HTE-2026", "PAT-2026"] {
+        assert!(codes.contains(&code), "{codes:?}");
+    }
+    assert!(list["items"][0]["guide"]["policy_basis"].as_str().unwrap().contains('《'));
+}
