@@ -40,6 +40,9 @@ pub enum ApiError {
     MethodNotAllowed { allowed: Vec<Method> },
     #[error("conflict ({code})")]
     Conflict { code: &'static str, detail: Text },
+    /// A 409 about money: the amount asked for is more than what is left, which `available_fen` says.
+    #[error("amount unavailable ({code})")]
+    AmountUnavailable { code: &'static str, detail: Text, available_fen: i64 },
     #[error("payload too large")]
     PayloadTooLarge(Text),
     #[error("unsupported media type")]
@@ -65,6 +68,9 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ProblemField>,
+    /// With `budget_exceeded` and `over_disbursement`: the amount still available, in fen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available_fen: Option<i64>,
     pub request_id: String,
 }
 
@@ -100,6 +106,7 @@ impl ApiError {
             Self::Unauthenticated { code, .. }
             | Self::Forbidden { code, .. }
             | Self::Conflict { code, .. }
+            | Self::AmountUnavailable { code, .. }
             | Self::Validation { code, .. } => code,
             Self::NotFound => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
@@ -119,6 +126,7 @@ impl ApiError {
             | Self::Unauthenticated { detail, .. }
             | Self::Forbidden { detail, .. }
             | Self::Conflict { detail, .. }
+            | Self::AmountUnavailable { detail, .. }
             | Self::Validation { detail, .. } => detail.clone(),
             Self::NotFound => Text::new("请求的资源不存在。", "The requested resource does not exist."),
             Self::MethodNotAllowed { allowed } => {
@@ -164,6 +172,10 @@ impl ApiError {
             code: self.code().to_owned(),
             detail: self.detail().get(lang).to_owned(),
             errors,
+            available_fen: match self {
+                Self::AmountUnavailable { available_fen, .. } => Some(*available_fen),
+                _ => None,
+            },
             request_id: request_id.to_owned(),
         }
     }
@@ -218,7 +230,7 @@ impl ResponseError for ApiError {
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::AmountUnavailable { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,

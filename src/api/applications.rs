@@ -10,17 +10,16 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::extract::Json;
 use crate::api::middleware::RequestContext;
 use crate::api::pagination::{Page, PageQuery};
-use crate::api::programs::{CompanyFacts, Program};
+use crate::api::programs::Program;
 use crate::api::session::SignedIn;
 use crate::config::PortalSettings;
-use crate::db::applications::{self, ApplicationRecord, Scope, TransitionChanges};
+use crate::db::applications::{self, ApplicationRecord, Scope};
 use crate::db::audit::{self, Event};
-use crate::db::{Db, DbConnection, outbox, programs, reviews, users};
+use crate::db::{Db, DbConnection, reviews};
 use crate::domain::program::{ProgramStatus, check_form};
 use crate::domain::role::Role;
 use crate::domain::time;
-use crate::domain::workflow::{self, Action, Context, Refusal, Status};
-use crate::email::templates;
+use crate::domain::workflow::{self, Action, Context, ExpertStanding, Status};
 use crate::error::{ApiError, FieldError};
 use crate::i18n::Text;
 
@@ -53,11 +52,13 @@ pub struct ApplicationView {
     pub company: CompanyRef,
     pub status: Status,
     pub status_label: StatusLabel,
-    pub requested_amount_fen: i64,
+    /// `null` for an expert who has not declared yet: until then they see only the programme, the
+    /// reference number and the company.
+    pub requested_amount_fen: Option<i64>,
     pub approved_amount_fen: Option<i64>,
-    pub disbursed_fen: i64,
-    #[schema(value_type = Object)]
-    pub form_data: Value,
+    pub disbursed_fen: Option<i64>,
+    #[schema(value_type = Option<Object>)]
+    pub form_data: Option<Value>,
     pub correction_due_on: Option<NaiveDate>,
     pub notice_ends_on: Option<NaiveDate>,
     pub payment_due_on: Option<NaiveDate>,
@@ -93,10 +94,10 @@ impl ApplicationView {
             },
             status,
             status_label: StatusLabel { zh: label.zh.into_owned(), en: label.en.into_owned() },
-            requested_amount_fen: a.requested_amount_fen,
+            requested_amount_fen: Some(a.requested_amount_fen),
             approved_amount_fen: a.approved_amount_fen,
-            disbursed_fen: a.disbursed_fen,
-            form_data: serde_json::from_str(&a.form_data).unwrap_or_else(|_| json!({})),
+            disbursed_fen: Some(a.disbursed_fen),
+            form_data: Some(serde_json::from_str(&a.form_data).unwrap_or_else(|_| json!({}))),
             correction_due_on: a.correction_due_on,
             notice_ends_on: a.notice_ends_on,
             payment_due_on: a.payment_due_on,
@@ -107,6 +108,13 @@ impl ApplicationView {
             created_at: time::to_utc(a.created_at),
             updated_at: time::to_utc(a.updated_at),
         })
+    }
+}
+
+impl ApplicationView {
+    /// What an expert sees before declaring no conflict of interest.
+    fn withheld(self) -> Self {
+        Self { requested_amount_fen: None, approved_amount_fen: None, disbursed_fen: None, form_data: None, ..self }
     }
 }
 
@@ -137,12 +145,25 @@ pub fn context(
 
 pub fn view(conn: &mut DbConnection, user: &SignedIn, id: i64, today: NaiveDate) -> Result<ApplicationView, ApiError> {
     let record = find_visible(conn, user, id)?;
-    let ctx = context(conn, &record, user, today)?;
-    let allowed = workflow::allowed(status_of(&record)?, user.role, &ctx);
-    ApplicationView::new(record, allowed)
+    view_for(conn, user, record, today)
 }
 
-fn form_object(value: Option<Value>) -> Result<Map<String, Value>, ApiError> {
+/// The application as `user` sees it: the actions open to them, and for an expert who has not declared
+/// no conflict, only the programme, the reference number and the company.
+fn view_for(
+    conn: &mut DbConnection,
+    user: &SignedIn,
+    record: ApplicationRecord,
+    today: NaiveDate,
+) -> Result<ApplicationView, ApiError> {
+    let ctx = context(conn, &record, user, today)?;
+    let allowed = workflow::allowed(status_of(&record)?, user.role, &ctx);
+    let view = ApplicationView::new(record, allowed)?;
+    let cleared = user.role != Role::Expert || matches!(ctx.expert, ExpertStanding::Cleared { .. });
+    Ok(if cleared { view } else { view.withheld() })
+}
+
+pub fn form_object(value: Option<Value>) -> Result<Map<String, Value>, ApiError> {
     match value.unwrap_or_else(|| json!({})) {
         Value::Object(map) => Ok(map),
         _ => Err(ApiError::field(
@@ -164,7 +185,7 @@ fn check_amount(requested_amount_fen: i64) -> Result<(), ApiError> {
     ))
 }
 
-fn invalid(errors: Vec<FieldError>) -> Result<(), ApiError> {
+pub fn invalid(errors: Vec<FieldError>) -> Result<(), ApiError> {
     if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
 }
 
@@ -297,12 +318,8 @@ pub async fn list_applications(
     let (items, total) = db
         .read(move |conn| {
             let (records, total) = applications::list(conn, scope, &filter, offset, per_page)?;
-            let mut items = Vec::with_capacity(records.len());
-            for record in records {
-                let ctx = context(conn, &record, &user, today)?;
-                let allowed = workflow::allowed(status_of(&record)?, user.role, &ctx);
-                items.push(ApplicationView::new(record, allowed)?);
-            }
+            let items =
+                records.into_iter().map(|record| view_for(conn, &user, record, today)).collect::<Result<_, _>>()?;
             Ok((items, total))
         })
         .await?;
@@ -426,244 +443,4 @@ pub async fn delete_application(
         }
     }
     Ok(HttpResponse::NoContent().finish())
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Actions
-
-/// One workflow action, with the version the caller saw and the details the action needs.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
-pub enum ActionRequest {
-    Submit { version: i32 },
-    Withdraw { version: i32, comment: Option<String> },
-}
-
-impl ActionRequest {
-    fn action(&self) -> Action {
-        match self {
-            ActionRequest::Submit { .. } => Action::Submit,
-            ActionRequest::Withdraw { .. } => Action::Withdraw,
-        }
-    }
-
-    fn version(&self) -> i32 {
-        match self {
-            ActionRequest::Submit { version } | ActionRequest::Withdraw { version, .. } => *version,
-        }
-    }
-}
-
-/// Everything an action needs from outside its transaction.
-pub struct ActionInput {
-    pub user: SignedIn,
-    pub actor: crate::domain::audit::Actor,
-    pub today: NaiveDate,
-    pub now: DateTime<Utc>,
-}
-
-fn stale() -> ApiError {
-    ApiError::conflict(
-        "conflict",
-        Text::new("申报已被他人更新，请刷新后重试。", "The application changed meanwhile; reload it and try again."),
-    )
-}
-
-/// Takes a workflow action. Each action is one transaction: the conditional move on status and version,
-/// its own changes, the audit event and the emails; a refused action changes nothing.
-#[utoipa::path(tag = "applications", security(("bearer" = [])), params(("id" = i64, Path, description = "application id")),
-    request_body = ActionRequest, responses(
-        (status = 200, description = "the application after the action", body = ApplicationView),
-        (status = 409, description = "`conflict` (stale version or not allowed now), `window_closed`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`, `missing_materials`, `not_eligible`, `company_not_verified`", body = crate::error::Problem, content_type = "application/problem+json"),
-    ))]
-#[post("/applications/{id}/actions")]
-pub async fn act(
-    user: SignedIn,
-    ctx: RequestContext,
-    db: web::Data<Db>,
-    portal: web::Data<PortalSettings>,
-    id: web::Path<i64>,
-    body: Json<ActionRequest>,
-) -> Result<web::Json<ApplicationView>, ApiError> {
-    let (id, request) = (id.into_inner(), body.into_inner());
-    let input = ActionInput { actor: user.actor(&ctx), today: time::today(portal.utc_offset), now: Utc::now(), user };
-    let view = db
-        .write(move |conn| {
-            let record = find_visible(conn, &input.user, id)?;
-            let from = status_of(&record)?;
-            let guards = context(conn, &record, &input.user, input.today)?;
-            let to =
-                workflow::next(from, request.action(), input.user.role, &guards).map_err(|refusal| match refusal {
-                    Refusal::NotYourRole => ApiError::Forbidden {
-                        code: "forbidden",
-                        detail: Text::new("您的角色不能执行此操作。", "Your role cannot take this action."),
-                    },
-                    Refusal::NotNow(reason) => ApiError::conflict("conflict", reason),
-                })?;
-            if request.version() != record.application.version {
-                return Err(stale());
-            }
-            let (changes, summary) = match &request {
-                ActionRequest::Submit { .. } => submit(conn, &record, &input)?,
-                ActionRequest::Withdraw { comment, .. } => {
-                    (TransitionChanges::default(), json!({ "comment": comment }))
-                }
-            };
-            let a = &record.application;
-            if !applications::transition(conn, id, from.as_str(), a.version, to.as_str(), &changes, time::now())? {
-                return Err(stale());
-            }
-            let mut summary = summary;
-            summary["from"] = json!(from.as_str());
-            summary["to"] = json!(to.as_str());
-            let event = Event::new(request.action().audit_name(), "application", id, summary);
-            audit::append(conn, &input.actor, event)?;
-            view(conn, &input.user, id, input.today)
-        })
-        .await?;
-    Ok(web::Json(view))
-}
-
-/// Everything a submission needs: the window, a verified company, the materials, a complete form,
-/// eligibility and an amount within the maximum award. Answers the programme and the company's facts.
-fn check_submission(
-    conn: &mut DbConnection,
-    record: &ApplicationRecord,
-    input: &ActionInput,
-) -> Result<(Program, CompanyFacts), ApiError> {
-    let a = &record.application;
-    let program = Program::load(conn, a.program_id)?;
-    if !program.is_open(input.now) {
-        return Err(ApiError::conflict(
-            "window_closed",
-            Text::owned(
-                format!(
-                    "本项目的申报时间为 {} 至 {}，现在不在申报期内。",
-                    time::to_utc(program.row.opens_at),
-                    time::to_utc(program.row.closes_at)
-                ),
-                format!(
-                    "Applications are accepted from {} to {}; the window is not open now.",
-                    time::to_utc(program.row.opens_at),
-                    time::to_utc(program.row.closes_at)
-                ),
-            ),
-        ));
-    }
-    let facts = CompanyFacts::load(conn, a.company_id, input.today)?;
-    if facts.company.verification_status != "verified" {
-        return Err(ApiError::Validation {
-            code: "company_not_verified",
-            detail: Text::new(
-                "企业信息尚未通过园区审核，审核通过后方可提交申报。",
-                "Your company has not been verified by the park yet; you can submit once it is.",
-            ),
-            errors: Vec::new(),
-        });
-    }
-    let uploaded: Vec<String> = applications::attachments_of(conn, a.id)?.into_iter().map(|f| f.material_key).collect();
-    let missing: Vec<_> = program.materials.iter().filter(|m| m.required && !uploaded.contains(&m.key)).collect();
-    if !missing.is_empty() {
-        let names = missing.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join("、");
-        return Err(ApiError::Validation {
-            code: "missing_materials",
-            detail: Text::owned(
-                format!("请先上传以下必需材料：{names}。"),
-                format!("Upload these required materials first: {names}."),
-            ),
-            errors: missing
-                .iter()
-                .map(|m| {
-                    FieldError::new(
-                        format!("materials.{}", m.key),
-                        "missing",
-                        Text::owned(format!("请上传“{}”。", m.name), format!("Upload “{}”.", m.name)),
-                    )
-                })
-                .collect(),
-        });
-    }
-    let form = form_object(serde_json::from_str(&a.form_data).ok())?;
-    invalid(check_form(&program.fields, &form, true))?;
-    let failing: Vec<_> = facts.evaluate(&program.rules).into_iter().filter(|c| !c.passed).collect();
-    if !failing.is_empty() {
-        return Err(ApiError::Validation {
-            code: "not_eligible",
-            detail: Text::new(
-                "贵公司不符合本项目的申报条件，详见各项说明。",
-                "Your company does not meet this programme's conditions; see each check.",
-            ),
-            errors: failing
-                .into_iter()
-                .map(|c| FieldError::new(format!("eligibility.{}", c.rule), "not_met", c.message))
-                .collect(),
-        });
-    }
-    if a.requested_amount_fen > program.row.max_award_fen {
-        return Err(ApiError::field(
-            "requested_amount_fen",
-            "exceeds_max_award",
-            Text::owned(
-                format!(
-                    "申请金额不能超过本项目单项最高支持额 {} 元。",
-                    crate::domain::money::yuan(program.row.max_award_fen)
-                ),
-                format!(
-                    "The requested amount cannot exceed the programme's maximum award of {} yuan.",
-                    crate::domain::money::yuan(program.row.max_award_fen)
-                ),
-            ),
-        ));
-    }
-    Ok((program, facts))
-}
-
-/// Submits after [`check_submission`]: assigns the reference number on the first submission, freezes the
-/// company's profile into the application and queues the receipt and the reviewers' notice.
-fn submit(
-    conn: &mut DbConnection,
-    record: &ApplicationRecord,
-    input: &ActionInput,
-) -> Result<(TransitionChanges, Value), ApiError> {
-    let (program, facts) = check_submission(conn, record, input)?;
-    let a = &record.application;
-    let reference_no = match &a.reference_no {
-        Some(existing) => existing.clone(),
-        None => format!("{}-{:04}", program.row.code, programs::next_reference_seq(conn, program.row.id)?),
-    };
-    let snapshot = json!({
-        "company": facts.company_json(),
-        "figures_year": facts.figures_year,
-        "figures": facts.figures.as_ref().map(|f| json!({
-            "revenue_fen": f.revenue_fen, "rd_expense_fen": f.rd_expense_fen,
-            "employee_count": f.employee_count, "rd_staff_count": f.rd_staff_count,
-        })),
-    });
-    let now = time::now();
-    for applicant in users::of_company(conn, a.company_id)? {
-        let email = templates::application_received(
-            &applicant.email,
-            &record.company_name,
-            &record.program_title,
-            &reference_no,
-        );
-        outbox::enqueue(conn, &email, now)?;
-    }
-    for reviewer in users::active_with_role(conn, Role::Reviewer)? {
-        let email = templates::application_to_review(
-            &reviewer.email,
-            &record.company_name,
-            &record.program_title,
-            &reference_no,
-        );
-        outbox::enqueue(conn, &email, now)?;
-    }
-    let changes = TransitionChanges {
-        reference_no: Some(reference_no.clone()),
-        company_snapshot: Some(snapshot.to_string()),
-        submitted_at: Some(a.submitted_at.unwrap_or(now)),
-        ..TransitionChanges::default()
-    };
-    Ok((changes, json!({ "reference_no": reference_no })))
 }

@@ -1,15 +1,18 @@
 //! The HTTP edge: the route table below is the table of contents of the API. No SQL and no rules here.
 
+pub mod actions;
 pub mod applications;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod client;
 pub mod companies;
 pub mod docs;
 pub mod extract;
 pub mod health;
 pub mod middleware;
+pub mod notices;
 pub mod pagination;
 pub mod programs;
 pub mod reviews;
@@ -70,12 +73,21 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(applications::get_application)
             .service(applications::update_application)
             .service(applications::delete_application)
-            .service(applications::act)
+            .service(actions::act)
             .service(attachments::upload_attachment)
             .service(attachments::list_attachments)
             .service(attachments::download_attachment)
             .service(attachments::delete_attachment)
+            .service(reviews::list_reviews)
+            .service(reviews::list_events)
+            // Public notices
+            .service(notices::list_notices)
+            .service(notices::lodge_objection)
+            .service(notices::list_objections)
+            .service(notices::resolve_objection)
             // Administration
+            .service(calendar::get_calendar)
+            .service(calendar::put_calendar)
             .service(audit::list_audit_events)
             .service(audit::verify_audit_chain),
     );

@@ -22,6 +22,7 @@ pub struct ApplicationRow {
     pub form_data: String,
     pub company_snapshot: Option<String>,
     pub correction_due_on: Option<NaiveDate>,
+    pub notice_starts_on: Option<NaiveDate>,
     pub notice_ends_on: Option<NaiveDate>,
     pub payment_due_on: Option<NaiveDate>,
     pub submitted_at: Option<NaiveDateTime>,
@@ -191,6 +192,7 @@ pub struct TransitionChanges {
     pub submitted_at: Option<NaiveDateTime>,
     pub approved_amount_fen: Option<i64>,
     pub correction_due_on: Option<NaiveDate>,
+    pub notice_starts_on: Option<NaiveDate>,
     pub notice_ends_on: Option<NaiveDate>,
     pub payment_due_on: Option<NaiveDate>,
     pub decided_at: Option<NaiveDateTime>,
@@ -294,4 +296,29 @@ pub fn touch(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Result<(),
         .set((applications::version.eq(applications::version + 1), applications::updated_at.eq(now)))
         .execute(conn)?;
     Ok(())
+}
+
+/// Applications whose public notice runs on `today`, soonest ending first.
+pub fn in_notice(
+    conn: &mut DbConnection,
+    today: NaiveDate,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<ApplicationRecord>, i64), ApiError> {
+    let query = || {
+        applications::table
+            .inner_join(programs::table)
+            .inner_join(companies::table)
+            .filter(applications::status.eq("public_notice"))
+            .filter(applications::notice_ends_on.ge(today))
+            .filter(programs::public_notice_days.gt(0))
+    };
+    let total = query().count().get_result(conn)?;
+    let rows = query()
+        .order((applications::notice_ends_on.asc(), applications::id.asc()))
+        .offset(offset)
+        .limit(limit)
+        .select((ApplicationRow::as_select(), programs::code, programs::title, companies::name, companies::credit_code))
+        .load(conn)?;
+    Ok((rows, total))
 }

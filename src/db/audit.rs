@@ -183,3 +183,13 @@ pub fn verify(conn: &mut DbConnection) -> Result<Verification, ApiError> {
     }
     Ok(Verification { valid: true, checked, first_invalid_seq: None })
 }
+
+/// Every event of one object, oldest first.
+pub fn of_object(conn: &mut DbConnection, object_type: &str, object_id: i64) -> Result<Vec<EventRow>, ApiError> {
+    Ok(audit_events::table
+        .filter(audit_events::object_type.eq(object_type))
+        .filter(audit_events::object_id.eq(object_id))
+        .order(audit_events::seq.asc())
+        .select(EventRow::as_select())
+        .load(conn)?)
+}

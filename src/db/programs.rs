@@ -150,3 +150,37 @@ pub fn next_reference_seq(conn: &mut DbConnection, id: i64) -> Result<i64, ApiEr
         .execute(conn)?;
     Ok(programs::table.find(id).select(programs::last_reference_seq).first(conn)?)
 }
+
+/// Reserves `amount_fen` of the budget with one conditional update, so concurrent reservations can
+/// never take `reserved + disbursed` past the budget; false when it does not fit.
+pub fn reserve(conn: &mut DbConnection, id: i64, amount_fen: i64) -> Result<bool, ApiError> {
+    let reserved = diesel::update(
+        programs::table
+            .find(id)
+            .filter((programs::reserved_fen + programs::disbursed_fen + amount_fen).le(programs::budget_fen)),
+    )
+    .set(programs::reserved_fen.eq(programs::reserved_fen + amount_fen))
+    .execute(conn)?;
+    Ok(reserved == 1)
+}
+
+/// Gives a reservation back to the budget.
+pub fn release(conn: &mut DbConnection, id: i64, amount_fen: i64) -> Result<(), ApiError> {
+    let released = diesel::update(programs::table.find(id).filter(programs::reserved_fen.ge(amount_fen)))
+        .set(programs::reserved_fen.eq(programs::reserved_fen - amount_fen))
+        .execute(conn)?;
+    if released == 1 {
+        Ok(())
+    } else {
+        Err(ApiError::Internal(anyhow::anyhow!("programme {id} has less than {amount_fen} fen reserved")))
+    }
+}
+
+/// The budget not yet reserved or paid.
+pub fn available(conn: &mut DbConnection, id: i64) -> Result<i64, ApiError> {
+    let (budget, reserved, disbursed): (i64, i64, i64) = programs::table
+        .find(id)
+        .select((programs::budget_fen, programs::reserved_fen, programs::disbursed_fen))
+        .first(conn)?;
+    Ok(budget - reserved - disbursed)
+}

@@ -186,6 +186,7 @@ diesel::table! {
         form_data -> Text,
         company_snapshot -> Nullable<Text>,
         correction_due_on -> Nullable<Date>,
+        notice_starts_on -> Nullable<Date>,
         notice_ends_on -> Nullable<Date>,
         payment_due_on -> Nullable<Date>,
         submitted_at -> Nullable<Timestamp>,

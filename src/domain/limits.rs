@@ -19,3 +19,5 @@ pub const LOGIN_FAILURES_PER_ADDRESS: Limit = per(20, 15);
 pub const REGISTRATIONS_PER_ADDRESS: Limit = per(10, 60);
 pub const EMAILS_PER_ACCOUNT: Limit = per(3, 60);
 pub const EMAILS_PER_ADDRESS: Limit = per(20, 60);
+/// Objections to public notices from one client address.
+pub const OBJECTIONS_PER_ADDRESS: Limit = per(5, 60);

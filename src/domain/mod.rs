@@ -24,6 +24,7 @@ macro_rules! text_enum {
 
 pub mod account;
 pub mod audit;
+pub mod calendar;
 pub mod company;
 pub mod credit_code;
 pub mod eligibility;

@@ -92,3 +92,91 @@ pub fn application_to_review(to: &str, company: &str, program: &str, reference_n
         &format!("{company} submitted an application to “{program}” ({reference_no}); it awaits the formal check."),
     )
 }
+
+pub fn returned(to: &str, reference_no: &str, reason: &str, due_on: chrono::NaiveDate) -> Email {
+    bilingual(
+        to,
+        &format!("申报已退回补正：{reference_no}"),
+        &format!("Application returned for correction: {reference_no}"),
+        &format!(
+            "贵公司的申报 {reference_no} 已退回补正。\n退回原因：{reason}\n请于 {due_on}（含当日）前修改后重新提交。"
+        ),
+        &format!(
+            "Your application {reference_no} was returned for correction.\nReason: {reason}\nPlease correct it and submit again by {due_on} (inclusive)."
+        ),
+    )
+}
+
+pub fn expert_assigned(to: &str, program: &str, reference_no: &str) -> Email {
+    bilingual(
+        to,
+        &format!("评审邀请：{reference_no}"),
+        &format!("Review invitation: {reference_no}"),
+        &format!(
+            "您被指派评审“{program}”的申报 {reference_no}。请先登录平台声明是否存在利益冲突，再查看申报材料并评分。"
+        ),
+        &format!(
+            "You are assigned to review application {reference_no} to “{program}”. Sign in, declare any conflict of interest, then read and score it."
+        ),
+    )
+}
+
+pub fn expert_recused(to: &str, reference_no: &str) -> Email {
+    bilingual(
+        to,
+        &format!("专家回避：{reference_no}"),
+        &format!("An expert is recused: {reference_no}"),
+        &format!("一位评审专家就申报 {reference_no} 声明存在利益冲突并已回避，如需请另行指派专家。"),
+        &format!(
+            "An expert declared a conflict of interest on {reference_no} and is recused; assign another expert if needed."
+        ),
+    )
+}
+
+pub fn proposed(to: &str, reference_no: &str, amount: &str, notice_ends_on: chrono::NaiveDate) -> Email {
+    bilingual(
+        to,
+        &format!("拟支持公示：{reference_no}"),
+        &format!("Proposed for support, in public notice: {reference_no}"),
+        &format!("贵公司的申报 {reference_no} 拟获支持 {amount} 元，现进入公示期，公示至 {notice_ends_on}。"),
+        &format!(
+            "Your application {reference_no} is proposed for support of {amount} yuan and is in public notice until {notice_ends_on}."
+        ),
+    )
+}
+
+pub fn approved(to: &str, reference_no: &str, amount: &str, payment_due_on: chrono::NaiveDate) -> Email {
+    bilingual(
+        to,
+        &format!("申报已批准：{reference_no}"),
+        &format!("Application approved: {reference_no}"),
+        &format!(
+            "贵公司的申报 {reference_no} 已批准，支持金额 {amount} 元，资金将于 {payment_due_on} 前拨付。请确认平台中的收款账户信息无误。"
+        ),
+        &format!(
+            "Your application {reference_no} is approved for {amount} yuan, to be paid by {payment_due_on}. Please check your bank account details on the portal."
+        ),
+    )
+}
+
+pub fn rejected(to: &str, reference_no: &str, reason: &str) -> Email {
+    bilingual(
+        to,
+        &format!("申报未获支持：{reference_no}"),
+        &format!("Application not supported: {reference_no}"),
+        &format!("很遗憾，贵公司的申报 {reference_no} 未获支持。\n原因：{reason}"),
+        &format!("We regret that your application {reference_no} will not be supported.\nReason: {reason}"),
+    )
+}
+
+pub fn objection_lodged(to: &str, reference_no: &str, name: &str, content: &str) -> Email {
+    bilingual(
+        to,
+        &format!("公示异议：{reference_no}"),
+        &format!("Objection during public notice: {reference_no}"),
+        &format!("{name} 对公示中的申报 {reference_no} 提出异议：\n{content}\n请在平台中核实处理。"),
+        &format!(
+            "{name} objected to {reference_no}, which is in public notice:\n{content}\nPlease look into it on the portal."
+        ),
+    )
+}

@@ -45,6 +45,7 @@ CREATE TABLE applications (
     form_data TEXT NOT NULL,
     company_snapshot TEXT,
     correction_due_on DATE,
+    notice_starts_on DATE,
     notice_ends_on DATE,
     payment_due_on DATE,
     submitted_at TIMESTAMP,
