@@ -13,5 +13,6 @@ mod helpers;
 mod openapi;
 mod programs;
 mod registration;
+mod review;
 mod sign_in;
 mod tokens;
