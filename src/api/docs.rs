@@ -21,6 +21,8 @@ use utoipa::{Modify, OpenApi};
         (name = "companies", description = "Companies: profile, yearly figures, bank account, certifications"),
         (name = "programs", description = "Support-fund programmes, their guides and eligibility"),
         (name = "applications", description = "Applications, their materials and the review workflow"),
+        (name = "money", description = "Payment plans, payments and reversals"),
+        (name = "reports", description = "Where the money went, what is late, where each programme stands"),
         (name = "public notices", description = "Public notices (公示) and objections"),
         (name = "calendar", description = "The working-day calendar"),
         (name = "audit", description = "The tamper-evident audit trail"),

@@ -12,9 +12,11 @@ pub mod docs;
 pub mod extract;
 pub mod health;
 pub mod middleware;
+pub mod money;
 pub mod notices;
 pub mod pagination;
 pub mod programs;
+pub mod reports;
 pub mod reviews;
 pub mod session;
 pub mod users;
@@ -80,6 +82,17 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(attachments::delete_attachment)
             .service(reviews::list_reviews)
             .service(reviews::list_events)
+            // Money
+            .service(money::get_plan)
+            .service(money::put_plan)
+            .service(money::pay)
+            .service(money::list_for_application)
+            .service(money::reverse)
+            .service(money::list_disbursements)
+            // Reports
+            .service(reports::disbursement_report)
+            .service(reports::timeliness_report)
+            .service(reports::summary_report)
             // Public notices
             .service(notices::list_notices)
             .service(notices::lodge_objection)

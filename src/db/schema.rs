@@ -252,6 +252,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    payment_instalments (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        due_on -> Date,
+        amount_fen -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    disbursements (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        kind -> Text,
+        amount_fen -> BigInt,
+        paid_on -> Date,
+        voucher_no -> Nullable<Text>,
+        note -> Nullable<Text>,
+        reverses_id -> Nullable<BigInt>,
+        recorded_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> BigInt,
+        key -> Text,
+        fingerprint -> Text,
+        claimed_at -> Timestamp,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        completed_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(company_financials -> companies (company_id));
 diesel::joinable!(company_bank_accounts -> companies (company_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
@@ -261,6 +298,8 @@ diesel::joinable!(applications -> companies (company_id));
 diesel::joinable!(attachments -> applications (application_id));
 diesel::joinable!(expert_assignments -> applications (application_id));
 diesel::joinable!(objections -> applications (application_id));
+diesel::joinable!(payment_instalments -> applications (application_id));
+diesel::joinable!(disbursements -> applications (application_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     applications,
@@ -270,9 +309,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     companies,
     company_bank_accounts,
     company_financials,
+    disbursements,
     expert_assignments,
+    idempotency_keys,
     objections,
     one_time_tokens,
+    payment_instalments,
     programs,
     sessions,
     spent_refresh_tokens,

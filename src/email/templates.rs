@@ -180,3 +180,15 @@ pub fn objection_lodged(to: &str, reference_no: &str, name: &str, content: &str)
         ),
     )
 }
+
+pub fn payment_made(to: &str, reference_no: &str, amount: &str, paid_on: chrono::NaiveDate) -> Email {
+    bilingual(
+        to,
+        &format!("资金已拨付：{reference_no}"),
+        &format!("Payment made: {reference_no}"),
+        &format!("申报 {reference_no} 的支持资金 {amount} 元已于 {paid_on} 拨付至贵公司登记的银行账户，请注意查收。"),
+        &format!(
+            "{amount} yuan for application {reference_no} was paid on {paid_on} into your registered bank account."
+        ),
+    )
+}

@@ -1,0 +1,326 @@
+//! Payment plans, disbursements and the Idempotency-Keys that make paying safe to retry.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{applications, disbursements, idempotency_keys, payment_instalments, programs};
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = payment_instalments)]
+pub struct InstalmentRow {
+    pub id: i64,
+    pub application_id: i64,
+    pub due_on: NaiveDate,
+    pub amount_fen: i64,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn plan(conn: &mut DbConnection, application_id: i64) -> Result<Vec<InstalmentRow>, ApiError> {
+    Ok(payment_instalments::table
+        .filter(payment_instalments::application_id.eq(application_id))
+        .order((payment_instalments::due_on.asc(), payment_instalments::id.asc()))
+        .select(InstalmentRow::as_select())
+        .load(conn)?)
+}
+
+pub fn replace_plan(
+    conn: &mut DbConnection,
+    application_id: i64,
+    instalments: &[(NaiveDate, i64)],
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    diesel::delete(payment_instalments::table.filter(payment_instalments::application_id.eq(application_id)))
+        .execute(conn)?;
+    for (due_on, amount_fen) in instalments {
+        diesel::insert_into(payment_instalments::table)
+            .values((
+                payment_instalments::application_id.eq(application_id),
+                payment_instalments::due_on.eq(due_on),
+                payment_instalments::amount_fen.eq(amount_fen),
+                payment_instalments::created_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = disbursements)]
+pub struct DisbursementRow {
+    pub id: i64,
+    pub application_id: i64,
+    pub kind: String,
+    pub amount_fen: i64,
+    pub paid_on: NaiveDate,
+    pub voucher_no: Option<String>,
+    pub note: Option<String>,
+    pub reverses_id: Option<i64>,
+    pub recorded_by: i64,
+    pub created_at: NaiveDateTime,
+}
+
+pub struct NewDisbursement<'a> {
+    pub application_id: i64,
+    pub kind: &'a str,
+    pub amount_fen: i64,
+    pub paid_on: NaiveDate,
+    pub voucher_no: Option<&'a str>,
+    pub note: Option<&'a str>,
+    pub reverses_id: Option<i64>,
+    pub recorded_by: i64,
+}
+
+pub fn insert(
+    conn: &mut DbConnection,
+    entry: &NewDisbursement<'_>,
+    now: NaiveDateTime,
+) -> Result<DisbursementRow, ApiError> {
+    Ok(diesel::insert_into(disbursements::table)
+        .values((
+            disbursements::application_id.eq(entry.application_id),
+            disbursements::kind.eq(entry.kind),
+            disbursements::amount_fen.eq(entry.amount_fen),
+            disbursements::paid_on.eq(entry.paid_on),
+            disbursements::voucher_no.eq(entry.voucher_no),
+            disbursements::note.eq(entry.note),
+            disbursements::reverses_id.eq(entry.reverses_id),
+            disbursements::recorded_by.eq(entry.recorded_by),
+            disbursements::created_at.eq(now),
+        ))
+        .get_result(conn)?)
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<DisbursementRow, ApiError> {
+    Ok(disbursements::table.find(id).select(DisbursementRow::as_select()).first(conn)?)
+}
+
+pub fn voucher_taken(conn: &mut DbConnection, voucher_no: &str) -> Result<bool, ApiError> {
+    Ok(diesel::select(diesel::dsl::exists(disbursements::table.filter(disbursements::voucher_no.eq(voucher_no))))
+        .get_result(conn)?)
+}
+
+pub fn is_reversed(conn: &mut DbConnection, id: i64) -> Result<bool, ApiError> {
+    Ok(diesel::select(diesel::dsl::exists(disbursements::table.filter(disbursements::reverses_id.eq(id))))
+        .get_result(conn)?)
+}
+
+pub fn of_application(conn: &mut DbConnection, application_id: i64) -> Result<Vec<DisbursementRow>, ApiError> {
+    Ok(disbursements::table
+        .filter(disbursements::application_id.eq(application_id))
+        .order(disbursements::id.asc())
+        .select(DisbursementRow::as_select())
+        .load(conn)?)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub program_id: Option<i64>,
+    pub company_id: Option<i64>,
+    pub paid_from: Option<NaiveDate>,
+    pub paid_to: Option<NaiveDate>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<DisbursementRow>, i64), ApiError> {
+    let query = || {
+        let mut query = disbursements::table.inner_join(applications::table).into_boxed();
+        if let Some(id) = filter.program_id {
+            query = query.filter(applications::program_id.eq(id));
+        }
+        if let Some(id) = filter.company_id {
+            query = query.filter(applications::company_id.eq(id));
+        }
+        if let Some(from) = filter.paid_from {
+            query = query.filter(disbursements::paid_on.ge(from));
+        }
+        if let Some(to) = filter.paid_to {
+            query = query.filter(disbursements::paid_on.le(to));
+        }
+        query
+    };
+    let total = query().count().get_result(conn)?;
+    let rows = query()
+        .order(disbursements::id.desc())
+        .offset(offset)
+        .limit(limit)
+        .select(DisbursementRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// Adds a payment to an approved application's paid total with one conditional update, so concurrent
+/// payments can never take it past the approved amount; false when it would.
+pub fn add_payment(
+    conn: &mut DbConnection,
+    application_id: i64,
+    amount_fen: i64,
+    now: NaiveDateTime,
+) -> Result<bool, ApiError> {
+    let paid =
+        diesel::update(applications::table.find(application_id).filter(applications::status.eq("approved")).filter(
+            (applications::disbursed_fen + amount_fen).le(applications::approved_amount_fen.assume_not_null()),
+        ))
+        .set((
+            applications::disbursed_fen.eq(applications::disbursed_fen + amount_fen),
+            applications::version.eq(applications::version + 1),
+            applications::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(paid == 1)
+}
+
+/// Marks an application paid in full once its net payments equal the approved amount.
+pub fn settle_if_paid(conn: &mut DbConnection, application_id: i64) -> Result<bool, ApiError> {
+    let settled = diesel::update(
+        applications::table
+            .find(application_id)
+            .filter(applications::status.eq("approved"))
+            .filter(applications::disbursed_fen.nullable().eq(applications::approved_amount_fen)),
+    )
+    .set(applications::status.eq("disbursed"))
+    .execute(conn)?;
+    Ok(settled == 1)
+}
+
+/// Takes a reversed payment off the paid total; a fully paid application is owed money again.
+pub fn take_back(
+    conn: &mut DbConnection,
+    application_id: i64,
+    amount_fen: i64,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let taken = diesel::update(
+        applications::table
+            .find(application_id)
+            .filter(applications::status.eq_any(["approved", "disbursed"]))
+            .filter(applications::disbursed_fen.ge(amount_fen)),
+    )
+    .set((
+        applications::disbursed_fen.eq(applications::disbursed_fen - amount_fen),
+        applications::status.eq("approved"),
+        applications::version.eq(applications::version + 1),
+        applications::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if taken == 1 {
+        Ok(())
+    } else {
+        Err(ApiError::Internal(anyhow::anyhow!("application {application_id} has less than {amount_fen} fen paid")))
+    }
+}
+
+/// Moves money between a programme's reserved and disbursed counters (`amount_fen` negative moves it
+/// back), keeping both non-negative.
+pub fn move_reserved_to_disbursed(conn: &mut DbConnection, program_id: i64, amount_fen: i64) -> Result<(), ApiError> {
+    let moved = diesel::update(
+        programs::table
+            .find(program_id)
+            .filter(programs::reserved_fen.ge(amount_fen))
+            .filter((programs::disbursed_fen + amount_fen).ge(0)),
+    )
+    .set((
+        programs::reserved_fen.eq(programs::reserved_fen - amount_fen),
+        programs::disbursed_fen.eq(programs::disbursed_fen + amount_fen),
+    ))
+    .execute(conn)?;
+    if moved == 1 {
+        Ok(())
+    } else {
+        Err(ApiError::Internal(anyhow::anyhow!("programme {program_id} cannot move {amount_fen} fen")))
+    }
+}
+
+/// What an Idempotency-Key says about a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// First use (or a crashed attempt's leftover): go ahead.
+    Fresh,
+    /// Used before for the same request, which got this answer.
+    Replay { status: u16, body: String },
+    /// Used before for a different request.
+    Mismatch,
+    /// The first request with this key is still running.
+    InProgress,
+}
+
+/// An unfinished claim older than this belongs to a request that died: its payment transaction never
+/// committed, since the answer is stored in that same transaction.
+const ABANDONED_AFTER: Duration = Duration::seconds(60);
+
+pub fn claim(
+    conn: &mut DbConnection,
+    user_id: i64,
+    key: &str,
+    fingerprint: &str,
+    now: NaiveDateTime,
+) -> Result<Claim, ApiError> {
+    let existing: Option<(String, NaiveDateTime, Option<i32>, Option<String>)> = idempotency_keys::table
+        .find((user_id, key))
+        .select((
+            idempotency_keys::fingerprint,
+            idempotency_keys::claimed_at,
+            idempotency_keys::response_status,
+            idempotency_keys::response_body,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((stored_fingerprint, claimed_at, status, body)) = existing else {
+        diesel::insert_into(idempotency_keys::table)
+            .values((
+                idempotency_keys::user_id.eq(user_id),
+                idempotency_keys::key.eq(key),
+                idempotency_keys::fingerprint.eq(fingerprint),
+                idempotency_keys::claimed_at.eq(now),
+            ))
+            .execute(conn)?;
+        return Ok(Claim::Fresh);
+    };
+    if stored_fingerprint != fingerprint {
+        return Ok(Claim::Mismatch);
+    }
+    if let (Some(status), Some(body)) = (status, body) {
+        return Ok(Claim::Replay { status: u16::try_from(status).unwrap_or(500), body });
+    }
+    let taken_over = diesel::update(
+        idempotency_keys::table
+            .find((user_id, key))
+            .filter(idempotency_keys::claimed_at.eq(claimed_at))
+            .filter(idempotency_keys::claimed_at.lt(now - ABANDONED_AFTER))
+            .filter(idempotency_keys::completed_at.is_null()),
+    )
+    .set(idempotency_keys::claimed_at.eq(now))
+    .execute(conn)?;
+    Ok(if taken_over == 1 { Claim::Fresh } else { Claim::InProgress })
+}
+
+/// Stores the answer a key's request got.
+pub fn complete(
+    conn: &mut DbConnection,
+    user_id: i64,
+    key: &str,
+    status: u16,
+    body: &str,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    diesel::update(idempotency_keys::table.find((user_id, key)))
+        .set((
+            idempotency_keys::response_status.eq(i32::from(status)),
+            idempotency_keys::response_body.eq(body),
+            idempotency_keys::completed_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Frees a key whose request failed for a reason a retry may not meet again (an outage).
+pub fn release(conn: &mut DbConnection, user_id: i64, key: &str) -> Result<(), ApiError> {
+    diesel::delete(idempotency_keys::table.find((user_id, key)).filter(idempotency_keys::completed_at.is_null()))
+        .execute(conn)?;
+    Ok(())
+}
