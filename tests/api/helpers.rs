@@ -13,7 +13,7 @@ use portal::domain::time;
 use portal::email::{Mailbox, SentMail};
 use portal::startup::Application;
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const COMPANY_PASSWORD: &str = "violet-ledger-harbour-42";
@@ -386,4 +386,66 @@ impl TestApp {
         assert_eq!(published.status(), 200);
         id
     }
+}
+
+// The review workflow, for tests that need an application at some stage.
+
+/// A programme without required materials or experts to wait for, unless a test asks.
+pub fn quick_program(code: &str, notice_days: u32, min_reviews: u32) -> Value {
+    let mut body = program_body(code);
+    body["required_materials"] = json!([]);
+    body["public_notice_days"] = json!(notice_days);
+    body["min_expert_reviews"] = json!(min_reviews);
+    body
+}
+
+pub struct Case {
+    pub company: String,
+    pub company_email: String,
+    pub id: i64,
+}
+
+/// A submitted application of a new eligible company.
+pub async fn submitted(app: &TestApp, program: i64, name: &str) -> Case {
+    let (company, _) = app.eligible_company(name).await;
+    let body = json!({ "program_id": program, "requested_amount_fen": 300_000_000, "form_data": { "project_name": "项目", "rd_budget_fen": 1 } });
+    let draft: Value = app.post("/api/v1/applications", Some(&company), &body).await.json().await.unwrap();
+    let id = draft["id"].as_i64().unwrap();
+    let done = act(app, &company, id, json!({ "action": "submit", "version": draft["version"] })).await;
+    assert_eq!(done.status(), 200, "{}", done.text().await.unwrap());
+    let me: Value = app.get("/api/v1/me", &company).await.json().await.unwrap();
+    Case { company, company_email: me["email"].as_str().unwrap().to_owned(), id }
+}
+
+pub async fn act(app: &TestApp, token: &str, id: i64, body: Value) -> reqwest::Response {
+    app.post(&format!("/api/v1/applications/{id}/actions"), Some(token), &body).await
+}
+
+pub async fn version(app: &TestApp, token: &str, id: i64) -> Value {
+    app.get(&format!("/api/v1/applications/{id}"), token).await.json::<Value>().await.unwrap()["version"].clone()
+}
+
+/// Takes `action` with the current version and expects 200; answers the application.
+pub async fn step(app: &TestApp, token: &str, id: i64, mut body: Value) -> Value {
+    body["version"] = version(app, token, id).await;
+    let response = act(app, token, id, body.clone()).await;
+    assert_eq!(response.status(), 200, "{body}: {}", response.text().await.unwrap());
+    response.json().await.unwrap()
+}
+
+pub async fn expert(app: &TestApp, email: &str) -> (i64, String) {
+    let id = app.create_user(Role::Expert, email).await;
+    let body: Value = app.login(email, PASSWORD).await.json().await.unwrap();
+    (id, body["access_token"].as_str().unwrap().to_owned())
+}
+
+/// An application approved for `amount_fen` (no notice period, no scores to wait for): its case.
+pub async fn approved(app: &TestApp, reviewer: &str, program: i64, name: &str, amount_fen: i64) -> Case {
+    let case = submitted(app, program, name).await;
+    let (expert_id, _) = expert(app, &format!("{}@expert.example", uuid::Uuid::new_v4().simple())).await;
+    step(app, reviewer, case.id, json!({ "action": "accept", "expert_ids": [expert_id] })).await;
+    step(app, reviewer, case.id, json!({ "action": "propose", "approved_amount_fen": amount_fen })).await;
+    let done = step(app, reviewer, case.id, json!({ "action": "approve" })).await;
+    assert_eq!(done["status"], "approved");
+    case
 }

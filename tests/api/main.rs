@@ -10,6 +10,7 @@ mod email;
 mod errors;
 mod health;
 mod helpers;
+mod money;
 mod openapi;
 mod programs;
 mod registration;

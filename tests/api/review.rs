@@ -7,56 +7,7 @@ use portal::db::schema::{applications, programs};
 use portal::domain::role::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, problem, program_body, spawn_app};
-
-/// A programme without required materials or experts to wait for, unless a test asks.
-fn quick_program(code: &str, notice_days: u32, min_reviews: u32) -> Value {
-    let mut body = program_body(code);
-    body["required_materials"] = json!([]);
-    body["public_notice_days"] = json!(notice_days);
-    body["min_expert_reviews"] = json!(min_reviews);
-    body
-}
-
-struct Case {
-    company: String,
-    company_email: String,
-    id: i64,
-}
-
-/// A submitted application of a new eligible company.
-async fn submitted(app: &TestApp, program: i64, name: &str) -> Case {
-    let (company, _) = app.eligible_company(name).await;
-    let body = json!({ "program_id": program, "requested_amount_fen": 300_000_000, "form_data": { "project_name": "项目", "rd_budget_fen": 1 } });
-    let draft: Value = app.post("/api/v1/applications", Some(&company), &body).await.json().await.unwrap();
-    let id = draft["id"].as_i64().unwrap();
-    let done = act(app, &company, id, json!({ "action": "submit", "version": draft["version"] })).await;
-    assert_eq!(done.status(), 200, "{}", done.text().await.unwrap());
-    let me: Value = app.get("/api/v1/me", &company).await.json().await.unwrap();
-    Case { company, company_email: me["email"].as_str().unwrap().to_owned(), id }
-}
-
-async fn act(app: &TestApp, token: &str, id: i64, body: Value) -> reqwest::Response {
-    app.post(&format!("/api/v1/applications/{id}/actions"), Some(token), &body).await
-}
-
-async fn version(app: &TestApp, token: &str, id: i64) -> Value {
-    app.get(&format!("/api/v1/applications/{id}"), token).await.json::<Value>().await.unwrap()["version"].clone()
-}
-
-/// Takes `action` with the current version and expects 200; answers the application.
-async fn step(app: &TestApp, token: &str, id: i64, mut body: Value) -> Value {
-    body["version"] = version(app, token, id).await;
-    let response = act(app, token, id, body.clone()).await;
-    assert_eq!(response.status(), 200, "{body}: {}", response.text().await.unwrap());
-    response.json().await.unwrap()
-}
-
-async fn expert(app: &TestApp, email: &str) -> (i64, String) {
-    let id = app.create_user(Role::Expert, email).await;
-    let body: Value = app.login(email, crate::helpers::PASSWORD).await.json().await.unwrap();
-    (id, body["access_token"].as_str().unwrap().to_owned())
-}
+use crate::helpers::{TestApp, act, expert, problem, quick_program, spawn_app, step, submitted, version};
 
 fn program_money(app: &TestApp, program: i64) -> (i64, i64, i64) {
     let mut conn = app.db.connection().unwrap();
