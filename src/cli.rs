@@ -42,6 +42,18 @@ pub enum Command {
     /// Publish four example programmes (integrated circuits, biomedicine, high-tech certification,
     /// patents), open from yesterday for 60 days; programmes whose code exists are left alone.
     SeedDemo,
+    /// Fill an empty portal with a large data set for benchmarks: companies with signed-in accounts
+    /// (password `bench-password-violet-42`), programmes, applications in every status, payments.
+    SeedBench {
+        #[arg(long, default_value_t = 10_000)]
+        companies: usize,
+        #[arg(long, default_value_t = 20)]
+        programs: usize,
+        #[arg(long, default_value_t = 100_000)]
+        applications: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        payments: usize,
+    },
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -63,6 +75,10 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Openapi => println!("{}", serde_json::to_string_pretty(&crate::api::openapi())?),
         Command::Audit { command: AuditCommand::Verify } => verify_audit(&settings).await?,
         Command::SeedDemo => seed_demo(&settings).await?,
+        Command::SeedBench { companies, programs, applications, payments } => {
+            let size = crate::db::bulk::Size { companies, programs, applications, payments };
+            seed_bench(&settings, size).await?;
+        }
     }
     Ok(())
 }
@@ -156,6 +172,41 @@ async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
     for line in created {
         println!("published {line}");
     }
+    Ok(())
+}
+
+async fn seed_bench(settings: &Settings, size: crate::db::bulk::Size) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let db = Db::new(&settings.database)?;
+    startup::migrate(&db).await?;
+    let hash = Passwords::new(&settings.auth)?.hash(SecretString::from(crate::db::bulk::BENCH_PASSWORD)).await?;
+    db.write(move |conn| {
+        let now = time::now();
+        let finance = match users::find_by_email(conn, "finance@bench.example")? {
+            Some(user) => user.id,
+            None => {
+                users::insert(
+                    conn,
+                    &users::NewUser {
+                        email: "finance@bench.example",
+                        password_hash: Some(&hash),
+                        display_name: "财务",
+                        role: Role::Finance.as_str(),
+                        status: UserStatus::Active.as_str(),
+                        email_verified_at: Some(now),
+                        company_id: None,
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )?
+                .id
+            }
+        };
+        crate::db::bulk::seed(conn, size, &hash, finance, now)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("seeded {size:?} in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 

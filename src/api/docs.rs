@@ -13,7 +13,12 @@ use utoipa::{Modify, OpenApi};
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
     ),
     modifiers(&BearerAuth),
-    components(schemas(crate::error::Problem, crate::error::ProblemField)),
+    components(schemas(
+        crate::error::Problem,
+        crate::error::ProblemField,
+        crate::api::reports::Grouping,
+        crate::api::reports::Format,
+    )),
     tags(
         (name = "service", description = "Health and documentation"),
         (name = "auth", description = "Sign-in and tokens"),

@@ -36,3 +36,28 @@ async fn every_documented_operation_is_routed() {
         }
     }
 }
+
+fn references(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get("$ref") {
+                found.push(target.clone());
+            }
+            map.values().for_each(|v| references(v, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| references(v, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_schema_the_document_refers_to_is_in_it() {
+    let document = serde_json::to_value(portal::api::openapi()).unwrap();
+    let mut found = Vec::new();
+    references(&document, &mut found);
+    assert!(found.len() > 50);
+    for target in found {
+        let name = target.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("unexpected reference {target}"));
+        assert!(document["components"]["schemas"].get(name).is_some(), "{target} is referred to but not defined");
+    }
+}
