@@ -5,6 +5,8 @@ pub mod applications;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod calendar;
 pub mod client;
 pub mod companies;
@@ -32,6 +34,8 @@ use crate::error::ApiError;
 
 /// Every documented route; a route and its OpenAPI entry are registered together.
 pub fn routes(cfg: &mut ServiceConfig) {
+    #[cfg(feature = "bench")]
+    cfg.service(bench::primary_key);
     cfg.service(health::live).service(health::ready).service(docs::openapi_json).service(
         scope("/api/v1")
             // Accounts and sign-in

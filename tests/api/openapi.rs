@@ -57,7 +57,8 @@ fn every_schema_the_document_refers_to_is_in_it() {
     references(&document, &mut found);
     assert!(found.len() > 50);
     for target in found {
-        let name = target.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("unexpected reference {target}"));
+        let name =
+            target.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("unexpected reference {target}"));
         assert!(document["components"]["schemas"].get(name).is_some(), "{target} is referred to but not defined");
     }
 }

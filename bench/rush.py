@@ -1,0 +1,74 @@
+"""The deadline rush: many verified companies submitting complete applications to one programme at once.
+
+Usage: rush.py BASE_URL ADMIN_TOKEN COUNT. Prints one JSON line with the outcome.
+"""
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+
+BASE, ADMIN, COUNT = sys.argv[1], sys.argv[2], int(sys.argv[3])
+PASSWORD = "bench-password-violet-42"
+
+
+def call(method, path, body=None, token=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(BASE + path, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+now = datetime.now(timezone.utc)
+program = {
+    "code": "RUSH-%d" % int(time.time()), "title": "截止日冲刺测试", "category": "other", "summary": "截止前集中提交",
+    "guide": {k: "—" for k in ["beneficiaries", "conditions", "award_standard", "deadline_note", "contact_phone",
+                               "consulting_address", "policy_basis"]},
+    "opens_at": (now - timedelta(hours=1)).isoformat(), "closes_at": (now + timedelta(days=1)).isoformat(),
+    "budget_fen": 10**15, "max_award_fen": 10**9, "public_notice_days": 5, "payment_due_days": 60,
+    "min_expert_reviews": 0, "eligibility_rules": [{"type": "company_verified"}], "required_materials": [],
+    "form_fields": [{"key": "project_name", "label": "项目名称", "type": "text", "required": True}],
+}
+status, created = call("POST", "/api/v1/programs", program, ADMIN)
+assert status == 201, (status, created)
+program_id = created["id"]
+assert call("POST", "/api/v1/programs/%d/publish" % program_id, {}, ADMIN)[0] == 200
+
+
+def prepare(n):
+    status, signed = call("POST", "/api/v1/auth/login", {"email": "company%d@bench.example" % n, "password": PASSWORD})
+    assert status == 200, (status, signed)
+    token = signed["access_token"]
+    body = {"program_id": program_id, "requested_amount_fen": 100000, "form_data": {"project_name": "冲刺"}}
+    status, draft = call("POST", "/api/v1/applications", body, token)
+    assert status == 201, (status, draft)
+    return token, draft["id"], draft["version"]
+
+
+with ThreadPoolExecutor(max_workers=16) as pool:
+    drafts = list(pool.map(prepare, range(COUNT)))
+
+
+def submit(draft):
+    token, application, version = draft
+    return call("POST", "/api/v1/applications/%d/actions" % application, {"action": "submit", "version": version}, token)
+
+
+started = time.monotonic()
+with ThreadPoolExecutor(max_workers=256) as pool:
+    outcomes = list(pool.map(submit, drafts))
+elapsed = time.monotonic() - started
+errors = [o for o in outcomes if o[0] != 200]
+numbers = sorted(o[1]["reference_no"] for o in outcomes if o[0] == 200)
+expected = ["%s-%04d" % (program["code"], n) for n in range(1, COUNT + 1)]
+statuses = {o[1]["status"] for o in outcomes if o[0] == 200}
+print(json.dumps({"submitted": len(outcomes) - len(errors), "errors": len(errors), "seconds": round(elapsed, 2),
+                  "consecutive": numbers == expected, "statuses": sorted(statuses)}))
