@@ -99,9 +99,9 @@ for backend in $BACKENDS; do
   load login /api/v1/auth/login "" -s bench/login.lua & FLOOD=$!
   peak=$(peak_rss_during "$SERVER" 9)
   wait $FLOOD
-  CONNECTIONS=$((CONNECTIONS / 2)) load login_half /api/v1/auth/login "" -s bench/login.lua &
+  CONNECTIONS=$((CONNECTIONS / 2)) load login_half /api/v1/auth/login "" -s bench/login.lua & FLOOD=$!
   CONNECTIONS=$((CONNECTIONS / 2)) load reads_flood "/api/v1/applications/$APPLICATION" "$COMPANY"
-  wait
+  wait $FLOOD
   CONNECTIONS=$((CONNECTIONS / 2)) load reads_solo "/api/v1/applications/$APPLICATION" "$COMPANY"
   rush=$(python3 bench/rush.py "$BASE" "$ADMIN" "$RUSH")
 

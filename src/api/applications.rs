@@ -138,9 +138,14 @@ pub fn context(
     today: NaiveDate,
 ) -> Result<Context, ApiError> {
     let a = &record.application;
-    let mut ctx = reviews::context(conn, a.id, a.program_id, a.notice_ends_on, user.user_id, today)?;
+    let mut ctx = reviews::context(conn, reviewed(record), user.user_id, today)?;
     ctx.own_company = user.company_id == Some(a.company_id);
     Ok(ctx)
+}
+
+fn reviewed(record: &ApplicationRecord) -> reviews::Reviewed {
+    let a = &record.application;
+    reviews::Reviewed { application_id: a.id, program_id: a.program_id, notice_ends_on: a.notice_ends_on }
 }
 
 pub fn view(conn: &mut DbConnection, user: &SignedIn, id: i64, today: NaiveDate) -> Result<ApplicationView, ApiError> {

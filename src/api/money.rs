@@ -153,6 +153,18 @@ where
     }
 }
 
+/// The 201 answer for a new entry, stored as its key's answer in the entry's own transaction.
+fn created(
+    conn: &mut DbConnection,
+    user_id: i64,
+    key: &str,
+    row: DisbursementRow,
+) -> Result<(StatusCode, String), ApiError> {
+    let body = serde_json::to_string(&DisbursementView::from(row)).expect("views serialise");
+    money::complete(conn, user_id, key, StatusCode::CREATED.as_u16(), &body, time::now())?;
+    Ok((StatusCode::CREATED, body))
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Payments
 
@@ -231,9 +243,7 @@ pub async fn pay(
                 let row = record_payment(conn, &user, id, &payment)?;
                 let summary = json!({ "disbursement_id": row.id, "amount_fen": row.amount_fen, "voucher_no": row.voucher_no, "idempotency_key": key });
                 audit::append(conn, &actor, Event::new("disbursement.payment", "application", id, summary))?;
-                let body = serde_json::to_string(&DisbursementView::from(row)).expect("views serialise");
-                money::complete(conn, user.user_id, &key, StatusCode::CREATED.as_u16(), &body, time::now())?;
-                Ok((StatusCode::CREATED, body))
+                created(conn, user.user_id, &key, row)
             })
             .await
     })
@@ -374,9 +384,7 @@ pub async fn reverse(
                 )?;
                 let summary = json!({ "disbursement_id": row.id, "reverses_id": original.id, "amount_fen": row.amount_fen, "reason": reversal.reason.trim() });
                 audit::append(conn, &actor, Event::new("disbursement.reversal", "application", original.application_id, summary))?;
-                let body = serde_json::to_string(&DisbursementView::from(row)).expect("views serialise");
-                money::complete(conn, user.user_id, &key, StatusCode::CREATED.as_u16(), &body, now)?;
-                Ok((StatusCode::CREATED, body))
+                created(conn, user.user_id, &key, row)
             })
             .await
     })

@@ -1,12 +1,12 @@
-//! argon2id password hashes, computed on the blocking pool with a cap on how many run at once: each one
-//! holds `argon2_memory_kib` of memory, and an uncapped login flood grows the process by gigabytes.
+//! argon2id password hashes, computed on a few threads of their own: each hash holds `argon2_memory_kib`
+//! of memory, so an uncapped login flood would grow the process by gigabytes, and spreading the hashes
+//! over the many threads of the blocking pool leaves that memory cached in each thread's allocator arena.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, mpsc};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
 
 use crate::config::AuthSettings;
 use crate::error::ApiError;
@@ -14,7 +14,7 @@ use crate::error::ApiError;
 #[derive(Clone)]
 pub struct Passwords {
     params: Params,
-    permits: Arc<Semaphore>,
+    workers: mpsc::Sender<Job>,
     /// Verified against when an account does not exist, so the answer takes as long as for one that does.
     dummy_hash: Arc<str>,
 }
@@ -35,7 +35,7 @@ impl Passwords {
         let dummy_hash = hash_with(&params, "a password nobody has: it only costs time")?;
         Ok(Self {
             params,
-            permits: Arc::new(Semaphore::new(settings.max_concurrent_hashes.max(1))),
+            workers: hashing_threads(settings.max_concurrent_hashes.max(1)),
             dummy_hash: dummy_hash.into(),
         })
     }
@@ -62,24 +62,41 @@ impl Passwords {
         .await
     }
 
-    /// Hashing with a synchronous caller (the command line).
-    pub fn hash_blocking(&self, password: &SecretString) -> anyhow::Result<String> {
-        hash_with(&self.params, password.expose_secret())
-    }
-
+    /// Runs `f` on the hashing threads; requests beyond their number wait their turn.
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let permit = self.permits.clone().acquire_owned().await.map_err(|e| ApiError::Internal(e.into()))?;
-        tokio::task::spawn_blocking(move || {
-            let result = f();
-            drop(permit);
-            result
-        })
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("password task failed: {e}")))?
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.workers
+            .send(Box::new(move || drop(answer.send(f()))))
+            .map_err(|_| ApiError::Internal(anyhow::anyhow!("the password threads have stopped")))?;
+        answered.await.map_err(|_| ApiError::Internal(anyhow::anyhow!("a password task failed")))?
     }
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Starts `count` threads that run jobs from one queue until every sender is gone.
+fn hashing_threads(count: usize) -> mpsc::Sender<Job> {
+    let (sender, receiver) = mpsc::channel::<Job>();
+    let receiver = Arc::new(Mutex::new(receiver));
+    for n in 0..count {
+        let receiver = receiver.clone();
+        std::thread::Builder::new()
+            .name(format!("argon2-{n}"))
+            .spawn(move || {
+                loop {
+                    let job = receiver.lock().expect("the job queue lock").recv();
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => break,
+                    }
+                }
+            })
+            .expect("a hashing thread starts");
+    }
+    sender
 }
 
 fn argon2(params: &Params) -> Argon2<'static> {

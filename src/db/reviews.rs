@@ -1,5 +1,7 @@
 //! Expert assignments, declarations and scores.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
@@ -29,54 +31,97 @@ pub fn is_assigned(conn: &mut DbConnection, application_id: i64, expert_id: i64)
     .get_result(conn)?)
 }
 
+/// An application as its workflow context needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct Reviewed {
+    pub application_id: i64,
+    pub program_id: i64,
+    pub notice_ends_on: Option<NaiveDate>,
+}
+
 /// The workflow context an application's reviews give: the caller's standing as an expert, the scores
 /// in, and where the public notice stands.
 pub fn context(
     conn: &mut DbConnection,
-    application_id: i64,
-    program_id: i64,
-    notice_ends_on: Option<NaiveDate>,
+    application: Reviewed,
     viewer_id: i64,
     today: NaiveDate,
 ) -> Result<Context, ApiError> {
-    let assignments: Vec<(i64, Option<bool>, Option<i32>)> = expert_assignments::table
-        .filter(expert_assignments::application_id.eq(application_id))
-        .select((expert_assignments::expert_id, expert_assignments::conflict_of_interest, expert_assignments::score))
+    Ok(contexts(conn, &[application], viewer_id, today)?.remove(&application.application_id).unwrap_or_default())
+}
+
+/// [`context`] for many applications in three queries, whatever their number.
+pub fn contexts(
+    conn: &mut DbConnection,
+    applications: &[Reviewed],
+    viewer_id: i64,
+    today: NaiveDate,
+) -> Result<HashMap<i64, Context>, ApiError> {
+    let ids: Vec<i64> = applications.iter().map(|a| a.application_id).collect();
+    let program_ids: Vec<i64> = applications.iter().map(|a| a.program_id).collect();
+    let assignments: Vec<(i64, i64, Option<bool>, Option<i32>)> = expert_assignments::table
+        .filter(expert_assignments::application_id.eq_any(&ids))
+        .select((
+            expert_assignments::application_id,
+            expert_assignments::expert_id,
+            expert_assignments::conflict_of_interest,
+            expert_assignments::score,
+        ))
         .load(conn)?;
-    let expert = assignments.iter().find(|(id, ..)| *id == viewer_id).map_or(
-        ExpertStanding::NotAssigned,
-        |(_, conflict, score)| match conflict {
-            None => ExpertStanding::Undeclared,
-            Some(true) => ExpertStanding::Recused,
-            Some(false) => ExpertStanding::Cleared { scored: score.is_some() },
-        },
-    );
-    let scores = i32::try_from(assignments.iter().filter(|(_, _, score)| score.is_some()).count()).unwrap_or(i32::MAX);
-    let (min_scores, notice_days): (i32, i32) = programs::table
-        .find(program_id)
-        .select((programs::min_expert_reviews, programs::public_notice_days))
-        .first(conn)?;
+    let programs: HashMap<i64, (i32, i32)> = programs::table
+        .filter(programs::id.eq_any(&program_ids))
+        .select((programs::id, (programs::min_expert_reviews, programs::public_notice_days)))
+        .load::<(i64, (i32, i32))>(conn)?
+        .into_iter()
+        .collect();
     // A notice runs to the end of its last day; a programme without a notice period has none to wait for.
-    let notice = match notice_ends_on {
-        Some(ends) if ends < today || notice_days == 0 => {
-            let (open, upheld): (i64, i64) = objections::table
-                .filter(objections::application_id.eq(application_id))
-                .select((
-                    diesel::dsl::sql::<diesel::sql_types::BigInt>("CAST(COUNT(*) - COUNT(resolved_at) AS BIGINT)"),
-                    diesel::dsl::sql::<diesel::sql_types::BigInt>(
-                        "CAST(COALESCE(SUM(CASE WHEN upheld THEN 1 ELSE 0 END), 0) AS BIGINT)",
-                    ),
-                ))
-                .first(conn)?;
-            match (open, upheld) {
-                (0, 0) => Notice::Settled,
-                (0, _) => Notice::ObjectionUpheld,
-                _ => Notice::ObjectionsOpen,
-            }
-        }
-        _ => Notice::Running,
+    let ended = |a: &Reviewed| {
+        let notice_days = programs.get(&a.program_id).map_or(0, |p| p.1);
+        a.notice_ends_on.is_some_and(|ends| ends < today || notice_days == 0)
     };
-    Ok(Context { own_company: false, expert, scores, min_scores, notice })
+    let ended_ids: Vec<i64> = applications.iter().filter(|a| ended(a)).map(|a| a.application_id).collect();
+    let objections: HashMap<i64, (i64, i64)> = if ended_ids.is_empty() {
+        HashMap::new()
+    } else {
+        objections::table
+            .filter(objections::application_id.eq_any(&ended_ids))
+            .group_by(objections::application_id)
+            .select((
+                objections::application_id,
+                diesel::dsl::sql::<diesel::sql_types::BigInt>("CAST(COUNT(*) - COUNT(resolved_at) AS BIGINT)"),
+                diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                    "CAST(COALESCE(SUM(CASE WHEN upheld THEN 1 ELSE 0 END), 0) AS BIGINT)",
+                ),
+            ))
+            .load::<(i64, i64, i64)>(conn)?
+            .into_iter()
+            .map(|(id, open, upheld)| (id, (open, upheld)))
+            .collect()
+    };
+    Ok(applications
+        .iter()
+        .map(|a| {
+            let mine: Vec<_> = assignments.iter().filter(|row| row.0 == a.application_id).collect();
+            let expert =
+                mine.iter().find(|row| row.1 == viewer_id).map_or(ExpertStanding::NotAssigned, |row| match row.2 {
+                    None => ExpertStanding::Undeclared,
+                    Some(true) => ExpertStanding::Recused,
+                    Some(false) => ExpertStanding::Cleared { scored: row.3.is_some() },
+                });
+            let scores = i32::try_from(mine.iter().filter(|row| row.3.is_some()).count()).unwrap_or(i32::MAX);
+            let notice = if ended(a) {
+                match objections.get(&a.application_id).copied().unwrap_or((0, 0)) {
+                    (0, 0) => Notice::Settled,
+                    (0, _) => Notice::ObjectionUpheld,
+                    _ => Notice::ObjectionsOpen,
+                }
+            } else {
+                Notice::Running
+            };
+            let min_scores = programs.get(&a.program_id).map_or(0, |p| p.0);
+            (a.application_id, Context { own_company: false, expert, scores, min_scores, notice })
+        })
+        .collect())
 }
 
 /// An expert's standing on one application.
