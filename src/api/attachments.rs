@@ -60,7 +60,7 @@ impl From<AttachmentRow> for AttachmentView {
 
 /// The multipart form of an upload, for the documentation.
 #[derive(ToSchema)]
-#[allow(dead_code)]
+#[expect(dead_code, reason = "only describes the multipart form in the API document")]
 pub struct UploadForm {
     /// Which of the programme's required materials this file is.
     material_key: String,

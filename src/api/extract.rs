@@ -141,14 +141,14 @@ mod tests {
 
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
+    #[expect(dead_code, reason = "the fields are only deserialised")]
     struct Outer {
         company: Inner,
     }
 
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
+    #[expect(dead_code, reason = "the fields are only deserialised")]
     struct Inner {
         name: String,
         capital_fen: i64,
