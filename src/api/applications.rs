@@ -16,6 +16,7 @@ use crate::config::PortalSettings;
 use crate::db::applications::{self, ApplicationRecord, Scope};
 use crate::db::audit::{self, Event};
 use crate::db::{Db, DbConnection, reviews};
+use crate::domain::money::MAX_FEN;
 use crate::domain::program::{ProgramStatus, check_form};
 use crate::domain::role::Role;
 use crate::domain::time;
@@ -180,13 +181,16 @@ pub fn form_object(value: Option<Value>) -> Result<Map<String, Value>, ApiError>
 }
 
 fn check_amount(requested_amount_fen: i64) -> Result<(), ApiError> {
-    if requested_amount_fen > 0 {
+    if (1..=MAX_FEN).contains(&requested_amount_fen) {
         return Ok(());
     }
     Err(ApiError::field(
         "requested_amount_fen",
-        "not_positive",
-        Text::new("申请金额须大于 0（单位：分）。", "The requested amount must be above 0 (in fen)."),
+        "out_of_range",
+        Text::new(
+            "申请金额须大于 0 且不超过 10 万亿元（单位：分）。",
+            "The requested amount must be above 0 and at most 10 trillion yuan (in fen).",
+        ),
     ))
 }
 

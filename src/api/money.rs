@@ -19,7 +19,7 @@ use crate::config::PortalSettings;
 use crate::db::audit::{self, Event};
 use crate::db::money::{self, Claim, DisbursementRow, NewDisbursement};
 use crate::db::{Db, DbConnection, applications, outbox, users};
-use crate::domain::money::yuan;
+use crate::domain::money::{MAX_FEN, yuan};
 use crate::domain::role::Role;
 use crate::domain::time;
 use crate::domain::workflow::Status;
@@ -181,11 +181,14 @@ pub struct PaymentRequest {
 
 fn check_payment(request: &PaymentRequest, today: NaiveDate) -> Result<(), ApiError> {
     let mut errors = Vec::new();
-    if request.amount_fen <= 0 {
+    if !(1..=MAX_FEN).contains(&request.amount_fen) {
         errors.push(FieldError::new(
             "amount_fen",
-            "not_positive",
-            Text::new("付款金额须大于 0（单位：分）。", "The amount must be above 0 (in fen)."),
+            "out_of_range",
+            Text::new(
+                "付款金额须大于 0 且不超过 10 万亿元（单位：分）。",
+                "The amount must be above 0 and at most 10 trillion yuan (in fen).",
+            ),
         ));
     }
     if request.paid_on > today {

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::result::DatabaseErrorKind;
 
 use super::DbConnection;
 use super::schema::throttles;
@@ -35,9 +36,20 @@ pub fn hit(conn: &mut DbConnection, key: &str, limit: Limit, now: NaiveDateTime)
             .set((throttles::window_started_at.eq(now), throttles::hits.eq(1)))
             .execute(conn)?;
         if restarted == 0 {
-            diesel::insert_into(throttles::table)
-                .values((throttles::key.eq(key), throttles::window_started_at.eq(now), throttles::hits.eq(1)))
-                .execute(conn)?;
+            // A concurrent first hit may insert the key first: the insert runs in a savepoint, so
+            // PostgreSQL's transaction survives the unique violation, and the hit is counted on that row.
+            let inserted = conn.transaction(|c| {
+                diesel::insert_into(throttles::table)
+                    .values((throttles::key.eq(key), throttles::window_started_at.eq(now), throttles::hits.eq(1)))
+                    .execute(c)
+            });
+            if let Err(diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) = inserted {
+                diesel::update(throttles::table.find(key))
+                    .set(throttles::hits.eq(throttles::hits + 1))
+                    .execute(conn)?;
+            } else {
+                inserted?;
+            }
         }
     }
     Ok(throttles::table.find(key).select(throttles::hits).first(conn)?)

@@ -1,5 +1,9 @@
 //! Money is integer fen; yuan exist only for people to read.
 
+/// The largest amount anything may be: 10 trillion yuan. Far above any budget, and far enough below
+/// `i64::MAX` that sums of amounts never overflow in SQL.
+pub const MAX_FEN: i64 = 1_000_000_000_000_000;
+
 /// `1234567` fen → `12,345.67`.
 pub fn yuan(fen: i64) -> String {
     let sign = if fen < 0 { "-" } else { "" };

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use crate::domain::eligibility::Rule;
 use crate::domain::files::FileType;
+use crate::domain::money::MAX_FEN;
 use crate::error::FieldError;
 use crate::i18n::Text;
 
@@ -164,12 +165,12 @@ pub fn check(definition: &Definition<'_>) -> Vec<FieldError> {
             "The window must close after it opens.".into(),
         ));
     }
-    if d.budget_fen <= 0 {
+    if d.budget_fen <= 0 || d.budget_fen > MAX_FEN {
         errors.push(problem(
             "budget_fen",
-            "not_positive",
-            "预算须大于 0。".into(),
-            "The budget must be above 0.".into(),
+            "out_of_range",
+            "预算须大于 0 且不超过 10 万亿元。".into(),
+            "The budget must be above 0 and at most 10 trillion yuan.".into(),
         ));
     }
     if d.max_award_fen <= 0 || d.max_award_fen > d.budget_fen {

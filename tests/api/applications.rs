@@ -132,6 +132,10 @@ async fn one_live_application_per_company_and_programme() {
     let admin = app.token_for(Role::Admin).await;
     let program = app.publish_program(&admin, &program_body("IC-2026")).await;
     let (token, _) = app.eligible_company("甲公司").await;
+    let absurd = app
+        .post("/api/v1/applications", Some(&token), &json!({ "program_id": program, "requested_amount_fen": i64::MAX }))
+        .await;
+    assert_eq!(problem(absurd, 422, "validation_failed").await["errors"][0]["code"], "out_of_range");
     let first = draft(&app, &token, program).await;
     let again = app
         .post("/api/v1/applications", Some(&token), &json!({ "program_id": program, "requested_amount_fen": 1 }))

@@ -116,6 +116,8 @@ async fn a_reversal_restores_the_amounts_and_the_status() {
     let paid: Value = pay(&app, &s.finance, case.id, "k1", &payment(50_000_000, "V-1")).await.json().await.unwrap();
     assert_eq!(application(&app, &s.finance, case.id).await["status"], "disbursed");
     problem(pay(&app, &s.finance, case.id, "k2", &payment(1, "V-2")).await, 409, "over_disbursement").await;
+    let absurd = pay(&app, &s.finance, case.id, "k2b", &payment(i64::MAX, "V-2b")).await;
+    assert_eq!(problem(absurd, 422, "validation_failed").await["errors"][0]["field"], "amount_fen");
     problem(pay(&app, &s.finance, case.id, "k3", &payment(1, "V-1")).await, 409, "over_disbursement").await;
 
     let path = format!("/api/v1/disbursements/{}/reversal", paid["id"]);

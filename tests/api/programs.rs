@@ -22,7 +22,13 @@ fn bad_programs() -> Vec<Bad> {
             field: "closes_at",
             code: "before_opening",
         },
-        Bad { name: "no budget", change: |b| b["budget_fen"] = json!(0), field: "budget_fen", code: "not_positive" },
+        Bad { name: "no budget", change: |b| b["budget_fen"] = json!(0), field: "budget_fen", code: "out_of_range" },
+        Bad {
+            name: "a budget past any sum",
+            change: |b| b["budget_fen"] = json!(i64::MAX),
+            field: "budget_fen",
+            code: "out_of_range",
+        },
         Bad {
             name: "award above budget",
             change: |b| b["max_award_fen"] = json!(5_000_000_001_i64),
