@@ -332,6 +332,7 @@ pub struct ProgramQuery {
 /// Published programmes, for anyone.
 #[utoipa::path(tag = "programs", params(ProgramQuery), responses(
     (status = 200, description = "a page of programmes", body = Page<ProgramView>),
+    (status = 401, description = "`unauthenticated`: listing other statuses needs an administrator's token", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 403, description = "`forbidden`: only administrators list other statuses", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/programs")]
