@@ -5,6 +5,7 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY config config
 COPY migrations migrations
+COPY seed seed
 COPY src src
 RUN cargo build --release --locked --features postgres-tls
 
