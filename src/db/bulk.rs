@@ -305,7 +305,7 @@ fn seed_applications(
     for n in 0..size.applications {
         let company = n / per_company.max(1);
         let Some((&company_id, &user_id)) = company_ids.get(company).zip(user_ids.get(company)) else { break };
-        let program_index = (company + (n % per_company) * 2) % program_ids.len();
+        let program_index = (company + n % per_company) % program_ids.len();
         let status = status_of(n);
         let submitted = status != Status::Draft;
         let reference_no = submitted.then(|| {
