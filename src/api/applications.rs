@@ -446,10 +446,6 @@ pub async fn delete_application(
             Ok(keys)
         })
         .await?;
-    for key in keys {
-        if let Err(error) = storage.remove(&key) {
-            tracing::warn!(%error, storage_key = %key, "the file of a deleted draft could not be removed");
-        }
-    }
+    crate::api::attachments::discard(&storage, keys).await;
     Ok(HttpResponse::NoContent().finish())
 }

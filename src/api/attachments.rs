@@ -205,6 +205,23 @@ fn storage_failed(error: &std::io::Error) -> ApiError {
     ApiError::Internal(anyhow::anyhow!("upload storage: {error}"))
 }
 
+/// Removes stored files whose rows are gone (or never came), on the blocking pool; a failure is logged,
+/// since the request's outcome no longer depends on it.
+pub async fn discard(storage: &web::Data<dyn Storage>, keys: Vec<String>) {
+    let storage = storage.clone();
+    let removed = web::block(move || {
+        for key in keys {
+            if let Err(error) = storage.remove(&key) {
+                tracing::error!(%error, storage_key = %key, "a stored file without a row could not be removed");
+            }
+        }
+    })
+    .await;
+    if let Err(error) = removed {
+        tracing::error!(%error, "removing stored files failed");
+    }
+}
+
 fn not_editable() -> ApiError {
     ApiError::conflict(
         "conflict",
@@ -351,9 +368,7 @@ pub async fn upload_attachment(
         Ok(row) => Ok((web::Json(row.into()), StatusCode::CREATED)),
         Err(error) => {
             // No row, so no file either.
-            if let Err(cleanup) = storage.remove(&key) {
-                tracing::error!(%cleanup, storage_key = %key, "an uploaded file without a row could not be removed");
-            }
+            discard(&storage, vec![key]).await;
             Err(error)
         }
     }
@@ -465,8 +480,6 @@ pub async fn delete_attachment(
             Ok(row)
         })
         .await?;
-    if let Err(error) = storage.remove(&removed.storage_key) {
-        tracing::warn!(%error, storage_key = %removed.storage_key, "the file of a removed attachment could not be deleted");
-    }
+    discard(&storage, vec![removed.storage_key]).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
     components(schemas(
         crate::error::Problem,
         crate::error::ProblemField,
-        crate::api::reports::Grouping,
+        crate::domain::report::GroupBy,
         crate::api::reports::Format,
     )),
     tags(

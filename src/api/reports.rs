@@ -10,26 +10,15 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::session::SignedIn;
 use crate::config::PortalSettings;
-use crate::db::reports::{self, GroupBy, ReportRow};
+use crate::db::reports::{self, ReportRow};
 use crate::db::{Db, calendar};
 use crate::domain::company::Industry;
+use crate::domain::report::GroupBy;
 use crate::domain::role::Role;
 use crate::domain::time;
 use crate::domain::workflow::Status;
 use crate::error::ApiError;
 use crate::i18n::Text;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Grouping {
-    Program,
-    Company,
-    Industry,
-    ParkZone,
-    /// The month the award was approved.
-    Month,
-    Year,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -43,7 +32,7 @@ pub enum Format {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct DisbursementReportQuery {
-    pub group_by: Grouping,
+    pub group_by: GroupBy,
     pub program_id: Option<i64>,
     /// Payments on or after this day count as disbursed.
     pub paid_from: Option<NaiveDate>,
@@ -89,14 +78,7 @@ pub async fn disbursement_report(
 ) -> Result<HttpResponse, ApiError> {
     user.require(&READERS)?;
     let query = query.into_inner();
-    let group_by = match query.group_by {
-        Grouping::Program => GroupBy::Program,
-        Grouping::Company => GroupBy::Company,
-        Grouping::Industry => GroupBy::Industry,
-        Grouping::ParkZone => GroupBy::ParkZone,
-        Grouping::Month => GroupBy::Month,
-        Grouping::Year => GroupBy::Year,
-    };
+    let group_by = query.group_by;
     let paid_from = query.paid_from.unwrap_or(NaiveDate::MIN);
     let paid_to = query.paid_to.unwrap_or(NaiveDate::MAX);
     let offset_minutes = portal.utc_offset.local_minus_utc() / 60;

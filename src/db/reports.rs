@@ -7,18 +7,8 @@ use diesel::sql_types::{BigInt, Date, Nullable, Text, Timestamp};
 
 use super::DbConnection;
 use super::schema::{applications, programs};
+use crate::domain::report::GroupBy;
 use crate::error::ApiError;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GroupBy {
-    Program,
-    Company,
-    Industry,
-    ParkZone,
-    /// The month the award was approved, in the park's time.
-    Month,
-    Year,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct ReportRow {

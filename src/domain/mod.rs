@@ -32,6 +32,7 @@ pub mod files;
 pub mod limits;
 pub mod money;
 pub mod program;
+pub mod report;
 pub mod role;
 pub mod time;
 pub mod validation;
