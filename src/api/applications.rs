@@ -1,5 +1,7 @@
 //! Applications: a company's drafts, their submission, and every move of the review workflow.
 
+use std::collections::HashMap;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -11,7 +13,7 @@ use crate::api::extract::Json;
 use crate::api::middleware::RequestContext;
 use crate::api::pagination::{Page, PageQuery};
 use crate::api::programs::Program;
-use crate::api::session::SignedIn;
+use crate::api::session::{Bearer, SignedIn};
 use crate::config::PortalSettings;
 use crate::db::applications::{self, ApplicationRecord, Scope};
 use crate::db::audit::{self, Event};
@@ -138,10 +140,24 @@ pub fn context(
     user: &SignedIn,
     today: NaiveDate,
 ) -> Result<Context, ApiError> {
-    let a = &record.application;
-    let mut ctx = reviews::context(conn, reviewed(record), user.user_id, today)?;
-    ctx.own_company = user.company_id == Some(a.company_id);
-    Ok(ctx)
+    Ok(contexts(conn, std::slice::from_ref(record), user, today)?.remove(&record.application.id).unwrap_or_default())
+}
+
+/// [`context`] for a page of applications, read together.
+fn contexts(
+    conn: &mut DbConnection,
+    records: &[ApplicationRecord],
+    user: &SignedIn,
+    today: NaiveDate,
+) -> Result<HashMap<i64, Context>, ApiError> {
+    let reviewed: Vec<_> = records.iter().map(reviewed).collect();
+    let mut contexts = reviews::contexts(conn, &reviewed, user.user_id, today)?;
+    for record in records {
+        if let Some(ctx) = contexts.get_mut(&record.application.id) {
+            ctx.own_company = user.company_id == Some(record.application.company_id);
+        }
+    }
+    Ok(contexts)
 }
 
 fn reviewed(record: &ApplicationRecord) -> reviews::Reviewed {
@@ -163,7 +179,28 @@ fn view_for(
     today: NaiveDate,
 ) -> Result<ApplicationView, ApiError> {
     let ctx = context(conn, &record, user, today)?;
-    let allowed = workflow::allowed(status_of(&record)?, user.role, &ctx);
+    seen_by(user, record, &ctx)
+}
+
+/// [`view_for`] for a page of applications, reading their workflow contexts together.
+fn views(
+    conn: &mut DbConnection,
+    user: &SignedIn,
+    records: Vec<ApplicationRecord>,
+    today: NaiveDate,
+) -> Result<Vec<ApplicationView>, ApiError> {
+    let mut contexts = contexts(conn, &records, user, today)?;
+    records
+        .into_iter()
+        .map(|record| {
+            let ctx = contexts.remove(&record.application.id).unwrap_or_default();
+            seen_by(user, record, &ctx)
+        })
+        .collect()
+}
+
+fn seen_by(user: &SignedIn, record: ApplicationRecord, ctx: &Context) -> Result<ApplicationView, ApiError> {
+    let allowed = workflow::allowed(status_of(&record)?, user.role, ctx);
     let view = ApplicationView::new(record, allowed)?;
     let cleared = user.role != Role::Expert || matches!(ctx.expert, ExpertStanding::Cleared { .. });
     Ok(if cleared { view } else { view.withheld() })
@@ -327,9 +364,7 @@ pub async fn list_applications(
     let (items, total) = db
         .read(move |conn| {
             let (records, total) = applications::list(conn, scope, &filter, offset, per_page)?;
-            let items =
-                records.into_iter().map(|record| view_for(conn, &user, record, today)).collect::<Result<_, _>>()?;
-            Ok((items, total))
+            Ok((views(conn, &user, records, today)?, total))
         })
         .await?;
     Ok(web::Json(Page { items, page, per_page, total }))
@@ -340,13 +375,13 @@ pub async fn list_applications(
     responses((status = 200, description = "the application", body = ApplicationView)))]
 #[get("/applications/{id}")]
 pub async fn get_application(
-    user: SignedIn,
+    caller: Bearer,
     db: web::Data<Db>,
     portal: web::Data<PortalSettings>,
     id: web::Path<i64>,
 ) -> Result<web::Json<ApplicationView>, ApiError> {
     let (id, today) = (id.into_inner(), time::today(portal.utc_offset));
-    Ok(web::Json(db.read(move |conn| view(conn, &user, id, today)).await?))
+    Ok(web::Json(caller.read(&db, move |conn, user| view(conn, &user, id, today)).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

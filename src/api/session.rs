@@ -9,7 +9,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 
 use crate::api::middleware::RequestContext;
 use crate::auth::tokens::{Tokens, invalid_token};
-use crate::db::{Db, users};
+use crate::db::{Db, DbConnection, users};
 use crate::domain::audit::Actor;
 use crate::domain::role::Role;
 use crate::domain::time;
@@ -49,31 +49,71 @@ impl SignedIn {
     }
 }
 
+/// A caller whose access token is valid and whose session is still to be checked. [`Bearer::read`]
+/// checks it on the connection the handler reads with: one check-out and one trip to the blocking pool
+/// instead of two, for the most requested reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Bearer {
+    user_id: i64,
+    session_id: i64,
+}
+
+impl Bearer {
+    /// Runs `f` as `db.read` does, once the session is found live and the user active; 401 otherwise.
+    pub async fn read<T, F>(self, db: &Db, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection, SignedIn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        db.read(move |conn| {
+            let user = users::find_by_live_session(conn, self.user_id, self.session_id, time::now())?
+                .ok_or_else(invalid_token)?;
+            let signed_in = SignedIn {
+                user_id: self.user_id,
+                role: user.role()?,
+                company_id: user.company_id,
+                session_id: self.session_id,
+            };
+            f(conn, signed_in)
+        })
+        .await
+    }
+}
+
+impl FromRequest for Bearer {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(bearer(req))
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Result<Bearer, ApiError> {
+    let tokens = req
+        .app_data::<web::Data<Tokens>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("tokens missing from app data")))?;
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(invalid_token)?;
+    let claims = tokens.verify(token.trim())?;
+    let user_id = claims.sub.parse().map_err(|_| invalid_token())?;
+    Ok(Bearer { user_id, session_id: claims.sid })
+}
+
 impl FromRequest for SignedIn {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_owned());
-        let tokens = req.app_data::<web::Data<Tokens>>().cloned();
+        let bearer = bearer(req);
         let db = req.app_data::<web::Data<Db>>().cloned();
         Box::pin(async move {
-            let (Some(tokens), Some(db)) = (tokens, db) else {
-                return Err(ApiError::Internal(anyhow::anyhow!("tokens or database missing from app data")));
-            };
-            let claims = tokens.verify(&token.ok_or_else(invalid_token)?)?;
-            let user_id: i64 = claims.sub.parse().map_err(|_| invalid_token())?;
-            let session_id = claims.sid;
-            let user = db
-                .read(move |conn| users::find_by_live_session(conn, user_id, session_id, time::now()))
-                .await?
-                .ok_or_else(invalid_token)?;
-            Ok(SignedIn { user_id, role: user.role()?, company_id: user.company_id, session_id })
+            let db = db.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("database missing from app data")))?;
+            bearer?.read(&db, |_, user| Ok(user)).await
         })
     }
 }

@@ -22,7 +22,9 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret;
 
-pub use connection::{Backend, DatabaseUrl, DatabaseUrlError, DbConnection, Manager, write_transaction};
+pub use connection::{
+    Backend, DatabaseUrl, DatabaseUrlError, DbConnection, Manager, MayBeLostConnection, write_transaction,
+};
 
 use crate::config::DatabaseSettings;
 use crate::error::ApiError;
@@ -61,7 +63,7 @@ impl Db {
             .max_size(settings.pool_size)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_millis(settings.acquire_timeout_ms))
-            .test_on_check_out(true)
+            .test_on_check_out(false)
             .error_handler(Box::new(LogPoolErrors))
             .build_unchecked(manager);
         Ok(Self { pool, backend })
@@ -78,7 +80,7 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        run_blocking(move || f(&mut *pool.get()?)).await
+        run_blocking(move || pool.get()?.run(f)).await
     }
 
     /// Runs `f` as exactly one write transaction (`BEGIN IMMEDIATE` on SQLite) on the blocking pool:
@@ -89,12 +91,29 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        run_blocking(move || write_transaction(&mut *pool.get()?, f)).await
+        run_blocking(move || pool.get()?.run(|conn| write_transaction(conn, f))).await
     }
 
     /// A connection for commands and tests that run outside a request.
-    pub fn connection(&self) -> Result<diesel::r2d2::PooledConnection<Manager>, ApiError> {
-        Ok(self.pool.get()?)
+    pub fn connection(&self) -> Result<Connection, ApiError> {
+        Ok(Connection(self.pool.get()?))
+    }
+}
+
+/// A connection checked out of the pool until dropped.
+pub struct Connection(diesel::r2d2::PooledConnection<Manager>);
+
+impl std::ops::Deref for Connection {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Connection {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.0
     }
 }
 

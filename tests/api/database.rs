@@ -9,6 +9,7 @@ use diesel::connection::SimpleConnection;
 use diesel::sql_types::Text;
 use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
 use portal::db::{Db, DbConnection, migrations};
+use portal::domain::role::Role;
 use secrecy::ExposeSecret;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -130,6 +131,13 @@ impl Proxy {
     }
 }
 
+/// One request of the load: when it was sent, what it got, how long it took.
+struct Answer {
+    sent: Instant,
+    status: u16,
+    took: Duration,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn while_the_database_is_gone_requests_get_503_and_the_service_recovers_by_itself() {
     let Ok(admin_url) = std::env::var("TEST_POSTGRES_URL") else {
@@ -144,27 +152,53 @@ async fn while_the_database_is_gone_requests_get_503_and_the_service_recovers_by
         s.database.url = url.to_string().into();
     })
     .await;
-    let ready = || app.client.get(app.url("/health/ready")).send();
-    assert_eq!(ready().await.unwrap().status(), 200);
+    let token = app.token_for(Role::Reviewer).await;
 
+    // Eight clients read without pause, signed in, through the cut and the return.
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<JoinHandle<Vec<Answer>>> = (0..8)
+        .map(|_| {
+            let (client, url, token, stop) = (app.client.clone(), app.url("/api/v1/me"), token.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut answers = Vec::new();
+                while !stop.load(Ordering::SeqCst) {
+                    let sent = Instant::now();
+                    let status = client.get(&url).bearer_auth(&token).send().await.unwrap().status().as_u16();
+                    answers.push(Answer { sent, status, took: sent.elapsed() });
+                }
+                answers
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let cut_at = Instant::now();
     proxy.cut();
-    for _ in 0..3 {
-        let started = Instant::now();
-        let response = ready().await.unwrap();
-        assert!(started.elapsed() < Duration::from_secs(3), "answered after {:?}", started.elapsed());
-        problem(response, 503, "unavailable").await;
-    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
     problem(app.login("someone@park.example", "whatever it is").await, 503, "unavailable").await;
-
+    let restored_at = Instant::now();
     proxy.restore();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let status = ready().await.unwrap().status();
-        if status == 200 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "still {status} ten seconds after the database came back");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    stop.store(true, Ordering::SeqCst);
+    let mut answers = Vec::new();
+    for client in clients {
+        let client = tokio::time::timeout(Duration::from_secs(5), client).await;
+        answers.push(client.expect("a client hung after the database came back").unwrap());
+    }
+
+    for answer in answers.iter().flatten() {
+        assert!(matches!(answer.status, 200 | 503), "a request got {}", answer.status);
+        assert!(answer.took < Duration::from_millis(2500), "a request took {:?}", answer.took);
+    }
+    let during_the_cut = |a: &&Answer| a.sent > cut_at + Duration::from_millis(100) && a.sent + a.took < restored_at;
+    let refused: Vec<u16> = answers.iter().flatten().filter(during_the_cut).map(|a| a.status).collect();
+    assert!(!refused.is_empty() && refused.iter().all(|s| *s == 503), "while cut: {refused:?}");
+    for (n, client) in answers.iter().enumerate() {
+        let last_second: Vec<u16> =
+            client.iter().filter(|a| a.sent > restored_at + Duration::from_secs(4)).map(|a| a.status).collect();
+        assert!(
+            !last_second.is_empty() && last_second.iter().all(|s| *s == 200),
+            "client {n}, four seconds after the database came back: {last_second:?}"
+        );
     }
     problem(app.login("someone@park.example", "whatever it is").await, 401, "invalid_credentials").await;
 }
