@@ -2,15 +2,17 @@
 
 use std::io::{BufRead, IsTerminal};
 
+use chrono::NaiveDateTime;
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
 use crate::auth::password::Passwords;
 use crate::config::Settings;
-use crate::db::{Db, users};
+use crate::db::{Db, DbConnection, users};
 use crate::domain::account::{Email, check_password_length};
 use crate::domain::role::{Role, UserStatus};
 use crate::domain::time;
+use crate::error::ApiError;
 use crate::startup::{self, Application};
 
 #[derive(Debug, Parser)]
@@ -182,32 +184,35 @@ async fn seed_bench(settings: &Settings, size: crate::db::bulk::Size) -> anyhow:
     let hash = Passwords::new(&settings.auth)?.hash(SecretString::from(crate::db::bulk::BENCH_PASSWORD)).await?;
     db.write(move |conn| {
         let now = time::now();
-        let finance = match users::find_by_email(conn, "finance@bench.example")? {
-            Some(user) => user.id,
-            None => {
-                users::insert(
-                    conn,
-                    &users::NewUser {
-                        email: "finance@bench.example",
-                        password_hash: Some(&hash),
-                        display_name: "财务",
-                        role: Role::Finance.as_str(),
-                        status: UserStatus::Active.as_str(),
-                        email_verified_at: Some(now),
-                        company_id: None,
-                        created_at: now,
-                        updated_at: now,
-                    },
-                )?
-                .id
-            }
-        };
+        let finance = bench_staff(conn, Role::Finance, &hash, now)?;
+        bench_staff(conn, Role::Reviewer, &hash, now)?;
+        bench_staff(conn, Role::Expert, &hash, now)?;
         crate::db::bulk::seed(conn, size, &hash, finance, now)
     })
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("seeded {size:?} in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// The benchmark's staff account with `role`, created unless it exists.
+fn bench_staff(conn: &mut DbConnection, role: Role, hash: &str, now: NaiveDateTime) -> Result<i64, ApiError> {
+    let email = crate::db::bulk::staff_email(role);
+    if let Some(user) = users::find_by_email(conn, &email)? {
+        return Ok(user.id);
+    }
+    let user = users::NewUser {
+        email: &email,
+        password_hash: Some(hash),
+        display_name: role.as_str(),
+        role: role.as_str(),
+        status: UserStatus::Active.as_str(),
+        email_verified_at: Some(now),
+        company_id: None,
+        created_at: now,
+        updated_at: now,
+    };
+    Ok(users::insert(conn, &user)?.id)
 }
 
 async fn verify_audit(settings: &Settings) -> anyhow::Result<()> {

@@ -191,6 +191,8 @@ impl Settings {
                     .prefix_separator("_")
                     .separator("__")
                     .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("server.trusted_proxies")
                     .source(Some(overrides)),
             )
             .build()?
@@ -254,6 +256,16 @@ mod tests {
         assert_eq!(settings.server.port, 9090);
         assert_eq!(settings.database.url.expose_secret(), "sqlite://elsewhere.db");
         assert_eq!(settings.portal.utc_offset, FixedOffset::east_opt(8 * 3600).unwrap());
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_the_environment_as_a_comma_separated_list() {
+        let settings = load(&[("APP_SERVER__TRUSTED_PROXIES", "10.0.0.1,::1")]).unwrap();
+        assert_eq!(
+            settings.server.trusted_proxies,
+            ["10.0.0.1".parse::<std::net::IpAddr>().unwrap(), "::1".parse().unwrap()]
+        );
+        assert!(load(&[("APP_SERVER__TRUSTED_PROXIES", "10.0.0.1,proxy")]).is_err());
     }
 
     #[test]

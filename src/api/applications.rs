@@ -162,7 +162,12 @@ fn contexts(
 
 fn reviewed(record: &ApplicationRecord) -> reviews::Reviewed {
     let a = &record.application;
-    reviews::Reviewed { application_id: a.id, program_id: a.program_id, notice_ends_on: a.notice_ends_on }
+    reviews::Reviewed {
+        application_id: a.id,
+        notice_ends_on: a.notice_ends_on,
+        min_expert_reviews: record.program_min_expert_reviews,
+        public_notice_days: record.program_public_notice_days,
+    }
 }
 
 pub fn view(conn: &mut DbConnection, user: &SignedIn, id: i64, today: NaiveDate) -> Result<ApplicationView, ApiError> {

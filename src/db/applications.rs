@@ -4,6 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::on_backend;
 use super::schema::{applications, attachments, companies, programs};
 use crate::error::ApiError;
 
@@ -40,6 +41,23 @@ pub struct ApplicationRecord {
     pub program_title: String,
     pub company_name: String,
     pub company_credit_code: String,
+    pub program_min_expert_reviews: i32,
+    pub program_public_notice_days: i32,
+}
+
+/// The columns of an [`ApplicationRecord`], from applications joined with programmes and companies.
+macro_rules! record_columns {
+    () => {
+        (
+            ApplicationRow::as_select(),
+            programs::code,
+            programs::title,
+            companies::name,
+            companies::credit_code,
+            programs::min_expert_reviews,
+            programs::public_notice_days,
+        )
+    };
 }
 
 pub fn insert_draft(
@@ -77,12 +95,12 @@ pub fn live_for(conn: &mut DbConnection, program_id: i64, company_id: i64) -> Re
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> Result<ApplicationRecord, ApiError> {
-    Ok(applications::table
+    Ok(on_backend!(conn, inner => applications::table
         .inner_join(programs::table)
         .inner_join(companies::table)
         .filter(applications::id.eq(id))
-        .select((ApplicationRow::as_select(), programs::code, programs::title, companies::name, companies::credit_code))
-        .first(conn)?)
+        .select(record_columns!())
+        .first(inner))?)
 }
 
 /// Which applications a caller sees in lists.
@@ -145,12 +163,8 @@ pub fn list(
         query
     };
     let total = query().count().get_result(conn)?;
-    let rows = query()
-        .order(applications::id.desc())
-        .offset(offset)
-        .limit(limit)
-        .select((ApplicationRow::as_select(), programs::code, programs::title, companies::name, companies::credit_code))
-        .load(conn)?;
+    let rows =
+        query().order(applications::id.desc()).offset(offset).limit(limit).select(record_columns!()).load(conn)?;
     Ok((rows, total))
 }
 
@@ -318,7 +332,7 @@ pub fn in_notice(
         .order((applications::notice_ends_on.asc(), applications::id.asc()))
         .offset(offset)
         .limit(limit)
-        .select((ApplicationRow::as_select(), programs::code, programs::title, companies::name, companies::credit_code))
+        .select(record_columns!())
         .load(conn)?;
     Ok((rows, total))
 }

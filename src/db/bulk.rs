@@ -8,6 +8,7 @@ use super::DbConnection;
 use super::schema::{applications, companies, company_financials, disbursements, programs, users};
 use crate::domain::credit_code::CreditCode;
 use crate::domain::program::{Category, FieldType, FormField, Guide};
+use crate::domain::role::Role;
 use crate::domain::workflow::Status;
 use crate::error::ApiError;
 
@@ -25,6 +26,11 @@ pub const BENCH_PASSWORD: &str = "bench-password-violet-42";
 /// Rows per INSERT: under SQLite's 32 766 and PostgreSQL's 65 535 bound parameters for every table here.
 const BATCH: usize = 2_000;
 const UNIT_FEN: i64 = 1_000_000;
+
+/// The email of the benchmark's staff account with `role`, e.g. `finance@bench.example`.
+pub fn staff_email(role: Role) -> String {
+    format!("{}@bench.example", role.as_str())
+}
 
 /// The email of the `n`-th benchmark company's account.
 pub fn company_email(n: usize) -> String {

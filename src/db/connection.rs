@@ -30,6 +30,19 @@ impl DbConnection {
     }
 }
 
+/// Evaluates `$body` with `$inner` bound to the backend's own connection. diesel finds such a statement in
+/// its cache by the query's type; through [`DbConnection`] it renders the SQL text on every call to look
+/// it up. Used for the queries every signed-in request runs.
+macro_rules! on_backend {
+    ($conn:expr, $inner:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($inner) => $body,
+            $crate::db::DbConnection::Postgres($inner) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
 /// A database location whose scheme has been checked; nothing is opened or created by parsing it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret;
 
+pub(crate) use connection::on_backend;
 pub use connection::{
     Backend, DatabaseUrl, DatabaseUrlError, DbConnection, Manager, MayBeLostConnection, write_transaction,
 };

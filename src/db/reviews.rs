@@ -6,7 +6,8 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{expert_assignments, objections, programs};
+use super::on_backend;
+use super::schema::{expert_assignments, objections};
 use crate::domain::workflow::{Context, ExpertStanding, Notice};
 use crate::error::ApiError;
 
@@ -35,22 +36,14 @@ pub fn is_assigned(conn: &mut DbConnection, application_id: i64, expert_id: i64)
 #[derive(Debug, Clone, Copy)]
 pub struct Reviewed {
     pub application_id: i64,
-    pub program_id: i64,
     pub notice_ends_on: Option<NaiveDate>,
+    /// The programme's settings.
+    pub min_expert_reviews: i32,
+    pub public_notice_days: i32,
 }
 
-/// The workflow context an application's reviews give: the caller's standing as an expert, the scores
-/// in, and where the public notice stands.
-pub fn context(
-    conn: &mut DbConnection,
-    application: Reviewed,
-    viewer_id: i64,
-    today: NaiveDate,
-) -> Result<Context, ApiError> {
-    Ok(contexts(conn, &[application], viewer_id, today)?.remove(&application.application_id).unwrap_or_default())
-}
-
-/// [`context`] for many applications in three queries, whatever their number.
+/// The workflow context each application's reviews give: the caller's standing as an expert, the scores
+/// in, and where the public notice stands; in at most two queries, whatever their number.
 pub fn contexts(
     conn: &mut DbConnection,
     applications: &[Reviewed],
@@ -58,8 +51,7 @@ pub fn contexts(
     today: NaiveDate,
 ) -> Result<HashMap<i64, Context>, ApiError> {
     let ids: Vec<i64> = applications.iter().map(|a| a.application_id).collect();
-    let program_ids: Vec<i64> = applications.iter().map(|a| a.program_id).collect();
-    let assignments: Vec<(i64, i64, Option<bool>, Option<i32>)> = expert_assignments::table
+    let assignments: Vec<(i64, i64, Option<bool>, Option<i32>)> = on_backend!(conn, inner => expert_assignments::table
         .filter(expert_assignments::application_id.eq_any(&ids))
         .select((
             expert_assignments::application_id,
@@ -67,18 +59,9 @@ pub fn contexts(
             expert_assignments::conflict_of_interest,
             expert_assignments::score,
         ))
-        .load(conn)?;
-    let programs: HashMap<i64, (i32, i32)> = programs::table
-        .filter(programs::id.eq_any(&program_ids))
-        .select((programs::id, (programs::min_expert_reviews, programs::public_notice_days)))
-        .load::<(i64, (i32, i32))>(conn)?
-        .into_iter()
-        .collect();
+        .load(inner))?;
     // A notice runs to the end of its last day; a programme without a notice period has none to wait for.
-    let ended = |a: &Reviewed| {
-        let notice_days = programs.get(&a.program_id).map_or(0, |p| p.1);
-        a.notice_ends_on.is_some_and(|ends| ends < today || notice_days == 0)
-    };
+    let ended = |a: &Reviewed| a.notice_ends_on.is_some_and(|ends| ends < today || a.public_notice_days == 0);
     let ended_ids: Vec<i64> = applications.iter().filter(|a| ended(a)).map(|a| a.application_id).collect();
     let objections: HashMap<i64, (i64, i64)> = if ended_ids.is_empty() {
         HashMap::new()
@@ -118,8 +101,7 @@ pub fn contexts(
             } else {
                 Notice::Running
             };
-            let min_scores = programs.get(&a.program_id).map_or(0, |p| p.0);
-            (a.application_id, Context { own_company: false, expert, scores, min_scores, notice })
+            (a.application_id, Context { own_company: false, expert, scores, min_scores: a.min_expert_reviews, notice })
         })
         .collect())
 }

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::on_backend;
 use super::schema::{sessions, spent_refresh_tokens, users};
 use crate::domain::role::{Role, UserStatus};
 use crate::error::ApiError;
@@ -106,7 +107,7 @@ pub fn find_by_live_session(
     session_id: i64,
     now: NaiveDateTime,
 ) -> Result<Option<UserRow>, ApiError> {
-    Ok(sessions::table
+    Ok(on_backend!(conn, inner => sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(session_id))
         .filter(sessions::user_id.eq(user_id))
@@ -114,8 +115,8 @@ pub fn find_by_live_session(
         .filter(sessions::expires_at.gt(now))
         .filter(users::status.eq(UserStatus::Active.as_str()))
         .select(UserRow::as_select())
-        .first(conn)
-        .optional()?)
+        .first(inner)
+        .optional())?)
 }
 
 #[derive(Debug, Clone, Default)]

@@ -1,7 +1,8 @@
-//! Email goes out through the outbox: exactly once, even when the mail server was down at first, and
-//! even with several app instances sending.
+//! Email goes out through the outbox: exactly once, even when the mail server was down or too slow at
+//! first, and even with several app instances sending.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,24 +14,33 @@ use tokio::net::TcpListener;
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
-/// A small SMTP server that accepts every message and keeps it.
+/// A small SMTP server that accepts every message and keeps it; while `slow`, it greets a client only
+/// after five seconds, later than the service waits.
 #[derive(Clone, Default)]
-struct Catcher(Arc<Mutex<Vec<String>>>);
+struct Catcher {
+    messages: Arc<Mutex<Vec<String>>>,
+    slow: Arc<AtomicBool>,
+}
 
 impl Catcher {
     async fn serve(&self, listener: TcpListener) {
         while let Ok((stream, _)) = listener.accept().await {
-            let store = self.0.clone();
+            let (store, slow) = (self.messages.clone(), self.slow.load(Ordering::SeqCst));
             tokio::spawn(async move {
                 let (read, mut write) = stream.into_split();
                 let mut lines = BufReader::new(read).lines();
-                write.write_all(b"220 catcher ESMTP\r\n").await.unwrap();
+                if slow {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+                if write.write_all(b"220 catcher ESMTP\r\n").await.is_err() {
+                    return; // the client gave up waiting
+                }
                 while let Ok(Some(line)) = lines.next_line().await {
                     let verb = line.split_whitespace().next().unwrap_or_default().to_ascii_uppercase();
                     let reply: &[u8] = match verb.as_str() {
                         "EHLO" | "HELO" => b"250-catcher\r\n250 8BITMIME\r\n",
                         "DATA" => {
-                            write.write_all(b"354 go ahead\r\n").await.unwrap();
+                            let _ = write.write_all(b"354 go ahead\r\n").await;
                             let mut message = String::new();
                             while let Ok(Some(data)) = lines.next_line().await {
                                 if data == "." {
@@ -43,24 +53,26 @@ impl Catcher {
                             b"250 queued\r\n"
                         }
                         "QUIT" => {
-                            write.write_all(b"221 bye\r\n").await.unwrap();
+                            let _ = write.write_all(b"221 bye\r\n").await;
                             break;
                         }
                         _ => b"250 ok\r\n",
                     };
-                    write.write_all(reply).await.unwrap();
+                    if write.write_all(reply).await.is_err() {
+                        break;
+                    }
                 }
             });
         }
     }
 
     fn messages(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
+        self.messages.lock().unwrap().clone()
     }
 }
 
 async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(40);
     while !done() {
         assert!(Instant::now() < deadline, "gave up waiting until {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -78,7 +90,7 @@ fn outbox_state(app: &TestApp) -> Vec<(i32, bool, bool)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_message_reaches_a_real_smtp_server_exactly_once_even_when_it_was_down_at_first() {
+async fn mail_reaches_a_real_smtp_server_exactly_once_after_it_was_down_then_slow() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let app = spawn_app_with(move |s| {
         s.mail.transport = MailTransportKind::Smtp;
@@ -89,25 +101,45 @@ async fn a_message_reaches_a_real_smtp_server_exactly_once_even_when_it_was_down
     })
     .await;
 
-    let (_, email) = app.register_company("珠海芯源微电子有限公司").await;
+    // Down: registering still succeeds at once; its mail waits.
+    let (_, first) = app.register_company("珠海芯源微电子有限公司").await;
     wait_until("an attempt failed", || outbox_state(&app).first().is_some_and(|(_, _, failed)| *failed)).await;
     assert!(!outbox_state(&app)[0].1, "nothing can be sent while the server is down");
 
+    // Slow: the server answers after the service stopped waiting; nothing is delivered, and requests that
+    // queue mail are not slowed.
     let catcher = Catcher::default();
+    catcher.slow.store(true, Ordering::SeqCst);
     let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
     tokio::spawn({
         let catcher = catcher.clone();
         async move { catcher.serve(listener).await }
     });
-    wait_until("the message arrived", || !catcher.messages().is_empty()).await;
-    wait_until("the outbox recorded it", || outbox_state(&app)[0].1).await;
+    let attempts_while_down = outbox_state(&app)[0].0;
+    let started = Instant::now();
+    let (_, second) = app.register_company("珠海海岸生物医药有限公司").await;
+    assert!(started.elapsed() < Duration::from_secs(2), "registering waited for the mail server");
+    wait_until("both messages failed against the slow server", || {
+        let state = outbox_state(&app);
+        state.len() == 2 && state[0].0 > attempts_while_down && state[1].0 >= 1 && state[1].2
+    })
+    .await;
+    assert!(catcher.messages().is_empty(), "a message got through a server that never greeted in time");
+
+    // Back: each message arrives, once.
+    catcher.slow.store(false, Ordering::SeqCst);
+    wait_until("both messages arrived", || catcher.messages().len() >= 2).await;
+    wait_until("the outbox recorded them", || outbox_state(&app).iter().all(|(_, sent, _)| *sent)).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
 
     let messages = catcher.messages();
-    assert_eq!(messages.len(), 1, "exactly once");
-    assert!(messages[0].contains(&format!("To: {email}")), "{}", messages[0]);
-    assert!(messages[0].contains("Message-ID: <outbox-1@policy-portal>"));
-    assert!(outbox_state(&app)[0].0 >= 2, "it was retried");
+    assert_eq!(messages.len(), 2, "each message exactly once");
+    for (n, email) in [first, second].iter().enumerate() {
+        let delivered: Vec<_> = messages.iter().filter(|m| m.contains(&format!("To: {email}"))).collect();
+        assert_eq!(delivered.len(), 1, "{email}");
+        assert!(delivered[0].contains(&format!("Message-ID: <outbox-{}@policy-portal>", n + 1)));
+    }
+    assert!(outbox_state(&app).iter().all(|(attempts, _, _)| *attempts >= 2), "both were retried");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
