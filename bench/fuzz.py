@@ -94,7 +94,7 @@ for role, email, password in ROLES:
     print("== schemathesis as %s: %s examples per operation, seed %s" % (role, EXAMPLES, SEED), flush=True)
     result = subprocess.run([sys.executable, "-m", "schemathesis.cli", "run", BASE + "/api/openapi.json",
                              "--checks", CHECKS, "--max-examples", EXAMPLES, "--seed", SEED, "--workers", "2",
-                             "--no-color", "--request-timeout", "30"], env=env)
+                             "--no-color", "--request-timeout", "30"], env=env, cwd=WORK)
     if result.returncode != 0:
         failed.append(role)
     if server.poll() is not None or not ready():

@@ -38,8 +38,12 @@ fn check_year(year: i32) -> Result<(), ApiError> {
 }
 
 /// One year's calendar.
-#[utoipa::path(tag = "calendar", security(("bearer" = [])), params(("year" = i32, Path, description = "calendar year")),
-    responses((status = 200, description = "the year's days", body = CalendarYear)))]
+#[utoipa::path(tag = "calendar", security(("bearer" = [])),
+    params(("year" = i32, Path, description = "calendar year", minimum = 2000, maximum = 2100)),
+    responses(
+        (status = 200, description = "the year's days", body = CalendarYear),
+        (status = 422, description = "`validation_failed`: the year is not from 2000 to 2100", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
 #[get("/calendar/{year}")]
 pub async fn get_calendar(
     _user: SignedIn,
@@ -53,7 +57,8 @@ pub async fn get_calendar(
 }
 
 /// Replaces one year's holidays and make-up working days; deadlines computed afterwards use them.
-#[utoipa::path(tag = "calendar", security(("bearer" = [])), params(("year" = i32, Path, description = "calendar year")),
+#[utoipa::path(tag = "calendar", security(("bearer" = [])),
+    params(("year" = i32, Path, description = "calendar year", minimum = 2000, maximum = 2100)),
     request_body = CalendarYear, responses((status = 200, description = "the year's days", body = CalendarYear)))]
 #[put("/calendar/{year}")]
 pub async fn put_calendar(
