@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::extract::Json;
+use crate::api::extract::{Json, Query};
 use crate::api::middleware::RequestContext;
 use crate::api::pagination::{Page, PageQuery};
 use crate::api::programs::Program;
@@ -344,7 +344,7 @@ pub async fn list_applications(
     user: SignedIn,
     db: web::Data<Db>,
     portal: web::Data<PortalSettings>,
-    query: web::Query<ApplicationQuery>,
+    query: Query<ApplicationQuery>,
 ) -> Result<web::Json<Page<ApplicationView>>, ApiError> {
     let query = query.into_inner();
     let (page, per_page, offset) = PageQuery { page: query.page, per_page: query.per_page }.resolve()?;

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::extract::Query;
 use crate::api::pagination::{Page, PageQuery};
 use crate::api::session::SignedIn;
 use crate::db::Db;
@@ -66,7 +67,7 @@ pub struct AuditQuery {
 pub async fn list_audit_events(
     user: SignedIn,
     db: web::Data<Db>,
-    query: web::Query<AuditQuery>,
+    query: Query<AuditQuery>,
 ) -> Result<web::Json<Page<AuditEventView>>, ApiError> {
     user.require(&[Role::Admin])?;
     let query = query.into_inner();

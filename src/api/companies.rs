@@ -7,7 +7,7 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::api::extract::Json;
+use crate::api::extract::{Json, Query};
 use crate::api::middleware::RequestContext;
 use crate::api::pagination::{Page, PageQuery};
 use crate::api::session::SignedIn;
@@ -418,7 +418,7 @@ const COMPANY_READERS: [Role; 3] = [Role::Reviewer, Role::Finance, Role::Admin];
 pub async fn list_companies(
     user: SignedIn,
     db: web::Data<Db>,
-    query: web::Query<CompanyQuery>,
+    query: Query<CompanyQuery>,
 ) -> Result<web::Json<Page<CompanyView>>, ApiError> {
     user.require(&COMPANY_READERS)?;
     let query = query.into_inner();

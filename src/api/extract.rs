@@ -65,7 +65,62 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         content_error(&path, e.inner())
     })?;
     deserializer.end().map_err(|e| content_error("", &e))?;
+    // JSON can carry U+0000 only escaped; PostgreSQL text cannot store it and no field here means it.
+    if bytes.windows(6).any(|w| w == b"\\u0000")
+        && let Some(field) = serde_json::from_slice(bytes).ok().and_then(|v| nul_in_json(&v, ""))
+    {
+        return Err(nul_character(field));
+    }
     Ok(value)
+}
+
+/// The path of the first string or key in `value` that holds U+0000, as `company.name` or `items[2]`.
+fn nul_in_json(value: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => text.contains('\0').then(|| path.to_owned()),
+        Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, item)| nul_in_json(item, &format!("{path}[{i}]")))
+        }
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let field = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            if key.contains('\0') { Some(field.replace('\0', "")) } else { nul_in_json(item, &field) }
+        }),
+        _ => None,
+    }
+}
+
+fn nul_character(field: String) -> ApiError {
+    ApiError::validation(vec![FieldError::new(
+        field,
+        "invalid_character",
+        Text::new("不能包含空字符（U+0000），请删除。", "Must not contain the NUL character (U+0000); remove it."),
+    )])
+}
+
+/// A query string, deserialised like `web::Query`, with parameters holding U+0000 refused (422).
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let with_nul = url::form_urlencoded::parse(req.query_string().as_bytes())
+            .find(|(name, value)| name.contains('\0') || value.contains('\0'));
+        if let Some((name, _)) = with_nul {
+            return std::future::ready(Err(nul_character(name.replace('\0', "")).into()));
+        }
+        let query = web::Query::<T>::from_request(req, payload).into_inner();
+        std::future::ready(query.map(|q| Query(q.into_inner())))
+    }
 }
 
 fn content_error(path: &str, error: &serde_json::Error) -> ApiError {

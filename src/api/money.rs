@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::applications::{find_visible, invalid, status_of};
-use crate::api::extract::Json;
+use crate::api::extract::{Json, Query};
 use crate::api::middleware::RequestContext;
 use crate::api::pagination::{Page, PageQuery};
 use crate::api::session::SignedIn;
@@ -431,7 +431,7 @@ pub struct DisbursementQuery {
 pub async fn list_disbursements(
     user: SignedIn,
     db: web::Data<Db>,
-    query: web::Query<DisbursementQuery>,
+    query: Query<DisbursementQuery>,
 ) -> Result<web::Json<Page<DisbursementView>>, ApiError> {
     user.require(&[Role::Finance, Role::Admin])?;
     let query = query.into_inner();

@@ -11,7 +11,7 @@ use validator::Validate;
 
 use crate::api::applications::{ProgramRef, find_visible, invalid};
 use crate::api::client::ClientAddr;
-use crate::api::extract::Json;
+use crate::api::extract::{Json, Query};
 use crate::api::middleware::RequestContext;
 use crate::api::pagination::{Page, PageQuery};
 use crate::api::programs::Program;
@@ -53,7 +53,7 @@ pub struct NoticeQuery {
 pub async fn list_notices(
     db: web::Data<Db>,
     portal: web::Data<PortalSettings>,
-    query: web::Query<NoticeQuery>,
+    query: Query<NoticeQuery>,
 ) -> Result<web::Json<Page<NoticeView>>, ApiError> {
     let query = query.into_inner();
     let (page, per_page, offset) = PageQuery { page: query.page, per_page: query.per_page }.resolve()?;

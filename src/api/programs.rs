@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::extract::Json;
+use crate::api::extract::{Json, Query};
 use crate::api::middleware::RequestContext;
 use crate::api::pagination::{Page, PageQuery};
 use crate::api::session::SignedIn;
@@ -339,7 +339,7 @@ pub struct ProgramQuery {
 pub async fn list_programs(
     viewer: Option<SignedIn>,
     db: web::Data<Db>,
-    query: web::Query<ProgramQuery>,
+    query: Query<ProgramQuery>,
 ) -> Result<web::Json<Page<ProgramView>>, ApiError> {
     let query = query.into_inner();
     let (page, per_page, offset) = PageQuery { page: query.page, per_page: query.per_page }.resolve()?;

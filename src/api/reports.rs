@@ -8,6 +8,7 @@ use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::extract::Query;
 use crate::api::session::SignedIn;
 use crate::config::PortalSettings;
 use crate::db::reports::{self, ReportRow};
@@ -74,7 +75,7 @@ pub async fn disbursement_report(
     user: SignedIn,
     db: web::Data<Db>,
     portal: web::Data<PortalSettings>,
-    query: web::Query<DisbursementReportQuery>,
+    query: Query<DisbursementReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(&READERS)?;
     let query = query.into_inner();
@@ -273,7 +274,7 @@ pub async fn timeliness_report(
     user: SignedIn,
     db: web::Data<Db>,
     portal: web::Data<PortalSettings>,
-    query: web::Query<TimelinessQuery>,
+    query: Query<TimelinessQuery>,
 ) -> Result<web::Json<TimelinessReport>, ApiError> {
     user.require(&READERS)?;
     let TimelinessQuery { approved_from, approved_to } = query.into_inner();

@@ -8,7 +8,7 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::api::extract::Json;
+use crate::api::extract::{Json, Query};
 use crate::api::middleware::RequestContext;
 use crate::api::pagination::{Page, PageQuery};
 use crate::api::session::SignedIn;
@@ -189,7 +189,7 @@ pub struct UserQuery {
 pub async fn list_users(
     user: SignedIn,
     db: web::Data<Db>,
-    query: web::Query<UserQuery>,
+    query: Query<UserQuery>,
 ) -> Result<web::Json<Page<UserView>>, ApiError> {
     user.require(&[Role::Admin])?;
     let query = query.into_inner();

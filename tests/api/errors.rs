@@ -63,6 +63,10 @@ fn bad_requests(json_limit_bytes: usize) -> Vec<Case> {
             field: Some("email"),
             ..login("wrong type", json, r#"{"email":42,"password":"p"}"#.into(), 422, "validation_failed")
         },
+        Case {
+            field: Some("q"),
+            ..case("a NUL character in a query", Method::GET, "/api/v1/companies?q=a%00b", 422, "validation_failed")
+        },
         case("bad path parameter", Method::GET, "/api/v1/users/abc", 400, "malformed_request"),
         case(
             "path parameter out of range",

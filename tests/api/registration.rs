@@ -164,6 +164,12 @@ fn bad_registrations() -> Vec<Bad> {
             code: "blank",
         },
         Bad {
+            name: "a NUL character in the name",
+            change: |b| b["company"]["name"] = json!("珠海\u{0}示例科技有限公司"),
+            field: "company.name",
+            code: "invalid_character",
+        },
+        Bad {
             name: "unknown field",
             change: |b| b["company"]["status"] = json!("verified"),
             field: "company.status",
