@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks, reproducible on one machine: a release build with the `bench` feature, against SQLite and
 # then PostgreSQL (127.0.0.1:5432), each seeded with `portal seed-bench`, loaded with wrk on loopback.
-# Writes BENCHMARKS.md. Knobs: DURATION (10s), CONNECTIONS (64), RUSH (1000), BACKENDS ("sqlite postgres").
+# Writes BENCHMARKS.md, keeping its hand-written part from "## Reading the figures" on. Knobs: DURATION (10s), CONNECTIONS (64), RUSH (1000), BACKENDS ("sqlite postgres").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -129,6 +129,7 @@ for backend in $BACKENDS; do
   } >> "$RESULTS"
 done
 
+READING=$(sed -n '/^## Reading the figures/,$p' BENCHMARKS.md 2>/dev/null || true)
 {
   echo "# Benchmarks"
   echo
@@ -136,5 +137,6 @@ done
   echo "databases: a temporary SQLite file and \`portal_bench\` on the local PostgreSQL). Figures from one run, $(date -u +%Y-%m-%d)."
   echo
   cat "$RESULTS"
+  [ -z "$READING" ] || printf '%s\n' "$READING"
 } > BENCHMARKS.md
 cat BENCHMARKS.md
