@@ -170,24 +170,25 @@ fn reviewed(record: &ApplicationRecord) -> reviews::Reviewed {
     }
 }
 
+/// The application as `user` sees it, read with its expert assignments in one query.
 pub fn view(conn: &mut DbConnection, user: &SignedIn, id: i64, today: NaiveDate) -> Result<ApplicationView, ApiError> {
-    let record = find_visible(conn, user, id)?;
-    view_for(conn, user, record, today)
-}
-
-/// The application as `user` sees it: the actions open to them, and for an expert who has not declared
-/// no conflict, only the programme, the reference number and the company.
-fn view_for(
-    conn: &mut DbConnection,
-    user: &SignedIn,
-    record: ApplicationRecord,
-    today: NaiveDate,
-) -> Result<ApplicationView, ApiError> {
-    let ctx = context(conn, &record, user, today)?;
+    let (record, assignments) = applications::find_with_assignments(conn, id)?;
+    let visible = match user.role {
+        Role::Applicant => user.company_id == Some(record.application.company_id),
+        Role::Expert => assignments.iter().any(|a| a.1 == user.user_id),
+        Role::Reviewer | Role::Finance | Role::Admin => true,
+    };
+    if !visible {
+        return Err(ApiError::NotFound);
+    }
+    let mut ctx = reviews::contexts_given(conn, &[reviewed(&record)], &assignments, user.user_id, today)?
+        .remove(&id)
+        .unwrap_or_default();
+    ctx.own_company = user.company_id == Some(record.application.company_id);
     seen_by(user, record, &ctx)
 }
 
-/// [`view_for`] for a page of applications, reading their workflow contexts together.
+/// [`view`] for a page of applications, reading their workflow contexts together.
 fn views(
     conn: &mut DbConnection,
     user: &SignedIn,
@@ -204,6 +205,8 @@ fn views(
         .collect()
 }
 
+/// The application as `user` sees it: the actions open to them, and for an expert who has not declared
+/// no conflict, only the programme, the reference number and the company.
 fn seen_by(user: &SignedIn, record: ApplicationRecord, ctx: &Context) -> Result<ApplicationView, ApiError> {
     let allowed = workflow::allowed(status_of(&record)?, user.role, ctx);
     let view = ApplicationView::new(record, allowed)?;

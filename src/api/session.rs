@@ -66,14 +66,9 @@ impl Bearer {
         T: Send + 'static,
     {
         db.read(move |conn| {
-            let user = users::find_by_live_session(conn, self.user_id, self.session_id, time::now())?
+            let (role, company_id) = users::caller_of_live_session(conn, self.user_id, self.session_id, time::now())?
                 .ok_or_else(invalid_token)?;
-            let signed_in = SignedIn {
-                user_id: self.user_id,
-                role: user.role()?,
-                company_id: user.company_id,
-                session_id: self.session_id,
-            };
+            let signed_in = SignedIn { user_id: self.user_id, role, company_id, session_id: self.session_id };
             f(conn, signed_in)
         })
         .await

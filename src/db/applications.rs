@@ -5,7 +5,8 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::on_backend;
-use super::schema::{applications, attachments, companies, programs};
+use super::reviews::Assignment;
+use super::schema::{applications, attachments, companies, expert_assignments, programs};
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -101,6 +102,45 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<ApplicationRecord, ApiEr
         .filter(applications::id.eq(id))
         .select(record_columns!())
         .first(inner))?)
+}
+
+/// [`find`] and the application's expert assignments, in one query (one row per assignment).
+pub fn find_with_assignments(
+    conn: &mut DbConnection,
+    id: i64,
+) -> Result<(ApplicationRecord, Vec<Assignment>), ApiError> {
+    type Row = (ApplicationRow, String, String, String, String, i32, i32, Option<(i64, Option<bool>, Option<i32>)>);
+    let rows: Vec<Row> = on_backend!(conn, inner => applications::table
+        .inner_join(programs::table)
+        .inner_join(companies::table)
+        .left_join(expert_assignments::table)
+        .filter(applications::id.eq(id))
+        .select((
+            ApplicationRow::as_select(),
+            programs::code,
+            programs::title,
+            companies::name,
+            companies::credit_code,
+            programs::min_expert_reviews,
+            programs::public_notice_days,
+            (expert_assignments::expert_id, expert_assignments::conflict_of_interest, expert_assignments::score)
+                .nullable(),
+        ))
+        .load(inner))?;
+    let assignments =
+        rows.iter().filter_map(|row| row.7).map(|(expert, declared, score)| (id, expert, declared, score)).collect();
+    let (application, program_code, program_title, company_name, company_credit_code, min_reviews, notice_days, _) =
+        rows.into_iter().next().ok_or(ApiError::NotFound)?;
+    let record = ApplicationRecord {
+        application,
+        program_code,
+        program_title,
+        company_name,
+        company_credit_code,
+        program_min_expert_reviews: min_reviews,
+        program_public_notice_days: notice_days,
+    };
+    Ok((record, assignments))
 }
 
 /// Which applications a caller sees in lists.

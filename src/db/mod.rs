@@ -64,6 +64,7 @@ impl Db {
             .max_size(settings.pool_size)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_millis(settings.acquire_timeout_ms))
+            // No ping per check-out: `Pooled::run` checks a connection after it fails instead.
             .test_on_check_out(false)
             .error_handler(Box::new(LogPoolErrors))
             .build_unchecked(manager);

@@ -42,6 +42,9 @@ pub struct Reviewed {
     pub public_notice_days: i32,
 }
 
+/// One expert's assignment: application, expert, conflict of interest declared (none yet), score.
+pub type Assignment = (i64, i64, Option<bool>, Option<i32>);
+
 /// The workflow context each application's reviews give: the caller's standing as an expert, the scores
 /// in, and where the public notice stands; in at most two queries, whatever their number.
 pub fn contexts(
@@ -51,7 +54,7 @@ pub fn contexts(
     today: NaiveDate,
 ) -> Result<HashMap<i64, Context>, ApiError> {
     let ids: Vec<i64> = applications.iter().map(|a| a.application_id).collect();
-    let assignments: Vec<(i64, i64, Option<bool>, Option<i32>)> = on_backend!(conn, inner => expert_assignments::table
+    let assignments: Vec<Assignment> = on_backend!(conn, inner => expert_assignments::table
         .filter(expert_assignments::application_id.eq_any(&ids))
         .select((
             expert_assignments::application_id,
@@ -60,6 +63,17 @@ pub fn contexts(
             expert_assignments::score,
         ))
         .load(inner))?;
+    contexts_given(conn, applications, &assignments, viewer_id, today)
+}
+
+/// [`contexts`] from assignments already read (all of these applications' assignments).
+pub fn contexts_given(
+    conn: &mut DbConnection,
+    applications: &[Reviewed],
+    assignments: &[Assignment],
+    viewer_id: i64,
+    today: NaiveDate,
+) -> Result<HashMap<i64, Context>, ApiError> {
     // A notice runs to the end of its last day; a programme without a notice period has none to wait for.
     let ended = |a: &Reviewed| a.notice_ends_on.is_some_and(|ends| ends < today || a.public_notice_days == 0);
     let ended_ids: Vec<i64> = applications.iter().filter(|a| ended(a)).map(|a| a.application_id).collect();

@@ -26,7 +26,7 @@ pub struct UserRow {
 
 impl UserRow {
     pub fn role(&self) -> Result<Role, ApiError> {
-        Role::parse(&self.role).ok_or_else(|| ApiError::Internal(anyhow::anyhow!("unknown role `{}`", self.role)))
+        stored_role(&self.role)
     }
 
     pub fn status(&self) -> Result<UserStatus, ApiError> {
@@ -100,23 +100,46 @@ pub fn start_session(
         .id)
 }
 
-/// The user behind a live session: the session is not revoked or expired and the user is active.
+/// Sessions joined with their users, kept to the one that is live: not revoked, not expired, and its user
+/// active.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn live_session(user_id: i64, session_id: i64, now: NaiveDateTime) -> _ {
+    let active: &'static str = UserStatus::Active.as_str();
+    sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(session_id))
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .filter(users::status.eq(active))
+}
+
+/// The user behind a live session.
 pub fn find_by_live_session(
     conn: &mut DbConnection,
     user_id: i64,
     session_id: i64,
     now: NaiveDateTime,
 ) -> Result<Option<UserRow>, ApiError> {
-    Ok(on_backend!(conn, inner => sessions::table
-        .inner_join(users::table)
-        .filter(sessions::id.eq(session_id))
-        .filter(sessions::user_id.eq(user_id))
-        .filter(sessions::revoked_at.is_null())
-        .filter(sessions::expires_at.gt(now))
-        .filter(users::status.eq(UserStatus::Active.as_str()))
-        .select(UserRow::as_select())
+    Ok(live_session(user_id, session_id, now).select(UserRow::as_select()).first(conn).optional()?)
+}
+
+/// The role and company of the user behind a live session: what every signed-in request checks.
+pub fn caller_of_live_session(
+    conn: &mut DbConnection,
+    user_id: i64,
+    session_id: i64,
+    now: NaiveDateTime,
+) -> Result<Option<(Role, Option<i64>)>, ApiError> {
+    let caller: Option<(String, Option<i64>)> = on_backend!(conn, inner => live_session(user_id, session_id, now)
+        .select((users::role, users::company_id))
         .first(inner)
-        .optional())?)
+        .optional())?;
+    caller.map(|(role, company_id)| Ok((stored_role(&role)?, company_id))).transpose()
+}
+
+fn stored_role(name: &str) -> Result<Role, ApiError> {
+    Role::parse(name).ok_or_else(|| ApiError::Internal(anyhow::anyhow!("unknown role `{name}`")))
 }
 
 #[derive(Debug, Clone, Default)]
