@@ -1,11 +1,14 @@
 //! argon2id password hashes, computed on a few threads of their own: each hash holds `argon2_memory_kib`
 //! of memory, so an uncapped login flood would grow the process by gigabytes, and spreading the hashes
 //! over the many threads of the blocking pool leaves that memory cached in each thread's allocator arena.
+//! Each hashing thread keeps its argon2 memory for its whole life: allocating and freeing it per hash let
+//! the allocator hold several copies in the thread's arena (up to 280 MiB under a login flood).
 
+use std::cell::RefCell;
 use std::sync::{Arc, Mutex, mpsc};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::AuthSettings;
@@ -32,12 +35,17 @@ impl Passwords {
         let params =
             Params::new(settings.argon2_memory_kib, settings.argon2_iterations, settings.argon2_parallelism, None)
                 .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
-        let dummy_hash = hash_with(&params, "a password nobody has: it only costs time")?;
-        Ok(Self {
-            params,
-            workers: hashing_threads(settings.max_concurrent_hashes.max(1)),
-            dummy_hash: dummy_hash.into(),
-        })
+        let workers = hashing_threads(settings.max_concurrent_hashes.max(1));
+        // Hashed on a hashing thread too, so no other thread keeps argon2 memory.
+        let (sent, received) = mpsc::channel();
+        let dummy_params = params.clone();
+        workers
+            .send(Box::new(move || {
+                drop(sent.send(hash_with(&dummy_params, "a password nobody has: it only costs time")));
+            }))
+            .map_err(|_| anyhow::anyhow!("the password threads did not start"))?;
+        let dummy_hash = received.recv()??;
+        Ok(Self { params, workers, dummy_hash: dummy_hash.into() })
     }
 
     pub async fn hash(&self, password: SecretString) -> Result<String, ApiError> {
@@ -53,7 +61,7 @@ impl Passwords {
         self.run(move || {
             let parsed =
                 PasswordHash::new(&stored).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored hash: {e}")))?;
-            let matches = argon2(&params).verify_password(password.expose_secret().as_bytes(), &parsed).is_ok();
+            let matches = matches(&parsed, password.expose_secret().as_bytes()).map_err(ApiError::Internal)?;
             let outdated = Params::try_from(&parsed).map_or(true, |p| {
                 p.m_cost() != params.m_cost() || p.t_cost() != params.t_cost() || p.p_cost() != params.p_cost()
             }) || parsed.algorithm.as_str() != "argon2id";
@@ -99,16 +107,59 @@ fn hashing_threads(count: usize) -> mpsc::Sender<Job> {
     sender
 }
 
-fn argon2(params: &Params) -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+thread_local! {
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Runs `argon2` into `out` with this thread's kept memory, grown when parameters need more.
+fn compute(argon2: &Argon2<'_>, password: &[u8], salt: &[u8], out: &mut [u8]) -> anyhow::Result<()> {
+    MEMORY
+        .with_borrow_mut(|memory| {
+            let blocks = argon2.params().block_count();
+            if memory.len() < blocks {
+                memory.resize(blocks, Block::default());
+            }
+            argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
+        })
+        .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+}
+
+/// A PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) for `password` with a fresh salt.
 fn hash_with(params: &Params, password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
-    argon2(params)
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+    let salt_bytes: [u8; 16] = rand::random();
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    let mut out = [0_u8; Params::DEFAULT_OUTPUT_LEN];
+    compute(
+        &Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone()),
+        password.as_bytes(),
+        &salt_bytes,
+        &mut out,
+    )?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(|e| anyhow::anyhow!("parameters: {e}"))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(|e| anyhow::anyhow!("output: {e}"))?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` gives `stored`'s hash under `stored`'s own algorithm, version and parameters.
+fn matches(stored: &PasswordHash<'_>, password: &[u8]) -> anyhow::Result<bool> {
+    let invalid = |e: &dyn std::fmt::Display| anyhow::anyhow!("stored hash: {e}");
+    let algorithm = Algorithm::try_from(stored.algorithm).map_err(|e| invalid(&e))?;
+    let version = stored.version.map(Version::try_from).transpose().map_err(|e| invalid(&e))?.unwrap_or_default();
+    let params = Params::try_from(stored).map_err(|e| invalid(&e))?;
+    let (Some(salt), Some(expected)) = (stored.salt, stored.hash) else {
+        anyhow::bail!("stored hash: no salt or no hash");
+    };
+    let mut salt_bytes = [0_u8; 64];
+    let salt = salt.decode_b64(&mut salt_bytes).map_err(|e| invalid(&e))?;
+    let mut out = vec![0_u8; expected.len()];
+    compute(&Argon2::new(algorithm, version, params), password, salt, &mut out)?;
+    // `Output` compares in constant time.
+    Ok(Output::new(&out).map_err(|e| invalid(&e))? == expected)
 }
 
 #[cfg(test)]
@@ -133,6 +184,19 @@ mod tests {
         assert!(!wrong.matches);
         let newer = passwords(128).verify(SecretString::from("correct horse battery"), Some(hash)).await.unwrap();
         assert_eq!(newer, Verified { matches: true, outdated: true });
+    }
+
+    #[test]
+    fn hashes_are_interchangeable_with_the_argon2_crates_own() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let params = Params::new(64, 1, 1, None).unwrap();
+        let reference = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        let salt = SaltString::encode_b64(b"sixteen byte sal").unwrap();
+        let theirs = reference.hash_password(b"correct horse battery", &salt).unwrap().to_string();
+        assert!(matches(&PasswordHash::new(&theirs).unwrap(), b"correct horse battery").unwrap());
+        assert!(!matches(&PasswordHash::new(&theirs).unwrap(), b"correct horse battery!").unwrap());
+        let ours = hash_with(&params, "correct horse battery").unwrap();
+        assert!(reference.verify_password(b"correct horse battery", &PasswordHash::new(&ours).unwrap()).is_ok());
     }
 
     #[tokio::test]
