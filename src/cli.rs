@@ -10,7 +10,7 @@ use crate::auth::password::Passwords;
 use crate::config::Settings;
 use crate::db::{Db, DbConnection, users};
 use crate::domain::account::{Email, check_password_length};
-use crate::domain::role::{Role, UserStatus};
+use crate::domain::role::Role;
 use crate::domain::time;
 use crate::error::ApiError;
 use crate::startup::{self, Application};
@@ -108,17 +108,7 @@ async fn create_admin(settings: &Settings, email: &str, display_name: &str) -> a
             let now = time::now();
             let user = users::insert(
                 conn,
-                &users::NewUser {
-                    email: email.as_str(),
-                    password_hash: Some(&hash),
-                    display_name: &display_name,
-                    role: Role::Admin.as_str(),
-                    status: UserStatus::Active.as_str(),
-                    email_verified_at: Some(now),
-                    company_id: None,
-                    created_at: now,
-                    updated_at: now,
-                },
+                &users::NewUser::active_staff(email.as_str(), &hash, &display_name, Role::Admin, now),
             )?;
             Ok(user.id)
         })
@@ -201,17 +191,7 @@ fn bench_staff(conn: &mut DbConnection, role: Role, hash: &str, now: NaiveDateTi
     if let Some(user) = users::find_by_email(conn, &email)? {
         return Ok(user.id);
     }
-    let user = users::NewUser {
-        email: &email,
-        password_hash: Some(hash),
-        display_name: role.as_str(),
-        role: role.as_str(),
-        status: UserStatus::Active.as_str(),
-        email_verified_at: Some(now),
-        company_id: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let user = users::NewUser::active_staff(&email, hash, role.as_str(), role, now);
     Ok(users::insert(conn, &user)?.id)
 }
 

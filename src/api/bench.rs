@@ -10,7 +10,7 @@ use crate::error::ApiError;
 
 /// One primary-key SELECT.
 #[utoipa::path(tag = "service", params(("id" = i64, Path, description = "programme id")),
-    responses((status = 200, description = "the programme's code", body = String)))]
+    responses((status = 200, description = "the programme's code", body = String, content_type = "application/json")))]
 #[get("/bench/primary-key/{id}")]
 pub async fn primary_key(db: web::Data<Db>, id: web::Path<i64>) -> Result<web::Json<String>, ApiError> {
     let id = id.into_inner();

@@ -46,9 +46,10 @@ pub struct ApplicationRecord {
     pub program_public_notice_days: i32,
 }
 
-/// The columns of an [`ApplicationRecord`], from applications joined with programmes and companies.
+/// The columns of an [`ApplicationRecord`], from applications joined with programmes and companies,
+/// followed by any `extra` ones.
 macro_rules! record_columns {
-    () => {
+    ($($extra:expr),*) => {
         (
             ApplicationRow::as_select(),
             programs::code,
@@ -57,6 +58,7 @@ macro_rules! record_columns {
             companies::credit_code,
             programs::min_expert_reviews,
             programs::public_notice_days,
+            $($extra,)*
         )
     };
 }
@@ -115,16 +117,9 @@ pub fn find_with_assignments(
         .inner_join(companies::table)
         .left_join(expert_assignments::table)
         .filter(applications::id.eq(id))
-        .select((
-            ApplicationRow::as_select(),
-            programs::code,
-            programs::title,
-            companies::name,
-            companies::credit_code,
-            programs::min_expert_reviews,
-            programs::public_notice_days,
+        .select(record_columns!(
             (expert_assignments::expert_id, expert_assignments::conflict_of_interest, expert_assignments::score)
-                .nullable(),
+                .nullable()
         ))
         .load(inner))?;
     let assignments =

@@ -49,6 +49,29 @@ pub struct NewUser<'a> {
     pub updated_at: NaiveDateTime,
 }
 
+impl<'a> NewUser<'a> {
+    /// An active staff account with a verified email and a password: what the command line creates.
+    pub fn active_staff(
+        email: &'a str,
+        password_hash: &'a str,
+        display_name: &'a str,
+        role: Role,
+        now: NaiveDateTime,
+    ) -> Self {
+        Self {
+            email,
+            password_hash: Some(password_hash),
+            display_name,
+            role: role.as_str(),
+            status: UserStatus::Active.as_str(),
+            email_verified_at: Some(now),
+            company_id: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 pub fn insert(conn: &mut DbConnection, user: &NewUser<'_>) -> Result<UserRow, ApiError> {
     diesel::insert_into(users::table).values(user).get_result::<UserRow>(conn).map_err(ApiError::from)
 }

@@ -280,20 +280,7 @@ impl TestApp {
         self.db
             .write(move |conn| {
                 let now = time::now();
-                let user = users::insert(
-                    conn,
-                    &users::NewUser {
-                        email: &email,
-                        password_hash: Some(&hash),
-                        display_name: "测试用户",
-                        role: role.as_str(),
-                        status: UserStatus::Active.as_str(),
-                        email_verified_at: Some(now),
-                        company_id: None,
-                        created_at: now,
-                        updated_at: now,
-                    },
-                )?;
+                let user = users::insert(conn, &users::NewUser::active_staff(&email, &hash, "测试用户", role, now))?;
                 Ok(user.id)
             })
             .await
