@@ -265,12 +265,6 @@ impl From<DieselError> for ApiError {
     }
 }
 
-impl crate::db::MayBeLostConnection for ApiError {
-    fn may_be_lost_connection(&self) -> bool {
-        matches!(self, Self::Unavailable(_) | Self::Internal(_))
-    }
-}
-
 impl From<diesel::r2d2::PoolError> for ApiError {
     fn from(error: diesel::r2d2::PoolError) -> Self {
         Self::Unavailable(error.to_string())

@@ -1,7 +1,5 @@
 //! Applications: a company's drafts, their submission, and every move of the review workflow.
 
-use std::collections::HashMap;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -125,12 +123,24 @@ impl ApplicationView {
 /// staff all. Anything else is 404, so its existence is not confirmed.
 pub fn find_visible(conn: &mut DbConnection, user: &SignedIn, id: i64) -> Result<ApplicationRecord, ApiError> {
     let record = applications::find(conn, id)?;
-    let visible = match user.role {
+    if may_see(user, &record, || reviews::is_assigned(conn, id, user.user_id))? {
+        Ok(record)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// Whether `user` may see `record`; `assigned` tells whether an expert is assigned to it.
+fn may_see(
+    user: &SignedIn,
+    record: &ApplicationRecord,
+    assigned: impl FnOnce() -> Result<bool, ApiError>,
+) -> Result<bool, ApiError> {
+    Ok(match user.role {
         Role::Applicant => user.company_id == Some(record.application.company_id),
-        Role::Expert => reviews::is_assigned(conn, id, user.user_id)?,
+        Role::Expert => assigned()?,
         Role::Reviewer | Role::Finance | Role::Admin => true,
-    };
-    if visible { Ok(record) } else { Err(ApiError::NotFound) }
+    })
 }
 
 /// What the workflow's guards read about this application and this caller.
@@ -140,51 +150,33 @@ pub fn context(
     user: &SignedIn,
     today: NaiveDate,
 ) -> Result<Context, ApiError> {
-    Ok(contexts(conn, std::slice::from_ref(record), user, today)?.remove(&record.application.id).unwrap_or_default())
-}
-
-/// [`context`] for a page of applications, read together.
-fn contexts(
-    conn: &mut DbConnection,
-    records: &[ApplicationRecord],
-    user: &SignedIn,
-    today: NaiveDate,
-) -> Result<HashMap<i64, Context>, ApiError> {
-    let reviewed: Vec<_> = records.iter().map(reviewed).collect();
-    let mut contexts = reviews::contexts(conn, &reviewed, user.user_id, today)?;
-    for record in records {
-        if let Some(ctx) = contexts.get_mut(&record.application.id) {
-            ctx.own_company = user.company_id == Some(record.application.company_id);
-        }
-    }
-    Ok(contexts)
+    let mut contexts = reviews::contexts(conn, &[reviewed(record)], viewer(user), today)?;
+    Ok(contexts.remove(&record.application.id).unwrap_or_default())
 }
 
 fn reviewed(record: &ApplicationRecord) -> reviews::Reviewed {
     let a = &record.application;
     reviews::Reviewed {
         application_id: a.id,
+        company_id: a.company_id,
         notice_ends_on: a.notice_ends_on,
         min_expert_reviews: record.program_min_expert_reviews,
         public_notice_days: record.program_public_notice_days,
     }
 }
 
+fn viewer(user: &SignedIn) -> reviews::Viewer {
+    reviews::Viewer { user_id: user.user_id, company_id: user.company_id }
+}
+
 /// The application as `user` sees it, read with its expert assignments in one query.
 pub fn view(conn: &mut DbConnection, user: &SignedIn, id: i64, today: NaiveDate) -> Result<ApplicationView, ApiError> {
     let (record, assignments) = applications::find_with_assignments(conn, id)?;
-    let visible = match user.role {
-        Role::Applicant => user.company_id == Some(record.application.company_id),
-        Role::Expert => assignments.iter().any(|a| a.1 == user.user_id),
-        Role::Reviewer | Role::Finance | Role::Admin => true,
-    };
-    if !visible {
+    if !may_see(user, &record, || Ok(assignments.iter().any(|a| a.1 == user.user_id)))? {
         return Err(ApiError::NotFound);
     }
-    let mut ctx = reviews::contexts_given(conn, &[reviewed(&record)], &assignments, user.user_id, today)?
-        .remove(&id)
-        .unwrap_or_default();
-    ctx.own_company = user.company_id == Some(record.application.company_id);
+    let mut contexts = reviews::contexts_given(conn, &[reviewed(&record)], &assignments, viewer(user), today)?;
+    let ctx = contexts.remove(&id).unwrap_or_default();
     seen_by(user, record, &ctx)
 }
 
@@ -195,7 +187,8 @@ fn views(
     records: Vec<ApplicationRecord>,
     today: NaiveDate,
 ) -> Result<Vec<ApplicationView>, ApiError> {
-    let mut contexts = contexts(conn, &records, user, today)?;
+    let reviewed: Vec<_> = records.iter().map(reviewed).collect();
+    let mut contexts = reviews::contexts(conn, &reviewed, viewer(user), today)?;
     records
         .into_iter()
         .map(|record| {

@@ -9,6 +9,8 @@ use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, QueryResult};
 
+use crate::error::ApiError;
+
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     Sqlite(SqliteConnection),
@@ -160,15 +162,11 @@ pub struct Pooled {
 }
 
 impl Pooled {
-    /// Runs `f` on the connection and, when it fails as a lost connection would, checks whether the
-    /// connection still answers.
-    pub fn run<T, E>(&mut self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
-    where
-        E: MayBeLostConnection,
-    {
+    /// Runs `f` on the connection and, when it fails as a lost connection would (503 or 500), checks
+    /// whether the connection still answers.
+    pub fn run<T>(&mut self, f: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>) -> Result<T, ApiError> {
         let result = f(&mut self.conn);
-        if let Err(error) = &result
-            && error.may_be_lost_connection()
+        if let Err(ApiError::Unavailable(_) | ApiError::Internal(_)) = &result
             && self.conn.ping().is_err()
         {
             tracing::warn!("a database connection stopped answering; closing it");
@@ -176,11 +174,6 @@ impl Pooled {
         }
         result
     }
-}
-
-/// Errors after which the connection that produced them may have been cut.
-pub trait MayBeLostConnection {
-    fn may_be_lost_connection(&self) -> bool;
 }
 
 impl std::ops::Deref for Pooled {

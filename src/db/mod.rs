@@ -23,9 +23,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 
 pub(crate) use connection::on_backend;
-pub use connection::{
-    Backend, DatabaseUrl, DatabaseUrlError, DbConnection, Manager, MayBeLostConnection, write_transaction,
-};
+pub use connection::{Backend, DatabaseUrl, DatabaseUrlError, DbConnection, Manager, write_transaction};
 
 use crate::config::DatabaseSettings;
 use crate::error::ApiError;

@@ -36,10 +36,18 @@ pub fn is_assigned(conn: &mut DbConnection, application_id: i64, expert_id: i64)
 #[derive(Debug, Clone, Copy)]
 pub struct Reviewed {
     pub application_id: i64,
+    pub company_id: i64,
     pub notice_ends_on: Option<NaiveDate>,
     /// The programme's settings.
     pub min_expert_reviews: i32,
     pub public_notice_days: i32,
+}
+
+/// Who is looking: a user, and the company they act for if any.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer {
+    pub user_id: i64,
+    pub company_id: Option<i64>,
 }
 
 /// One expert's assignment: application, expert, conflict of interest declared (none yet), score.
@@ -50,7 +58,7 @@ pub type Assignment = (i64, i64, Option<bool>, Option<i32>);
 pub fn contexts(
     conn: &mut DbConnection,
     applications: &[Reviewed],
-    viewer_id: i64,
+    viewer: Viewer,
     today: NaiveDate,
 ) -> Result<HashMap<i64, Context>, ApiError> {
     let ids: Vec<i64> = applications.iter().map(|a| a.application_id).collect();
@@ -63,7 +71,7 @@ pub fn contexts(
             expert_assignments::score,
         ))
         .load(inner))?;
-    contexts_given(conn, applications, &assignments, viewer_id, today)
+    contexts_given(conn, applications, &assignments, viewer, today)
 }
 
 /// [`contexts`] from assignments already read (all of these applications' assignments).
@@ -71,7 +79,7 @@ pub fn contexts_given(
     conn: &mut DbConnection,
     applications: &[Reviewed],
     assignments: &[Assignment],
-    viewer_id: i64,
+    viewer: Viewer,
     today: NaiveDate,
 ) -> Result<HashMap<i64, Context>, ApiError> {
     // A notice runs to the end of its last day; a programme without a notice period has none to wait for.
@@ -99,12 +107,13 @@ pub fn contexts_given(
         .iter()
         .map(|a| {
             let mine: Vec<_> = assignments.iter().filter(|row| row.0 == a.application_id).collect();
-            let expert =
-                mine.iter().find(|row| row.1 == viewer_id).map_or(ExpertStanding::NotAssigned, |row| match row.2 {
+            let expert = mine.iter().find(|row| row.1 == viewer.user_id).map_or(ExpertStanding::NotAssigned, |row| {
+                match row.2 {
                     None => ExpertStanding::Undeclared,
                     Some(true) => ExpertStanding::Recused,
                     Some(false) => ExpertStanding::Cleared { scored: row.3.is_some() },
-                });
+                }
+            });
             let scores = i32::try_from(mine.iter().filter(|row| row.3.is_some()).count()).unwrap_or(i32::MAX);
             let notice = if ended(a) {
                 match objections.get(&a.application_id).copied().unwrap_or((0, 0)) {
@@ -115,7 +124,16 @@ pub fn contexts_given(
             } else {
                 Notice::Running
             };
-            (a.application_id, Context { own_company: false, expert, scores, min_scores: a.min_expert_reviews, notice })
+            (
+                a.application_id,
+                Context {
+                    own_company: viewer.company_id == Some(a.company_id),
+                    expert,
+                    scores,
+                    min_scores: a.min_expert_reviews,
+                    notice,
+                },
+            )
         })
         .collect())
 }
