@@ -12,7 +12,6 @@ use crate::db::{Db, DbConnection, users};
 use crate::domain::account::{Email, check_password_length};
 use crate::domain::role::Role;
 use crate::domain::time;
-use crate::error::ApiError;
 use crate::startup::{self, Application};
 
 #[derive(Debug, Parser)]
@@ -154,10 +153,9 @@ async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
                 crate::db::audit::append(conn, &actor, event)?;
                 created.push(format!("{} {}", row.code, row.title));
             }
-            Ok(created)
+            Ok::<_, crate::db::Error>(created)
         })
-        .await
-        .map_err(|e| anyhow::anyhow!(e))?;
+        .await?;
     if created.is_empty() {
         println!("the demo programmes exist already");
     }
@@ -186,7 +184,7 @@ async fn seed_bench(settings: &Settings, size: crate::db::bulk::Size) -> anyhow:
 }
 
 /// The benchmark's staff account with `role`, created unless it exists.
-fn bench_staff(conn: &mut DbConnection, role: Role, hash: &str, now: NaiveDateTime) -> Result<i64, ApiError> {
+fn bench_staff(conn: &mut DbConnection, role: Role, hash: &str, now: NaiveDateTime) -> crate::db::Result<i64> {
     let email = crate::db::bulk::staff_email(role);
     if let Some(user) = users::find_by_email(conn, &email)? {
         return Ok(user.id);

@@ -3,28 +3,14 @@
 //! Handlers and queries return `ApiError`; the request middleware writes it in the caller's language with
 //! the request id (see `api::middleware`). A 500 never carries internal detail: its cause goes to the log.
 
-use std::borrow::Cow;
-
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 
+use crate::domain::error::Error as Refusal;
+pub use crate::domain::error::FieldError;
 use crate::i18n::{Lang, Text};
-
-/// One problem with one field of a request, e.g. `company.credit_code`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: Cow<'static, str>,
-    pub code: Cow<'static, str>,
-    pub message: Text,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<Cow<'static, str>>, code: impl Into<Cow<'static, str>>, message: Text) -> Self {
-        Self { field: field.into(), code: code.into(), message }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -243,6 +229,43 @@ impl ResponseError for ApiError {
     /// A plain rendering for the rare response that bypasses the middleware; the middleware replaces it.
     fn error_response(&self) -> HttpResponse {
         self.render(Lang::Zh, "")
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::NotFound => Self::NotFound,
+            Refusal::Forbidden { code, detail } => Self::Forbidden { code, detail },
+            Refusal::Conflict { code, detail } => Self::Conflict { code, detail },
+            Refusal::AmountUnavailable { code, detail, available_fen } => {
+                Self::AmountUnavailable { code, detail, available_fen }
+            }
+            Refusal::Invalid { code, detail, errors } => Self::Validation { code, detail, errors },
+            Refusal::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs },
+        }
+    }
+}
+
+impl From<crate::app::Error> for ApiError {
+    fn from(error: crate::app::Error) -> Self {
+        match error {
+            crate::app::Error::Refused(refusal) => refusal.into(),
+            crate::app::Error::Unavailable(message) => Self::Unavailable(message),
+            crate::app::Error::Internal(error) => Self::Internal(error),
+        }
+    }
+}
+
+impl From<crate::db::Error> for ApiError {
+    fn from(error: crate::db::Error) -> Self {
+        crate::app::Error::from(error).into()
+    }
+}
+
+impl crate::db::Failure for ApiError {
+    fn may_mean_lost_connection(&self) -> bool {
+        matches!(self, Self::Unavailable(_) | Self::Internal(_))
     }
 }
 

@@ -11,9 +11,9 @@ use utoipa::ToSchema;
 
 use crate::api::applications::{ApplicationView, context, find_visible, form_object, invalid, status_of, view};
 use crate::api::extract::Json;
-use crate::api::middleware::RequestContext;
-use crate::api::programs::{CompanyFacts, Program};
 use crate::api::session::SignedIn;
+use crate::app::companies::CompanyFacts;
+use crate::app::programs::Program;
 use crate::config::PortalSettings;
 use crate::db::applications::{self, ApplicationRecord, TransitionChanges};
 use crate::db::audit::{self, Event};
@@ -111,7 +111,6 @@ fn stale() -> ApiError {
 #[post("/applications/{id}/actions")]
 pub async fn act(
     user: SignedIn,
-    ctx: RequestContext,
     db: web::Data<Db>,
     portal: web::Data<PortalSettings>,
     id: web::Path<i64>,
@@ -119,7 +118,7 @@ pub async fn act(
 ) -> Result<web::Json<ApplicationView>, ApiError> {
     let (id, request) = (id.into_inner(), body.into_inner());
     check_details(&request)?;
-    let input = ActionInput { actor: user.actor(&ctx), today: time::today(portal.utc_offset), now: Utc::now(), user };
+    let input = ActionInput { actor: user.actor(), today: time::today(portal.utc_offset), now: Utc::now(), user };
     let view = db
         .write(move |conn| {
             let record = find_visible(conn, &input.user, id)?;

@@ -8,10 +8,9 @@ use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::{Json, Query};
-use crate::api::middleware::RequestContext;
 use crate::api::pagination::{Page, PageQuery};
-use crate::api::programs::Program;
 use crate::api::session::{Bearer, SignedIn};
+use crate::app::programs::Program;
 use crate::config::PortalSettings;
 use crate::db::applications::{self, ApplicationRecord, Scope};
 use crate::db::audit::{self, Event};
@@ -123,7 +122,7 @@ impl ApplicationView {
 /// staff all. Anything else is 404, so its existence is not confirmed.
 pub fn find_visible(conn: &mut DbConnection, user: &SignedIn, id: i64) -> Result<ApplicationRecord, ApiError> {
     let record = applications::find(conn, id)?;
-    if may_see(user, &record, || reviews::is_assigned(conn, id, user.user_id))? {
+    if may_see(user, &record, || Ok(reviews::is_assigned(conn, id, user.user_id)?))? {
         Ok(record)
     } else {
         Err(ApiError::NotFound)
@@ -254,7 +253,6 @@ pub struct NewApplication {
 #[post("/applications")]
 pub async fn create_application(
     user: SignedIn,
-    ctx: RequestContext,
     db: web::Data<Db>,
     portal: web::Data<PortalSettings>,
     body: Json<NewApplication>,
@@ -263,7 +261,7 @@ pub async fn create_application(
     let request = body.into_inner();
     check_amount(request.requested_amount_fen)?;
     let form = form_object(request.form_data)?;
-    let (actor, today) = (user.actor(&ctx), time::today(portal.utc_offset));
+    let (actor, today) = (user.actor(), time::today(portal.utc_offset));
     let view = db
         .write(move |conn| {
             let program = Program::load(conn, request.program_id)
@@ -297,7 +295,9 @@ pub async fn create_application(
                 &form_text,
                 now,
             )
-            .map_err(|e| if matches!(e, ApiError::Conflict { .. }) { duplicate_application() } else { e })?;
+            .map_err(|e| {
+                if matches!(e, crate::db::Error::UniqueViolation { .. }) { duplicate_application() } else { e.into() }
+            })?;
             let summary = json!({ "program_id": program.row.id, "requested_amount_fen": request.requested_amount_fen });
             audit::append(conn, &actor, Event::new("application.create", "application", id, summary))?;
             view(conn, &user, id, today)
@@ -365,7 +365,7 @@ pub async fn list_applications(
     let (items, total) = db
         .read(move |conn| {
             let (records, total) = applications::list(conn, scope, &filter, offset, per_page)?;
-            Ok((views(conn, &user, records, today)?, total))
+            Ok::<_, ApiError>((views(conn, &user, records, today)?, total))
         })
         .await?;
     Ok(web::Json(Page { items, page, per_page, total }))
@@ -413,7 +413,6 @@ fn not_editable() -> ApiError {
 #[patch("/applications/{id}")]
 pub async fn update_application(
     user: SignedIn,
-    ctx: RequestContext,
     db: web::Data<Db>,
     portal: web::Data<PortalSettings>,
     id: web::Path<i64>,
@@ -421,7 +420,7 @@ pub async fn update_application(
 ) -> Result<web::Json<ApplicationView>, ApiError> {
     user.require(&[Role::Applicant])?;
     let (id, patch) = (id.into_inner(), body.into_inner());
-    let (actor, today) = (user.actor(&ctx), time::today(portal.utc_offset));
+    let (actor, today) = (user.actor(), time::today(portal.utc_offset));
     let view = db
         .write(move |conn| {
             let record = find_visible(conn, &user, id)?;
@@ -458,14 +457,13 @@ pub async fn update_application(
 #[delete("/applications/{id}")]
 pub async fn delete_application(
     user: SignedIn,
-    ctx: RequestContext,
     db: web::Data<Db>,
     storage: web::Data<dyn crate::storage::Storage>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Applicant])?;
     let id = id.into_inner();
-    let actor = user.actor(&ctx);
+    let actor = user.actor();
     let keys = db
         .write(move |conn| {
             find_visible(conn, &user, id)?;
@@ -479,7 +477,7 @@ pub async fn delete_application(
                 )
             })?;
             audit::append(conn, &actor, Event::new("application.delete", "application", id, json!({})))?;
-            Ok(keys)
+            Ok::<_, ApiError>(keys)
         })
         .await?;
     crate::api::attachments::discard(&storage, keys).await;

@@ -13,9 +13,8 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::api::applications::{find_visible, status_of};
-use crate::api::middleware::RequestContext;
-use crate::api::programs::Program;
 use crate::api::session::SignedIn;
+use crate::app::programs::Program;
 use crate::db::Db;
 use crate::db::applications::{self, AttachmentRow, NewAttachment};
 use crate::db::audit::{self, Event};
@@ -288,7 +287,6 @@ fn accept(received: Received, materials: Vec<Material>) -> Result<(Material, Rec
 #[post("/applications/{id}/attachments")]
 pub async fn upload_attachment(
     user: SignedIn,
-    ctx: RequestContext,
     db: web::Data<Db>,
     storage: web::Data<dyn Storage>,
     request: HttpRequest,
@@ -330,7 +328,7 @@ pub async fn upload_attachment(
         .map_err(|e| ApiError::Internal(e.into()))?
         .map_err(|e| storage_failed(&e))?;
 
-    let actor = user.actor(&ctx);
+    let actor = user.actor();
     let (name, size, sha256) = (file.name, file.size, file.sha256);
     let row_key = key.clone();
     let saved = db
@@ -388,7 +386,7 @@ pub async fn list_attachments(
         .read(move |conn| {
             let record = find_visible(conn, &user, id)?;
             crate::api::reviews::require_full_view(conn, &user, &record)?;
-            applications::attachments_of(conn, id)
+            Ok::<_, ApiError>(applications::attachments_of(conn, id)?)
         })
         .await?;
     Ok(web::Json(rows.into_iter().map(Into::into).collect()))
@@ -459,14 +457,13 @@ pub async fn download_attachment(
 #[delete("/applications/{id}/attachments/{attachment_id}")]
 pub async fn delete_attachment(
     user: SignedIn,
-    ctx: RequestContext,
     db: web::Data<Db>,
     storage: web::Data<dyn Storage>,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Applicant])?;
     let (id, attachment_id) = path.into_inner();
-    let actor = user.actor(&ctx);
+    let actor = user.actor();
     let removed = db
         .write(move |conn| {
             let record = find_visible(conn, &user, id)?;

@@ -156,7 +156,12 @@ pub async fn register(
     let (user, company) = db
         .write(move |conn| {
             let now = time::now();
-            throttle::consume(conn, &format!("register:addr:{}", client.0), limits::REGISTRATIONS_PER_ADDRESS, now)?;
+            crate::app::throttle::consume(
+                conn,
+                &format!("register:addr:{}", client.0),
+                limits::REGISTRATIONS_PER_ADDRESS,
+                now,
+            )?;
             if companies::credit_code_taken(conn, credit_code.as_str())? {
                 return Err(ApiError::conflict(
                     "credit_code_taken",
@@ -245,7 +250,8 @@ pub async fn verify_email(
         let (user_id, _) = tokens::spend(conn, token.trim(), &[Purpose::VerifyEmail], now)?.ok_or_else(invalid_link)?;
         users::mark_email_verified(conn, user_id, now)?;
         let actor = Actor { user_id: Some(user_id), role: None, request_id: Some(request_id) };
-        audit::append(conn, &actor, Event::new("user.verify_email", "user", user_id, json!({})))
+        audit::append(conn, &actor, Event::new("user.verify_email", "user", user_id, json!({})))?;
+        Ok::<_, ApiError>(())
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -265,8 +271,9 @@ fn consume_email_limits(
     client: ClientAddr,
 ) -> Result<(), ApiError> {
     let now = time::now();
-    throttle::consume(conn, &format!("{purpose}:account:{email}"), limits::EMAILS_PER_ACCOUNT, now)?;
-    throttle::consume(conn, &format!("{purpose}:addr:{}", client.0), limits::EMAILS_PER_ADDRESS, now)
+    crate::app::throttle::consume(conn, &format!("{purpose}:account:{email}"), limits::EMAILS_PER_ACCOUNT, now)?;
+    crate::app::throttle::consume(conn, &format!("{purpose}:addr:{}", client.0), limits::EMAILS_PER_ADDRESS, now)?;
+    Ok(())
 }
 
 /// Sends a new verification email; the answer is the same whether or not the address has an account.
@@ -292,7 +299,7 @@ pub async fn resend_verification(
                 templates::verify_email(&user.email, &user.display_name, &link(&portal, "verify-email", &token));
             outbox::enqueue(conn, &message, now)?;
         }
-        Ok(())
+        Ok::<_, ApiError>(())
     })
     .await?;
     Ok(HttpResponse::Accepted().finish())
@@ -377,7 +384,7 @@ pub async fn login(
             if let Some(retry_after_secs) = blocked {
                 return Err(ApiError::RateLimited { retry_after_secs });
             }
-            users::find_by_email(conn, lookup.as_str())
+            Ok(users::find_by_email(conn, lookup.as_str())?)
         })
         .await?;
     let verified = passwords.verify(password.clone(), found.as_ref().and_then(|u| u.password_hash.clone())).await?;
@@ -430,7 +437,7 @@ pub async fn login(
                 &actor,
                 Event::new("auth.login", "user", user.id, json!({ "session_id": session_id })),
             )?;
-            Ok((user, session_id))
+            Ok::<_, ApiError>((user, session_id))
         })
         .await?;
     Ok(web::Json(token_pair(&tokens, user, session_id, refresh_token)?))
@@ -467,7 +474,7 @@ pub async fn refresh(
                 let summary = json!({ "session_id": session_id });
                 audit::append(conn, &actor, Event::new("auth.refresh_token_reused", "user", *user_id, summary))?;
             }
-            Ok(outcome)
+            Ok::<_, ApiError>(outcome)
         })
         .await?;
     match outcome {
@@ -480,14 +487,9 @@ pub async fn refresh(
 #[utoipa::path(tag = "auth", security(("bearer" = [])), request_body = RefreshRequest,
     responses((status = 204, description = "signed out")))]
 #[post("/auth/logout")]
-pub async fn logout(
-    user: SignedIn,
-    db: web::Data<Db>,
-    ctx: RequestContext,
-    body: Json<RefreshRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn logout(user: SignedIn, db: web::Data<Db>, body: Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
     let presented = secret::digest(body.into_inner().refresh_token.trim());
-    let actor = user.actor(&ctx);
+    let actor = user.actor();
     db.write(move |conn| {
         let now = time::now();
         users::end_session(conn, user.session_id, now)?;
@@ -536,7 +538,7 @@ pub async fn password_reset(
             let actor = Actor { user_id: None, role: None, request_id: Some(request_id) };
             audit::append(conn, &actor, Event::new("auth.password_reset_requested", "user", user.id, json!({})))?;
         }
-        Ok(())
+        Ok::<_, ApiError>(())
     })
     .await?;
     Ok(HttpResponse::Accepted().finish())
@@ -579,7 +581,8 @@ pub async fn password_reset_confirm(
         users::end_sessions(conn, user_id, None, now)?;
         let actor = Actor { user_id: Some(user_id), role: user.role().ok(), request_id: Some(request_id) };
         let action = if purpose == Purpose::Invitation { "user.invitation_accept" } else { "user.password_reset" };
-        audit::append(conn, &actor, Event::new(action, "user", user_id, json!({})))
+        audit::append(conn, &actor, Event::new(action, "user", user_id, json!({})))?;
+        Ok::<_, ApiError>(())
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -602,7 +605,6 @@ pub async fn change_password(
     user: SignedIn,
     db: web::Data<Db>,
     passwords: web::Data<Passwords>,
-    ctx: RequestContext,
     body: Json<PasswordChangeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let PasswordChangeRequest { current_password, new_password } = body.into_inner();
@@ -618,7 +620,7 @@ pub async fn change_password(
     check_password("new_password", new_password.expose_secret(), &[&row.email, &row.display_name])
         .map_err(|e| ApiError::validation(vec![e]))?;
     let hash = passwords.hash(new_password).await?;
-    let actor = user.actor(&ctx);
+    let actor = user.actor();
     db.write(move |conn| {
         let now = time::now();
         users::set_password_hash(conn, user_id, &hash, now)?;

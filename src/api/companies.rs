@@ -8,7 +8,6 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::api::extract::{Json, Query};
-use crate::api::middleware::RequestContext;
 use crate::api::pagination::{Page, PageQuery};
 use crate::api::session::SignedIn;
 use crate::config::PortalSettings;
@@ -132,7 +131,6 @@ pub struct CompanyPatch {
 #[patch("/companies/me")]
 pub async fn update_own_company(
     user: SignedIn,
-    ctx: RequestContext,
     db: web::Data<Db>,
     portal: web::Data<PortalSettings>,
     body: Json<CompanyPatch>,
@@ -159,7 +157,7 @@ pub async fn update_own_company(
         contact_phone: trimmed(patch.contact_phone),
         updated_at: Some(time::now()),
     };
-    let actor = user.actor(&ctx);
+    let actor = user.actor();
     let view = db
         .write(move |conn| {
             companies::update_profile(conn, id, &changes)?;
@@ -235,7 +233,6 @@ impl From<FinancialsRow> for FinancialsView {
 #[put("/companies/me/financials/{year}")]
 pub async fn put_financials(
     user: SignedIn,
-    ctx: RequestContext,
     db: web::Data<Db>,
     portal: web::Data<PortalSettings>,
     year: web::Path<i32>,
@@ -272,7 +269,7 @@ pub async fn put_financials(
         rd_staff_count: input.rd_staff_count,
         updated_at: time::now(),
     };
-    let actor = user.actor(&ctx);
+    let actor = user.actor();
     let saved = row.clone();
     db.write(move |conn| {
         companies::put_financials(conn, &row)?;
@@ -321,7 +318,6 @@ fn check_account_no(account_no: &str) -> Option<FieldError> {
 #[put("/companies/me/bank-account")]
 pub async fn put_bank_account(
     user: SignedIn,
-    ctx: RequestContext,
     db: web::Data<Db>,
     body: Json<BankAccountInput>,
 ) -> Result<web::Json<BankAccountView>, ApiError> {
@@ -335,7 +331,7 @@ pub async fn put_bank_account(
         account_no: input.account_no.chars().filter(char::is_ascii_digit).collect(),
         updated_at: time::now(),
     };
-    let actor = user.actor(&ctx);
+    let actor = user.actor();
     let view = BankAccountView::new(row.clone(), user.role);
     db.write(move |conn| {
         companies::put_bank_account(conn, &row)?;
@@ -361,7 +357,6 @@ pub struct CertificationsInput {
 #[put("/companies/me/certifications")]
 pub async fn put_certifications(
     user: SignedIn,
-    ctx: RequestContext,
     db: web::Data<Db>,
     body: Json<CertificationsInput>,
 ) -> Result<web::Json<CompanyView>, ApiError> {
@@ -379,7 +374,7 @@ pub async fn put_certifications(
         ));
     }
     validated(&input, extra)?;
-    let actor = user.actor(&ctx);
+    let actor = user.actor();
     let view = db
         .write(move |conn| {
             let number = input.high_tech_certificate_no.as_deref().map(str::trim);
@@ -470,7 +465,6 @@ pub struct VerificationRequest {
 #[post("/companies/{id}/verification")]
 pub async fn verify_company(
     user: SignedIn,
-    ctx: RequestContext,
     db: web::Data<Db>,
     id: web::Path<i64>,
     body: Json<VerificationRequest>,
@@ -494,7 +488,7 @@ pub async fn verify_company(
         Decision::Verified => VerificationStatus::Verified,
         Decision::Rejected => VerificationStatus::Rejected,
     };
-    let actor = user.actor(&ctx);
+    let actor = user.actor();
     let view = db
         .write(move |conn| {
             let company = companies::set_verification(conn, id, status.as_str(), &comment, time::now())?;

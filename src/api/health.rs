@@ -31,7 +31,7 @@ pub async fn live() -> actix_web::web::Json<Health> {
 pub async fn ready(db: actix_web::web::Data<Db>) -> Result<actix_web::web::Json<Health>, ApiError> {
     db.read(|conn| {
         diesel::sql_query("SELECT 1").execute(conn)?;
-        Ok(())
+        Ok::<_, ApiError>(())
     })
     .await?;
     Ok(actix_web::web::Json(Health { status: "ok" }))

@@ -105,10 +105,10 @@ where
     Fut: std::future::Future<Output = Result<(StatusCode, String), ApiError>>,
 {
     let claim_key = key.clone();
-    let claim = db
-        .write(move |conn| money::claim(conn, user_id, &claim_key, &fingerprint, time::now()))
-        .await
-        .or_else(|e| if matches!(e, ApiError::Conflict { .. }) { Ok(Claim::InProgress) } else { Err(e) })?;
+    let claim =
+        db.write(move |conn| money::claim(conn, user_id, &claim_key, &fingerprint, time::now())).await.or_else(
+            |e| if matches!(e, crate::db::Error::UniqueViolation { .. }) { Ok(Claim::InProgress) } else { Err(e) },
+        )?;
     match claim {
         Claim::Replay { status, body } => return Ok(stored_response(status, body)),
         Claim::Mismatch => {
@@ -238,7 +238,7 @@ pub async fn pay(
     let (id, payment) = (id.into_inner(), body.into_inner());
     check_payment(&payment, time::today(portal.utc_offset))?;
     let fingerprint = fingerprint(&request, &payment);
-    let actor = user.actor(&ctx);
+    let actor = user.actor();
     let store = db.clone();
     idempotent(&db, &ctx, user.user_id, key, fingerprint, move |key| async move {
         store
@@ -358,7 +358,7 @@ pub async fn reverse(
         ));
     }
     let fingerprint = fingerprint(&request, &reversal);
-    let (actor, today) = (user.actor(&ctx), time::today(portal.utc_offset));
+    let (actor, today) = (user.actor(), time::today(portal.utc_offset));
     let store = db.clone();
     idempotent(&db, &ctx, user.user_id, key, fingerprint, move |key| async move {
         store
@@ -407,7 +407,7 @@ pub async fn list_for_application(
     let rows = db
         .read(move |conn| {
             find_visible(conn, &user, id)?;
-            money::of_application(conn, id)
+            Ok::<_, ApiError>(money::of_application(conn, id)?)
         })
         .await?;
     Ok(web::Json(rows.into_iter().map(Into::into).collect()))
@@ -495,7 +495,6 @@ fn plan_view(conn: &mut DbConnection, id: i64) -> Result<PlanView, ApiError> {
 #[put("/applications/{id}/payment-plan")]
 pub async fn put_plan(
     user: SignedIn,
-    ctx: RequestContext,
     db: web::Data<Db>,
     id: web::Path<i64>,
     body: Json<PlanRequest>,
@@ -520,7 +519,7 @@ pub async fn put_plan(
         }
     }
     invalid(errors)?;
-    let actor = user.actor(&ctx);
+    let actor = user.actor();
     let view = db
         .write(move |conn| {
             let record = applications::find(conn, id)?;

@@ -14,12 +14,12 @@ use crate::api::client::ClientAddr;
 use crate::api::extract::{Json, Query};
 use crate::api::middleware::RequestContext;
 use crate::api::pagination::{Page, PageQuery};
-use crate::api::programs::Program;
 use crate::api::session::SignedIn;
+use crate::app::programs::Program;
 use crate::config::PortalSettings;
 use crate::db::audit::{self, Event};
 use crate::db::reviews::{self, NewObjection, ObjectionRow};
-use crate::db::{Db, applications, outbox, throttle, users};
+use crate::db::{Db, applications, outbox, users};
 use crate::domain::audit::Actor;
 use crate::domain::role::Role;
 use crate::domain::validation::{field_errors, not_blank};
@@ -132,7 +132,12 @@ pub async fn lodge_objection(
                 ));
             }
             let now = time::now();
-            throttle::consume(conn, &format!("objection:addr:{}", client.0), limits::OBJECTIONS_PER_ADDRESS, now)?;
+            crate::app::throttle::consume(
+                conn,
+                &format!("objection:addr:{}", client.0),
+                limits::OBJECTIONS_PER_ADDRESS,
+                now,
+            )?;
             let objection = NewObjection {
                 application_id: id,
                 name: input.name.trim(),
@@ -205,7 +210,7 @@ pub async fn list_objections(
     let rows = db
         .read(move |conn| {
             find_visible(conn, &user, id)?;
-            reviews::objections_of(conn, id)
+            Ok::<_, ApiError>(reviews::objections_of(conn, id)?)
         })
         .await?;
     Ok(web::Json(rows.into_iter().map(Into::into).collect()))
@@ -229,7 +234,6 @@ pub struct Resolution {
 #[post("/applications/{id}/objections/{objection_id}/resolve")]
 pub async fn resolve_objection(
     user: SignedIn,
-    ctx: RequestContext,
     db: web::Data<Db>,
     path: web::Path<(i64, i64)>,
     body: Json<Resolution>,
@@ -244,7 +248,7 @@ pub async fn resolve_objection(
             Text::new("请填写处理意见。", "Say how the objection was resolved."),
         ));
     }
-    let actor = user.actor(&ctx);
+    let actor = user.actor();
     let row = db
         .write(move |conn| {
             find_visible(conn, &user, id)?;

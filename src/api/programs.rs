@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{get, patch, post, web};
-use chrono::{DateTime, Datelike, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -12,66 +12,18 @@ use crate::api::extract::{Json, Query};
 use crate::api::middleware::RequestContext;
 use crate::api::pagination::{Page, PageQuery};
 use crate::api::session::SignedIn;
+use crate::app::companies::CompanyFacts;
+pub use crate::app::programs::{DEFAULT_CORRECTION_DAYS, DEFAULT_MAX_TOTAL_UPLOAD_BYTES, Program};
 use crate::config::PortalSettings;
+use crate::db::Db;
 use crate::db::audit::{self, Event};
-use crate::db::companies::{self, CompanyRow, FinancialsRow};
-use crate::db::programs::{self, ProgramFields, ProgramRow};
-use crate::db::{Db, DbConnection};
-use crate::domain::company::{Industry, VerificationStatus};
-use crate::domain::eligibility::{self, Check, Facts, Figures, Rule};
+use crate::db::programs::{self, ProgramFields};
+use crate::domain::eligibility::{Check, Rule};
 use crate::domain::program::{self, Category, Definition, FormField, Guide, Material, ProgramStatus};
 use crate::domain::role::Role;
 use crate::domain::time;
 use crate::error::ApiError;
 use crate::i18n::{Lang, Text};
-
-pub const DEFAULT_CORRECTION_DAYS: i32 = 10;
-pub const DEFAULT_MAX_TOTAL_UPLOAD_BYTES: i64 = 200 * 1024 * 1024;
-
-/// A programme with its structured parts read back from storage.
-#[derive(Debug, Clone)]
-pub struct Program {
-    pub row: ProgramRow,
-    pub guide: Guide,
-    pub rules: Vec<Rule>,
-    pub materials: Vec<Material>,
-    pub fields: Vec<FormField>,
-}
-
-impl Program {
-    pub fn from_row(row: ProgramRow) -> Result<Self, ApiError> {
-        let parse = |what: &str, text: &str| {
-            ApiError::Internal(anyhow::anyhow!("programme {}: stored {what} do not parse: {text}", row.id))
-        };
-        Ok(Self {
-            guide: serde_json::from_str(&row.guide).map_err(|e| parse("guide", &e.to_string()))?,
-            rules: serde_json::from_str(&row.eligibility_rules).map_err(|e| parse("rules", &e.to_string()))?,
-            materials: serde_json::from_str(&row.required_materials).map_err(|e| parse("materials", &e.to_string()))?,
-            fields: serde_json::from_str(&row.form_fields).map_err(|e| parse("fields", &e.to_string()))?,
-            row,
-        })
-    }
-
-    pub fn load(conn: &mut DbConnection, id: i64) -> Result<Self, ApiError> {
-        Self::from_row(programs::find(conn, id)?)
-    }
-
-    pub fn status(&self) -> ProgramStatus {
-        ProgramStatus::parse(&self.row.status).unwrap_or(ProgramStatus::Draft)
-    }
-
-    /// Published, and its window contains `now`.
-    pub fn is_open(&self, now: DateTime<Utc>) -> bool {
-        self.status() == ProgramStatus::Published
-            && time::to_utc(self.row.opens_at) <= now
-            && now < time::to_utc(self.row.closes_at)
-    }
-
-    /// Anyone sees published and closed programmes; drafts are for administrators only.
-    pub fn visible_to(&self, viewer: Option<&SignedIn>) -> bool {
-        self.status() != ProgramStatus::Draft || viewer.is_some_and(|v| v.role == Role::Admin)
-    }
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProgramView {
@@ -345,7 +297,7 @@ pub async fn list_programs(
     let (page, per_page, offset) = PageQuery { page: query.page, per_page: query.per_page }.resolve()?;
     let status = query.status.unwrap_or(ProgramStatus::Published);
     if status != ProgramStatus::Published {
-        viewer.as_ref().map_or(Err(crate::auth::tokens::invalid_token()), |v| v.require(&[Role::Admin]))?;
+        viewer.as_ref().map_or(Err(crate::auth::tokens::invalid_token()), |v| Ok(v.require(&[Role::Admin])?))?;
     }
     let now = Utc::now();
     let filter = programs::Filter {
@@ -387,13 +339,12 @@ pub async fn get_program(
 #[post("/programs")]
 pub async fn create_program(
     user: SignedIn,
-    ctx: RequestContext,
     db: web::Data<Db>,
     body: Json<ProgramInput>,
 ) -> Result<(web::Json<ProgramView>, StatusCode), ApiError> {
     user.require(&[Role::Admin])?;
     let fields = body.into_inner().validated()?;
-    let actor = user.actor(&ctx);
+    let actor = user.actor();
     let row = db
         .write(move |conn| {
             if programs::code_taken(conn, &fields.code, None)? {
@@ -417,14 +368,13 @@ pub async fn create_program(
 #[patch("/programs/{id}")]
 pub async fn update_program(
     user: SignedIn,
-    ctx: RequestContext,
     db: web::Data<Db>,
     id: web::Path<i64>,
     body: Json<ProgramPatch>,
 ) -> Result<web::Json<ProgramView>, ApiError> {
     user.require(&[Role::Admin])?;
     let (id, patch) = (id.into_inner(), body.into_inner());
-    let actor = user.actor(&ctx);
+    let actor = user.actor();
     let program = db
         .write(move |conn| {
             let current = Program::load(conn, id)?;
@@ -455,7 +405,7 @@ pub async fn update_program(
                 ));
             }
             audit::append(conn, &actor, Event::new("program.update", "program", id, json!({ "changed": changed })))?;
-            Program::load(conn, id)
+            Ok::<_, ApiError>(Program::load(conn, id)?)
         })
         .await?;
     Ok(web::Json(ProgramView::new(program, Utc::now())))
@@ -478,14 +428,13 @@ fn patch_names(patch: &ProgramPatch) -> Vec<&'static str> {
 
 async fn move_status(
     user: SignedIn,
-    ctx: RequestContext,
     db: web::Data<Db>,
     id: i64,
     from: ProgramStatus,
     to: ProgramStatus,
 ) -> Result<web::Json<ProgramView>, ApiError> {
     user.require(&[Role::Admin])?;
-    let actor = user.actor(&ctx);
+    let actor = user.actor();
     let program = db
         .write(move |conn| {
             let current = Program::load(conn, id)?;
@@ -500,7 +449,7 @@ async fn move_status(
             }
             let summary = json!({ "from": from.as_str(), "to": to.as_str() });
             audit::append(conn, &actor, Event::new("program.status", "program", id, summary))?;
-            Program::load(conn, id)
+            Ok::<_, ApiError>(Program::load(conn, id)?)
         })
         .await?;
     Ok(web::Json(ProgramView::new(program, Utc::now())))
@@ -514,11 +463,10 @@ async fn move_status(
 #[post("/programs/{id}/publish")]
 pub async fn publish_program(
     user: SignedIn,
-    ctx: RequestContext,
     db: web::Data<Db>,
     id: web::Path<i64>,
 ) -> Result<web::Json<ProgramView>, ApiError> {
-    move_status(user, ctx, db, id.into_inner(), ProgramStatus::Draft, ProgramStatus::Published).await
+    move_status(user, db, id.into_inner(), ProgramStatus::Draft, ProgramStatus::Published).await
 }
 
 /// Closes a published programme to new applications.
@@ -529,11 +477,10 @@ pub async fn publish_program(
 #[post("/programs/{id}/close")]
 pub async fn close_program(
     user: SignedIn,
-    ctx: RequestContext,
     db: web::Data<Db>,
     id: web::Path<i64>,
 ) -> Result<web::Json<ProgramView>, ApiError> {
-    move_status(user, ctx, db, id.into_inner(), ProgramStatus::Published, ProgramStatus::Closed).await
+    move_status(user, db, id.into_inner(), ProgramStatus::Published, ProgramStatus::Closed).await
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -569,63 +516,6 @@ impl EligibilityView {
                 })
                 .collect(),
         }
-    }
-}
-
-/// A company and its last full year's figures, as the rules read them.
-pub struct CompanyFacts {
-    pub company: CompanyRow,
-    pub figures: Option<FinancialsRow>,
-    pub figures_year: i32,
-    pub today: NaiveDate,
-}
-
-impl CompanyFacts {
-    pub fn load(conn: &mut DbConnection, company_id: i64, today: NaiveDate) -> Result<Self, ApiError> {
-        let figures_year = today.year() - 1;
-        Ok(Self {
-            company: companies::find(conn, company_id)?,
-            figures: companies::financials_for_year(conn, company_id, figures_year)?,
-            figures_year,
-            today,
-        })
-    }
-
-    pub fn facts(&self) -> Facts<'_> {
-        let c = &self.company;
-        Facts {
-            today: self.today,
-            verified: c.verification_status == VerificationStatus::Verified.as_str(),
-            industry: Industry::parse(&c.industry).unwrap_or(Industry::Other),
-            park_zone: &c.park_zone,
-            established_on: c.established_on,
-            registered_capital_fen: c.registered_capital_fen,
-            high_tech_valid_until: c.high_tech_valid_until,
-            tech_sme: c.tech_sme,
-            figures: self.figures.as_ref().map(|f| Figures {
-                revenue_fen: f.revenue_fen,
-                rd_expense_fen: f.rd_expense_fen,
-                employee_count: f.employee_count,
-                rd_staff_count: f.rd_staff_count,
-            }),
-            figures_year: self.figures_year,
-        }
-    }
-
-    /// The profile as it stood, frozen into an application when it is submitted.
-    pub fn company_json(&self) -> serde_json::Value {
-        let c = &self.company;
-        json!({
-            "id": c.id, "credit_code": c.credit_code, "name": c.name, "legal_representative": c.legal_representative,
-            "industry": c.industry, "park_zone": c.park_zone, "established_on": c.established_on,
-            "registered_capital_fen": c.registered_capital_fen, "address": c.address, "contact_phone": c.contact_phone,
-            "verification_status": c.verification_status, "high_tech_certificate_no": c.high_tech_certificate_no,
-            "high_tech_valid_until": c.high_tech_valid_until, "tech_sme": c.tech_sme,
-        })
-    }
-
-    pub fn evaluate(&self, rules: &[Rule]) -> Vec<Check> {
-        eligibility::evaluate(rules, &self.facts())
     }
 }
 

@@ -291,8 +291,9 @@ pub async fn timeliness_report(
     };
     let (from, before) = (start_of(approved_from), start_of(approved_to.succ_opt().unwrap_or(approved_to)));
     let today = time::today(offset);
-    let (rows, calendar) =
-        db.read(move |conn| Ok((reports::approvals(conn, from, before)?, calendar::load(conn)?))).await?;
+    let (rows, calendar) = db
+        .read(move |conn| Ok::<_, ApiError>((reports::approvals(conn, from, before)?, calendar::load(conn)?)))
+        .await?;
 
     let mut report = TimelinessReport {
         approved_from,
@@ -359,7 +360,8 @@ pub struct ProgramSummary {
 #[get("/reports/summary")]
 pub async fn summary_report(user: SignedIn, db: web::Data<Db>) -> Result<web::Json<Vec<ProgramSummary>>, ApiError> {
     user.require(&[Role::Reviewer, Role::Finance, Role::Admin])?;
-    let (money, counts) = db.read(|conn| Ok((reports::program_money(conn)?, reports::status_counts(conn)?))).await?;
+    let (money, counts) =
+        db.read(|conn| Ok::<_, ApiError>((reports::program_money(conn)?, reports::status_counts(conn)?))).await?;
     let summaries = money
         .into_iter()
         .map(|p| {

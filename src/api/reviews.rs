@@ -84,7 +84,7 @@ pub async fn list_reviews(
                     scored_at: a.scored_at.map(time::to_utc),
                 });
             }
-            Ok(views)
+            Ok::<_, ApiError>(views)
         })
         .await?;
     Ok(web::Json(reviews))
@@ -136,7 +136,7 @@ pub async fn list_events(
     let rows = db
         .read(move |conn| {
             find_visible(conn, &user, id)?;
-            audit::of_object(conn, "application", id)
+            Ok::<_, ApiError>(audit::of_object(conn, "application", id)?)
         })
         .await?;
     let events = rows

@@ -5,57 +5,23 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use crate::api::middleware::RequestContext;
+pub use crate::app::SignedIn;
 use crate::auth::tokens::{Tokens, invalid_token};
 use crate::db::{Db, DbConnection, users};
-use crate::domain::audit::Actor;
-use crate::domain::role::Role;
 use crate::domain::time;
 use crate::error::ApiError;
-use crate::i18n::Text;
-
-#[derive(Debug, Clone)]
-pub struct SignedIn {
-    pub user_id: i64,
-    pub role: Role,
-    pub company_id: Option<i64>,
-    pub session_id: i64,
-}
-
-impl SignedIn {
-    /// The caller as the audit trail names them.
-    pub fn actor(&self, context: &RequestContext) -> Actor {
-        Actor { user_id: Some(self.user_id), role: Some(self.role), request_id: Some(context.id.clone()) }
-    }
-
-    /// The caller's company; staff have none, so a company route answers them 403.
-    pub fn company_id(&self) -> Result<i64, ApiError> {
-        self.require(&[Role::Applicant])?;
-        self.company_id.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("applicant {} has no company", self.user_id)))
-    }
-
-    /// 403 unless the caller has one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden {
-                code: "forbidden",
-                detail: Text::new("您的账号无权执行此操作。", "Your account may not do this."),
-            })
-        }
-    }
-}
 
 /// A caller whose access token is valid and whose session is still to be checked. [`Bearer::read`]
 /// checks it on the connection the handler reads with: one check-out and one trip to the blocking pool
 /// instead of two, for the most requested reads.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Bearer {
     user_id: i64,
     session_id: i64,
+    request_id: String,
 }
 
 impl Bearer {
@@ -68,7 +34,13 @@ impl Bearer {
         db.read(move |conn| {
             let (role, company_id) = users::caller_of_live_session(conn, self.user_id, self.session_id, time::now())?
                 .ok_or_else(invalid_token)?;
-            let signed_in = SignedIn { user_id: self.user_id, role, company_id, session_id: self.session_id };
+            let signed_in = SignedIn {
+                user_id: self.user_id,
+                role,
+                company_id,
+                session_id: self.session_id,
+                request_id: self.request_id,
+            };
             f(conn, signed_in)
         })
         .await
@@ -96,7 +68,8 @@ fn bearer(req: &HttpRequest) -> Result<Bearer, ApiError> {
         .ok_or_else(invalid_token)?;
     let claims = tokens.verify(token.trim())?;
     let user_id = claims.sub.parse().map_err(|_| invalid_token())?;
-    Ok(Bearer { user_id, session_id: claims.sid })
+    let request_id = req.extensions().get::<RequestContext>().map(|c| c.id.clone()).unwrap_or_default();
+    Ok(Bearer { user_id, session_id: claims.sid, request_id })
 }
 
 impl FromRequest for SignedIn {

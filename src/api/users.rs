@@ -9,7 +9,6 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::api::extract::{Json, Query};
-use crate::api::middleware::RequestContext;
 use crate::api::pagination::{Page, PageQuery};
 use crate::api::session::SignedIn;
 use crate::config::PortalSettings;
@@ -75,7 +74,7 @@ pub async fn me(user: SignedIn, db: web::Data<Db>) -> Result<web::Json<MeView>, 
                 }
                 None => None,
             };
-            Ok((row, company))
+            Ok::<_, ApiError>((row, company))
         })
         .await?;
     let company = company.map(|(c, bank)| crate::api::companies::CompanyView::new(c, bank, user.role)).transpose()?;
@@ -110,7 +109,6 @@ fn role_names(role: Role) -> (&'static str, &'static str) {
 #[post("/users")]
 pub async fn create_user(
     user: SignedIn,
-    ctx: RequestContext,
     db: web::Data<Db>,
     portal: web::Data<PortalSettings>,
     body: Json<NewStaffRequest>,
@@ -133,7 +131,7 @@ pub async fn create_user(
         errors.push(e.clone());
     }
     let (Ok(email), true) = (email, errors.is_empty()) else { return Err(ApiError::validation(errors)) };
-    let actor = user.actor(&ctx);
+    let actor = user.actor();
     let created = db
         .write(move |conn| {
             if users::email_taken(conn, email.as_str())? {
@@ -232,7 +230,6 @@ pub struct UserPatch {
 #[patch("/users/{id}")]
 pub async fn update_user(
     user: SignedIn,
-    ctx: RequestContext,
     db: web::Data<Db>,
     id: web::Path<i64>,
     body: Json<UserPatch>,
@@ -251,7 +248,7 @@ pub async fn update_user(
             ),
         ));
     }
-    let actor = user.actor(&ctx);
+    let actor = user.actor();
     let updated = db
         .write(move |conn| {
             let before = users::find(conn, id)?;
@@ -270,7 +267,7 @@ pub async fn update_user(
                 "status": { "from": before.status, "to": after.status },
             });
             audit::append(conn, &actor, Event::new("user.update", "user", id, summary))?;
-            Ok(after)
+            Ok::<_, ApiError>(after)
         })
         .await?;
     Ok(web::Json(updated.try_into()?))

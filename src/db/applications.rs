@@ -7,7 +7,7 @@ use super::DbConnection;
 use super::on_backend;
 use super::reviews::Assignment;
 use super::schema::{applications, attachments, companies, expert_assignments, programs};
-use crate::error::ApiError;
+use crate::db::error::{Error, Result};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = applications)]
@@ -71,7 +71,7 @@ pub fn insert_draft(
     requested_amount_fen: i64,
     form_data: &str,
     now: NaiveDateTime,
-) -> Result<i64, ApiError> {
+) -> Result<i64> {
     let row: ApplicationRow = diesel::insert_into(applications::table)
         .values((
             applications::program_id.eq(program_id),
@@ -87,7 +87,7 @@ pub fn insert_draft(
 }
 
 /// A live application of this company for this programme, if there is one.
-pub fn live_for(conn: &mut DbConnection, program_id: i64, company_id: i64) -> Result<Option<i64>, ApiError> {
+pub fn live_for(conn: &mut DbConnection, program_id: i64, company_id: i64) -> Result<Option<i64>> {
     Ok(applications::table
         .filter(applications::program_id.eq(program_id))
         .filter(applications::company_id.eq(company_id))
@@ -97,7 +97,7 @@ pub fn live_for(conn: &mut DbConnection, program_id: i64, company_id: i64) -> Re
         .optional()?)
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<ApplicationRecord, ApiError> {
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<ApplicationRecord> {
     Ok(on_backend!(conn, inner => applications::table
         .inner_join(programs::table)
         .inner_join(companies::table)
@@ -107,10 +107,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<ApplicationRecord, ApiEr
 }
 
 /// [`find`] and the application's expert assignments, in one query (one row per assignment).
-pub fn find_with_assignments(
-    conn: &mut DbConnection,
-    id: i64,
-) -> Result<(ApplicationRecord, Vec<Assignment>), ApiError> {
+pub fn find_with_assignments(conn: &mut DbConnection, id: i64) -> Result<(ApplicationRecord, Vec<Assignment>)> {
     type Row = (ApplicationRow, String, String, String, String, i32, i32, Option<(i64, Option<bool>, Option<i32>)>);
     let rows: Vec<Row> = on_backend!(conn, inner => applications::table
         .inner_join(programs::table)
@@ -125,7 +122,7 @@ pub fn find_with_assignments(
     let assignments =
         rows.iter().filter_map(|row| row.7).map(|(expert, declared, score)| (id, expert, declared, score)).collect();
     let (application, program_code, program_title, company_name, company_credit_code, min_reviews, notice_days, _) =
-        rows.into_iter().next().ok_or(ApiError::NotFound)?;
+        rows.into_iter().next().ok_or(Error::NotFound)?;
     let record = ApplicationRecord {
         application,
         program_code,
@@ -163,7 +160,7 @@ pub fn list(
     filter: &Filter,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<ApplicationRecord>, i64), ApiError> {
+) -> Result<(Vec<ApplicationRecord>, i64)> {
     let query = || {
         let mut query = applications::table.inner_join(programs::table).inner_join(companies::table).into_boxed();
         query = match scope {
@@ -210,7 +207,7 @@ pub fn update_draft(
     requested_amount_fen: i64,
     form_data: &str,
     now: NaiveDateTime,
-) -> Result<bool, ApiError> {
+) -> Result<bool> {
     let saved = diesel::update(applications::table.find(id).filter(applications::status.eq_any(["draft", "returned"])))
         .set((
             applications::requested_amount_fen.eq(requested_amount_fen),
@@ -223,7 +220,7 @@ pub fn update_draft(
 }
 
 /// Deletes a draft and its attachment rows; answers the storage keys of the files to remove afterwards.
-pub fn delete_draft(conn: &mut DbConnection, id: i64) -> Result<Option<Vec<String>>, ApiError> {
+pub fn delete_draft(conn: &mut DbConnection, id: i64) -> Result<Option<Vec<String>>> {
     let keys =
         attachments::table.filter(attachments::application_id.eq(id)).select(attachments::storage_key).load(conn)?;
     diesel::delete(attachments::table.filter(attachments::application_id.eq(id))).execute(conn)?;
@@ -257,7 +254,7 @@ pub fn transition(
     to: &str,
     changes: &TransitionChanges,
     now: NaiveDateTime,
-) -> Result<bool, ApiError> {
+) -> Result<bool> {
     let moved = diesel::update(
         applications::table.find(id).filter(applications::status.eq(from)).filter(applications::version.eq(version)),
     )
@@ -300,7 +297,7 @@ pub struct NewAttachment<'a> {
     pub created_at: NaiveDateTime,
 }
 
-pub fn attachments_of(conn: &mut DbConnection, application_id: i64) -> Result<Vec<AttachmentRow>, ApiError> {
+pub fn attachments_of(conn: &mut DbConnection, application_id: i64) -> Result<Vec<AttachmentRow>> {
     Ok(attachments::table
         .filter(attachments::application_id.eq(application_id))
         .order(attachments::id.asc())
@@ -308,7 +305,7 @@ pub fn attachments_of(conn: &mut DbConnection, application_id: i64) -> Result<Ve
         .load(conn)?)
 }
 
-pub fn total_upload_bytes(conn: &mut DbConnection, application_id: i64) -> Result<i64, ApiError> {
+pub fn total_upload_bytes(conn: &mut DbConnection, application_id: i64) -> Result<i64> {
     let total: Option<i64> = attachments::table
         .filter(attachments::application_id.eq(application_id))
         .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
@@ -318,15 +315,11 @@ pub fn total_upload_bytes(conn: &mut DbConnection, application_id: i64) -> Resul
     Ok(total.unwrap_or(0))
 }
 
-pub fn insert_attachment(conn: &mut DbConnection, attachment: &NewAttachment<'_>) -> Result<AttachmentRow, ApiError> {
+pub fn insert_attachment(conn: &mut DbConnection, attachment: &NewAttachment<'_>) -> Result<AttachmentRow> {
     Ok(diesel::insert_into(attachments::table).values(attachment).get_result(conn)?)
 }
 
-pub fn delete_attachment(
-    conn: &mut DbConnection,
-    application_id: i64,
-    id: i64,
-) -> Result<Option<AttachmentRow>, ApiError> {
+pub fn delete_attachment(conn: &mut DbConnection, application_id: i64, id: i64) -> Result<Option<AttachmentRow>> {
     let row = attachments::table
         .filter(attachments::id.eq(id))
         .filter(attachments::application_id.eq(application_id))
@@ -340,7 +333,7 @@ pub fn delete_attachment(
 }
 
 /// Bumps the version, so an action prepared before an upload or deletion is refused as stale.
-pub fn touch(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Result<(), ApiError> {
+pub fn touch(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Result<()> {
     diesel::update(applications::table.find(id))
         .set((applications::version.eq(applications::version + 1), applications::updated_at.eq(now)))
         .execute(conn)?;
@@ -353,7 +346,7 @@ pub fn in_notice(
     today: NaiveDate,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<ApplicationRecord>, i64), ApiError> {
+) -> Result<(Vec<ApplicationRecord>, i64)> {
     let query = || {
         applications::table
             .inner_join(programs::table)

@@ -6,9 +6,9 @@ use serde::Serialize;
 
 use super::DbConnection;
 use super::schema::{audit_events, audit_head};
+use crate::db::error::{Error, Result};
 use crate::domain::audit::{Actor, CanonicalEvent, GENESIS_HASH};
 use crate::domain::time;
-use crate::error::ApiError;
 
 /// What happened, to what; `summary` names what changed and never holds a secret.
 #[derive(Debug, Clone)]
@@ -59,11 +59,11 @@ impl EventRow {
 
 /// Appends `event` in the caller's transaction. Taking the chain's head row first serialises appends, so
 /// two transactions can never both extend the same hash.
-pub fn append(conn: &mut DbConnection, actor: &Actor, event: Event) -> Result<i64, ApiError> {
+pub fn append(conn: &mut DbConnection, actor: &Actor, event: Event) -> Result<i64> {
     let claimed =
         diesel::update(audit_head::table.find(1)).set(audit_head::seq.eq(audit_head::seq + 1)).execute(conn)?;
     if claimed != 1 {
-        return Err(ApiError::Internal(anyhow::anyhow!("the audit chain has no head row")));
+        return Err(Error::inconsistent(format!("the audit chain has no head row")));
     }
     let (seq, prev_hash): (i64, String) =
         audit_head::table.find(1).select((audit_head::seq, audit_head::hash)).first(conn)?;
@@ -109,12 +109,7 @@ pub struct Filter {
     pub action: Option<String>,
 }
 
-pub fn list(
-    conn: &mut DbConnection,
-    filter: &Filter,
-    offset: i64,
-    limit: i64,
-) -> Result<(Vec<EventRow>, i64), ApiError> {
+pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -> Result<(Vec<EventRow>, i64)> {
     let query = || {
         let mut query = audit_events::table.into_boxed();
         if let Some(object_type) = &filter.object_type {
@@ -148,7 +143,7 @@ pub struct Verification {
 const VERIFY_BATCH: i64 = 1000;
 
 /// Recomputes the whole chain, a batch at a time, and names the first event that does not fit.
-pub fn verify(conn: &mut DbConnection) -> Result<Verification, ApiError> {
+pub fn verify(conn: &mut DbConnection) -> Result<Verification> {
     let mut expected_seq = 1;
     let mut prev_hash = GENESIS_HASH.to_owned();
     let mut checked = 0;
@@ -185,7 +180,7 @@ pub fn verify(conn: &mut DbConnection) -> Result<Verification, ApiError> {
 }
 
 /// Every event of one object, oldest first.
-pub fn of_object(conn: &mut DbConnection, object_type: &str, object_id: i64) -> Result<Vec<EventRow>, ApiError> {
+pub fn of_object(conn: &mut DbConnection, object_type: &str, object_id: i64) -> Result<Vec<EventRow>> {
     Ok(audit_events::table
         .filter(audit_events::object_type.eq(object_type))
         .filter(audit_events::object_id.eq(object_id))

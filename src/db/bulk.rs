@@ -6,11 +6,11 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{applications, companies, company_financials, disbursements, programs, users};
+use crate::db::error::{Error, Result};
 use crate::domain::credit_code::CreditCode;
 use crate::domain::program::{Category, FieldType, FormField, Guide};
 use crate::domain::role::Role;
 use crate::domain::workflow::Status;
-use crate::error::ApiError;
 
 /// How much to make.
 #[derive(Debug, Clone, Copy)]
@@ -146,15 +146,12 @@ pub fn seed(
     password_hash: &str,
     finance_user: i64,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<()> {
     {
         let existing: i64 =
             programs::table.filter(programs::code.like(format!("{BENCH_PROGRAM_PREFIX}%"))).count().get_result(conn)?;
         if existing > 0 {
-            return Err(ApiError::conflict(
-                "conflict",
-                crate::i18n::Text::new("已有基准测试数据。", "The benchmark data exists already."),
-            ));
+            return Err(Error::inconsistent("the benchmark data exists already"));
         }
         let program_ids = seed_programs(conn, size.programs, now)?;
         let (company_ids, user_ids) = seed_companies(conn, size.companies, password_hash, now)?;
@@ -164,7 +161,7 @@ pub fn seed(
     }
 }
 
-fn seed_programs(conn: &mut DbConnection, count: usize, now: NaiveDateTime) -> Result<Vec<i64>, ApiError> {
+fn seed_programs(conn: &mut DbConnection, count: usize, now: NaiveDateTime) -> Result<Vec<i64>> {
     let guide = Guide {
         beneficiaries: "园区企业".into(),
         conditions: "企业信息已通过审核".into(),
@@ -221,7 +218,7 @@ fn seed_companies(
     count: usize,
     password_hash: &str,
     now: NaiveDateTime,
-) -> Result<(Vec<i64>, Vec<i64>), ApiError> {
+) -> Result<(Vec<i64>, Vec<i64>)> {
     const INDUSTRIES: [&str; 8] = [
         "integrated_circuit",
         "biomedicine",
@@ -303,7 +300,7 @@ fn seed_applications(
     company_ids: &[i64],
     user_ids: &[i64],
     now: NaiveDateTime,
-) -> Result<Vec<(i64, i64, bool, NaiveDate)>, ApiError> {
+) -> Result<Vec<(i64, i64, bool, NaiveDate)>> {
     let per_company = size.applications.div_ceil(company_ids.len().max(1)).min(program_ids.len());
     let mut sequences = vec![0_i64; program_ids.len()];
     let mut rows = Vec::with_capacity(size.applications);
@@ -372,7 +369,7 @@ fn seed_payments(
     count: usize,
     recorded_by: i64,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<()> {
     if paid.is_empty() {
         return Ok(());
     }
@@ -406,7 +403,7 @@ fn seed_payments(
 
 /// Brings every counter in line with the rows: paid totals per application, reserved and disbursed
 /// money per programme.
-fn settle_programs(conn: &mut DbConnection) -> Result<(), ApiError> {
+fn settle_programs(conn: &mut DbConnection) -> Result<()> {
     diesel::sql_query(
         "UPDATE applications SET disbursed_fen = COALESCE((SELECT SUM(d.amount_fen) FROM disbursements d \
          WHERE d.application_id = applications.id AND d.kind = 'payment'), 0) \

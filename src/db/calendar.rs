@@ -5,13 +5,13 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::calendar_days;
+use crate::db::error::{Error, Result};
 use crate::domain::calendar::Calendar;
-use crate::error::ApiError;
 
 const HOLIDAY: &str = "holiday";
 const WORKDAY: &str = "workday";
 
-pub fn load(conn: &mut DbConnection) -> Result<Calendar, ApiError> {
+pub fn load(conn: &mut DbConnection) -> Result<Calendar> {
     let days: Vec<(NaiveDate, String)> =
         calendar_days::table.select((calendar_days::day, calendar_days::kind)).load(conn)?;
     let (holidays, workdays): (Vec<_>, Vec<_>) = days.into_iter().partition(|(_, kind)| kind == HOLIDAY);
@@ -19,7 +19,7 @@ pub fn load(conn: &mut DbConnection) -> Result<Calendar, ApiError> {
 }
 
 /// One year's holidays and make-up working days, each sorted.
-pub fn year(conn: &mut DbConnection, year: i32) -> Result<(Vec<NaiveDate>, Vec<NaiveDate>), ApiError> {
+pub fn year(conn: &mut DbConnection, year: i32) -> Result<(Vec<NaiveDate>, Vec<NaiveDate>)> {
     let (first, last) = bounds(year)?;
     let days: Vec<(NaiveDate, String)> = calendar_days::table
         .filter(calendar_days::day.between(first, last))
@@ -31,12 +31,7 @@ pub fn year(conn: &mut DbConnection, year: i32) -> Result<(Vec<NaiveDate>, Vec<N
 }
 
 /// Replaces one year's days.
-pub fn replace_year(
-    conn: &mut DbConnection,
-    year: i32,
-    holidays: &[NaiveDate],
-    workdays: &[NaiveDate],
-) -> Result<(), ApiError> {
+pub fn replace_year(conn: &mut DbConnection, year: i32, holidays: &[NaiveDate], workdays: &[NaiveDate]) -> Result<()> {
     let (first, last) = bounds(year)?;
     diesel::delete(calendar_days::table.filter(calendar_days::day.between(first, last))).execute(conn)?;
     for (days, kind) in [(holidays, HOLIDAY), (workdays, WORKDAY)] {
@@ -49,8 +44,8 @@ pub fn replace_year(
     Ok(())
 }
 
-fn bounds(year: i32) -> Result<(NaiveDate, NaiveDate), ApiError> {
+fn bounds(year: i32) -> Result<(NaiveDate, NaiveDate)> {
     NaiveDate::from_ymd_opt(year, 1, 1)
         .zip(NaiveDate::from_ymd_opt(year, 12, 31))
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("year {year} out of range")))
+        .ok_or_else(|| Error::inconsistent(format!("year {year} out of range")))
 }

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{companies, company_bank_accounts, company_financials};
-use crate::error::ApiError;
+use crate::db::error::{Error, Result};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = companies)]
@@ -60,20 +60,20 @@ pub struct ProfileChanges {
     pub updated_at: Option<NaiveDateTime>,
 }
 
-pub fn insert(conn: &mut DbConnection, company: &NewCompany<'_>) -> Result<CompanyRow, ApiError> {
+pub fn insert(conn: &mut DbConnection, company: &NewCompany<'_>) -> Result<CompanyRow> {
     Ok(diesel::insert_into(companies::table).values(company).get_result(conn)?)
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<CompanyRow, ApiError> {
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<CompanyRow> {
     Ok(companies::table.find(id).select(CompanyRow::as_select()).first(conn)?)
 }
 
-pub fn credit_code_taken(conn: &mut DbConnection, credit_code: &str) -> Result<bool, ApiError> {
+pub fn credit_code_taken(conn: &mut DbConnection, credit_code: &str) -> Result<bool> {
     Ok(diesel::select(diesel::dsl::exists(companies::table.filter(companies::credit_code.eq(credit_code))))
         .get_result(conn)?)
 }
 
-pub fn update_profile(conn: &mut DbConnection, id: i64, changes: &ProfileChanges) -> Result<CompanyRow, ApiError> {
+pub fn update_profile(conn: &mut DbConnection, id: i64, changes: &ProfileChanges) -> Result<CompanyRow> {
     diesel::update(companies::table.find(id)).set(changes).execute(conn)?;
     find(conn, id)
 }
@@ -85,7 +85,7 @@ pub fn set_certifications(
     valid_until: Option<NaiveDate>,
     tech_sme: bool,
     now: NaiveDateTime,
-) -> Result<CompanyRow, ApiError> {
+) -> Result<CompanyRow> {
     diesel::update(companies::table.find(id))
         .set((
             companies::high_tech_certificate_no.eq(certificate_no),
@@ -103,7 +103,7 @@ pub fn set_verification(
     status: &str,
     comment: &str,
     now: NaiveDateTime,
-) -> Result<CompanyRow, ApiError> {
+) -> Result<CompanyRow> {
     let updated = diesel::update(companies::table.find(id))
         .set((
             companies::verification_status.eq(status),
@@ -112,7 +112,7 @@ pub fn set_verification(
         ))
         .execute(conn)?;
     if updated == 0 {
-        return Err(ApiError::NotFound);
+        return Err(Error::NotFound);
     }
     find(conn, id)
 }
@@ -126,12 +126,7 @@ pub struct Filter {
     pub verification_status: Option<String>,
 }
 
-pub fn list(
-    conn: &mut DbConnection,
-    filter: &Filter,
-    offset: i64,
-    limit: i64,
-) -> Result<(Vec<CompanyRow>, i64), ApiError> {
+pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -> Result<(Vec<CompanyRow>, i64)> {
     let query = || {
         let mut query = companies::table.into_boxed();
         if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
@@ -175,7 +170,7 @@ pub struct FinancialsRow {
 }
 
 /// Replaces (or adds) one year's figures.
-pub fn put_financials(conn: &mut DbConnection, row: &FinancialsRow) -> Result<(), ApiError> {
+pub fn put_financials(conn: &mut DbConnection, row: &FinancialsRow) -> Result<()> {
     let updated = diesel::update(company_financials::table.find((row.company_id, row.year))).set(row).execute(conn)?;
     if updated == 0 {
         diesel::insert_into(company_financials::table).values(row).execute(conn)?;
@@ -183,7 +178,7 @@ pub fn put_financials(conn: &mut DbConnection, row: &FinancialsRow) -> Result<()
     Ok(())
 }
 
-pub fn financials(conn: &mut DbConnection, company_id: i64) -> Result<Vec<FinancialsRow>, ApiError> {
+pub fn financials(conn: &mut DbConnection, company_id: i64) -> Result<Vec<FinancialsRow>> {
     Ok(company_financials::table
         .filter(company_financials::company_id.eq(company_id))
         .order(company_financials::year.desc())
@@ -201,7 +196,7 @@ pub struct BankAccountRow {
     pub updated_at: NaiveDateTime,
 }
 
-pub fn put_bank_account(conn: &mut DbConnection, row: &BankAccountRow) -> Result<(), ApiError> {
+pub fn put_bank_account(conn: &mut DbConnection, row: &BankAccountRow) -> Result<()> {
     let updated = diesel::update(company_bank_accounts::table.find(row.company_id)).set(row).execute(conn)?;
     if updated == 0 {
         diesel::insert_into(company_bank_accounts::table).values(row).execute(conn)?;
@@ -209,14 +204,10 @@ pub fn put_bank_account(conn: &mut DbConnection, row: &BankAccountRow) -> Result
     Ok(())
 }
 
-pub fn bank_account(conn: &mut DbConnection, company_id: i64) -> Result<Option<BankAccountRow>, ApiError> {
+pub fn bank_account(conn: &mut DbConnection, company_id: i64) -> Result<Option<BankAccountRow>> {
     Ok(company_bank_accounts::table.find(company_id).select(BankAccountRow::as_select()).first(conn).optional()?)
 }
 
-pub fn financials_for_year(
-    conn: &mut DbConnection,
-    company_id: i64,
-    year: i32,
-) -> Result<Option<FinancialsRow>, ApiError> {
+pub fn financials_for_year(conn: &mut DbConnection, company_id: i64, year: i32) -> Result<Option<FinancialsRow>> {
     Ok(company_financials::table.find((company_id, year)).select(FinancialsRow::as_select()).first(conn).optional()?)
 }

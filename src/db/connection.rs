@@ -9,7 +9,8 @@ use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, QueryResult};
 
-use crate::error::ApiError;
+use crate::db::Failure;
+use crate::db::error::Error;
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -164,9 +165,10 @@ pub struct Pooled {
 impl Pooled {
     /// Runs `f` on the connection and, when it fails as a lost connection would (503 or 500), checks
     /// whether the connection still answers.
-    pub fn run<T>(&mut self, f: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>) -> Result<T, ApiError> {
+    pub fn run<T, E: Failure>(&mut self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E> {
         let result = f(&mut self.conn);
-        if let Err(ApiError::Unavailable(_) | ApiError::Internal(_)) = &result
+        if let Err(error) = &result
+            && error.may_mean_lost_connection()
             && self.conn.ping().is_err()
         {
             tracing::warn!("a database connection stopped answering; closing it");
@@ -212,21 +214,37 @@ impl ManageConnection for Manager {
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
-    E: From<diesel::result::Error>,
+    E: From<Error>,
 {
+    let database = |error: diesel::result::Error| E::from(Error::from(error));
     if matches!(conn, DbConnection::Postgres(_)) {
-        return conn.transaction(f);
+        return conn.transaction(|c| f(c).map_err(Rollback::Because)).map_err(|rollback| match rollback {
+            Rollback::Because(error) => error,
+            Rollback::Database(error) => database(error),
+        });
     }
-    sqlite_inner(conn, |c| AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"))?;
+    sqlite_inner(conn, |c| AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")).map_err(database)?;
     match f(conn) {
         Ok(value) => {
-            sqlite_inner(conn, AnsiTransactionManager::commit_transaction)?;
+            sqlite_inner(conn, AnsiTransactionManager::commit_transaction).map_err(database)?;
             Ok(value)
         }
         Err(error) => {
-            sqlite_inner(conn, AnsiTransactionManager::rollback_transaction)?;
+            sqlite_inner(conn, AnsiTransactionManager::rollback_transaction).map_err(database)?;
             Err(error)
         }
+    }
+}
+
+/// Why diesel rolled a transaction back: the closure's own error, or the database's.
+enum Rollback<E> {
+    Because(E),
+    Database(diesel::result::Error),
+}
+
+impl<E> From<diesel::result::Error> for Rollback<E> {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Database(error)
     }
 }
 

@@ -7,6 +7,7 @@ pub mod bulk;
 pub mod calendar;
 pub mod companies;
 mod connection;
+pub mod error;
 pub mod migrations;
 pub mod money;
 pub mod outbox;
@@ -24,9 +25,9 @@ use secrecy::ExposeSecret;
 
 pub(crate) use connection::on_backend;
 pub use connection::{Backend, DatabaseUrl, DatabaseUrlError, DbConnection, Manager, write_transaction};
+pub use error::{Error, Result};
 
 use crate::config::DatabaseSettings;
-use crate::error::ApiError;
 
 pub type Pool = diesel::r2d2::Pool<Manager>;
 
@@ -74,28 +75,30 @@ impl Db {
     }
 
     /// Runs `f` with a pooled connection on the blocking pool.
-    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: Failure,
     {
         let pool = self.pool.clone();
-        run_blocking(move || pool.get()?.run(f)).await
+        run_blocking(move || pool.get().map_err(|e| E::from(e.into()))?.run(f)).await
     }
 
     /// Runs `f` as exactly one write transaction (`BEGIN IMMEDIATE` on SQLite) on the blocking pool:
     /// all of it is committed, or none of it.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: Failure,
     {
         let pool = self.pool.clone();
-        run_blocking(move || pool.get()?.run(|conn| write_transaction(conn, f))).await
+        run_blocking(move || pool.get().map_err(|e| E::from(e.into()))?.run(|conn| write_transaction(conn, f))).await
     }
 
     /// A connection for commands and tests that run outside a request.
-    pub fn connection(&self) -> Result<Connection, ApiError> {
+    pub fn connection(&self) -> Result<Connection> {
         Ok(Connection(self.pool.get()?))
     }
 }
@@ -117,12 +120,24 @@ impl std::ops::DerefMut for Connection {
     }
 }
 
-async fn run_blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
+/// An error a database closure may return: made from the database's own error, and telling whether it
+/// may mean the connection was lost, so the pool checks that connection before lending it again.
+pub trait Failure: From<Error> + Send + 'static {
+    fn may_mean_lost_connection(&self) -> bool;
+}
+
+impl Failure for Error {
+    fn may_mean_lost_connection(&self) -> bool {
+        Error::may_mean_lost_connection(self)
+    }
+}
+
+async fn run_blocking<T: Send + 'static, E: Failure>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, E> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("database task failed: {e}")))?
+        .map_err(|e| E::from(Error::Other(anyhow::anyhow!("database task failed: {e}"))))?
 }
 
 #[derive(Debug)]

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{applications, disbursements, idempotency_keys, payment_instalments, programs};
-use crate::error::ApiError;
+use crate::db::error::{Error, Result};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = payment_instalments)]
@@ -17,7 +17,7 @@ pub struct InstalmentRow {
     pub created_at: NaiveDateTime,
 }
 
-pub fn plan(conn: &mut DbConnection, application_id: i64) -> Result<Vec<InstalmentRow>, ApiError> {
+pub fn plan(conn: &mut DbConnection, application_id: i64) -> Result<Vec<InstalmentRow>> {
     Ok(payment_instalments::table
         .filter(payment_instalments::application_id.eq(application_id))
         .order((payment_instalments::due_on.asc(), payment_instalments::id.asc()))
@@ -30,7 +30,7 @@ pub fn replace_plan(
     application_id: i64,
     instalments: &[(NaiveDate, i64)],
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<()> {
     diesel::delete(payment_instalments::table.filter(payment_instalments::application_id.eq(application_id)))
         .execute(conn)?;
     for (due_on, amount_fen) in instalments {
@@ -72,11 +72,7 @@ pub struct NewDisbursement<'a> {
     pub recorded_by: i64,
 }
 
-pub fn insert(
-    conn: &mut DbConnection,
-    entry: &NewDisbursement<'_>,
-    now: NaiveDateTime,
-) -> Result<DisbursementRow, ApiError> {
+pub fn insert(conn: &mut DbConnection, entry: &NewDisbursement<'_>, now: NaiveDateTime) -> Result<DisbursementRow> {
     Ok(diesel::insert_into(disbursements::table)
         .values((
             disbursements::application_id.eq(entry.application_id),
@@ -92,21 +88,21 @@ pub fn insert(
         .get_result(conn)?)
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<DisbursementRow, ApiError> {
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<DisbursementRow> {
     Ok(disbursements::table.find(id).select(DisbursementRow::as_select()).first(conn)?)
 }
 
-pub fn voucher_taken(conn: &mut DbConnection, voucher_no: &str) -> Result<bool, ApiError> {
+pub fn voucher_taken(conn: &mut DbConnection, voucher_no: &str) -> Result<bool> {
     Ok(diesel::select(diesel::dsl::exists(disbursements::table.filter(disbursements::voucher_no.eq(voucher_no))))
         .get_result(conn)?)
 }
 
-pub fn is_reversed(conn: &mut DbConnection, id: i64) -> Result<bool, ApiError> {
+pub fn is_reversed(conn: &mut DbConnection, id: i64) -> Result<bool> {
     Ok(diesel::select(diesel::dsl::exists(disbursements::table.filter(disbursements::reverses_id.eq(id))))
         .get_result(conn)?)
 }
 
-pub fn of_application(conn: &mut DbConnection, application_id: i64) -> Result<Vec<DisbursementRow>, ApiError> {
+pub fn of_application(conn: &mut DbConnection, application_id: i64) -> Result<Vec<DisbursementRow>> {
     Ok(disbursements::table
         .filter(disbursements::application_id.eq(application_id))
         .order(disbursements::id.asc())
@@ -122,12 +118,7 @@ pub struct Filter {
     pub paid_to: Option<NaiveDate>,
 }
 
-pub fn list(
-    conn: &mut DbConnection,
-    filter: &Filter,
-    offset: i64,
-    limit: i64,
-) -> Result<(Vec<DisbursementRow>, i64), ApiError> {
+pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -> Result<(Vec<DisbursementRow>, i64)> {
     let query = || {
         let mut query = disbursements::table.inner_join(applications::table).into_boxed();
         if let Some(id) = filter.program_id {
@@ -156,12 +147,7 @@ pub fn list(
 
 /// Adds a payment to an approved application's paid total with one conditional update, so concurrent
 /// payments can never take it past the approved amount; false when it would.
-pub fn add_payment(
-    conn: &mut DbConnection,
-    application_id: i64,
-    amount_fen: i64,
-    now: NaiveDateTime,
-) -> Result<bool, ApiError> {
+pub fn add_payment(conn: &mut DbConnection, application_id: i64, amount_fen: i64, now: NaiveDateTime) -> Result<bool> {
     let paid =
         diesel::update(applications::table.find(application_id).filter(applications::status.eq("approved")).filter(
             (applications::disbursed_fen + amount_fen).le(applications::approved_amount_fen.assume_not_null()),
@@ -176,7 +162,7 @@ pub fn add_payment(
 }
 
 /// Marks an application paid in full once its net payments equal the approved amount.
-pub fn settle_if_paid(conn: &mut DbConnection, application_id: i64) -> Result<bool, ApiError> {
+pub fn settle_if_paid(conn: &mut DbConnection, application_id: i64) -> Result<bool> {
     let settled = diesel::update(
         applications::table
             .find(application_id)
@@ -189,12 +175,7 @@ pub fn settle_if_paid(conn: &mut DbConnection, application_id: i64) -> Result<bo
 }
 
 /// Takes a reversed payment off the paid total; a fully paid application is owed money again.
-pub fn take_back(
-    conn: &mut DbConnection,
-    application_id: i64,
-    amount_fen: i64,
-    now: NaiveDateTime,
-) -> Result<(), ApiError> {
+pub fn take_back(conn: &mut DbConnection, application_id: i64, amount_fen: i64, now: NaiveDateTime) -> Result<()> {
     let taken = diesel::update(
         applications::table
             .find(application_id)
@@ -211,13 +192,13 @@ pub fn take_back(
     if taken == 1 {
         Ok(())
     } else {
-        Err(ApiError::Internal(anyhow::anyhow!("application {application_id} has less than {amount_fen} fen paid")))
+        Err(Error::inconsistent(format!("application {application_id} has less than {amount_fen} fen paid")))
     }
 }
 
 /// Moves money between a programme's reserved and disbursed counters (`amount_fen` negative moves it
 /// back), keeping both non-negative.
-pub fn move_reserved_to_disbursed(conn: &mut DbConnection, program_id: i64, amount_fen: i64) -> Result<(), ApiError> {
+pub fn move_reserved_to_disbursed(conn: &mut DbConnection, program_id: i64, amount_fen: i64) -> Result<()> {
     let moved = diesel::update(
         programs::table
             .find(program_id)
@@ -232,7 +213,7 @@ pub fn move_reserved_to_disbursed(conn: &mut DbConnection, program_id: i64, amou
     if moved == 1 {
         Ok(())
     } else {
-        Err(ApiError::Internal(anyhow::anyhow!("programme {program_id} cannot move {amount_fen} fen")))
+        Err(Error::inconsistent(format!("programme {program_id} cannot move {amount_fen} fen")))
     }
 }
 
@@ -253,13 +234,7 @@ pub enum Claim {
 /// committed, since the answer is stored in that same transaction.
 const ABANDONED_AFTER: Duration = Duration::seconds(60);
 
-pub fn claim(
-    conn: &mut DbConnection,
-    user_id: i64,
-    key: &str,
-    fingerprint: &str,
-    now: NaiveDateTime,
-) -> Result<Claim, ApiError> {
+pub fn claim(conn: &mut DbConnection, user_id: i64, key: &str, fingerprint: &str, now: NaiveDateTime) -> Result<Claim> {
     let existing: Option<(String, NaiveDateTime, Option<i32>, Option<String>)> = idempotency_keys::table
         .find((user_id, key))
         .select((
@@ -307,7 +282,7 @@ pub fn complete(
     status: u16,
     body: &str,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<()> {
     diesel::update(idempotency_keys::table.find((user_id, key)))
         .set((
             idempotency_keys::response_status.eq(i32::from(status)),
@@ -319,7 +294,7 @@ pub fn complete(
 }
 
 /// Frees a key whose request failed for a reason a retry may not meet again (an outage).
-pub fn release(conn: &mut DbConnection, user_id: i64, key: &str) -> Result<(), ApiError> {
+pub fn release(conn: &mut DbConnection, user_id: i64, key: &str) -> Result<()> {
     diesel::delete(idempotency_keys::table.find((user_id, key)).filter(idempotency_keys::completed_at.is_null()))
         .execute(conn)?;
     Ok(())

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::outbox;
+use crate::db::error::Result;
 use crate::email::Email;
-use crate::error::ApiError;
 
 /// How long a claim lasts; longer than any SMTP timeout, so a live claim is never taken over mid-send.
 pub const LEASE: Duration = Duration::seconds(120);
@@ -25,7 +25,7 @@ pub struct OutboxRow {
     pub lease_token: Option<String>,
 }
 
-pub fn enqueue(conn: &mut DbConnection, email: &Email, now: NaiveDateTime) -> Result<(), ApiError> {
+pub fn enqueue(conn: &mut DbConnection, email: &Email, now: NaiveDateTime) -> Result<()> {
     diesel::insert_into(outbox::table)
         .values((
             outbox::recipient.eq(&email.to),
@@ -39,12 +39,7 @@ pub fn enqueue(conn: &mut DbConnection, email: &Email, now: NaiveDateTime) -> Re
 }
 
 /// Claims up to `limit` due messages for `lease_token`; only rows whose claim succeeded are returned.
-pub fn claim_due(
-    conn: &mut DbConnection,
-    lease_token: &str,
-    now: NaiveDateTime,
-    limit: i64,
-) -> Result<Vec<OutboxRow>, ApiError> {
+pub fn claim_due(conn: &mut DbConnection, lease_token: &str, now: NaiveDateTime, limit: i64) -> Result<Vec<OutboxRow>> {
     let unleased = outbox::lease_until.is_null().or(outbox::lease_until.lt(now));
     let due: Vec<i64> = outbox::table
         .filter(outbox::sent_at.is_null())
@@ -78,7 +73,7 @@ pub fn claim_due(
 }
 
 /// Marks a message sent, if this worker still holds its lease.
-pub fn mark_sent(conn: &mut DbConnection, id: i64, lease_token: &str, now: NaiveDateTime) -> Result<bool, ApiError> {
+pub fn mark_sent(conn: &mut DbConnection, id: i64, lease_token: &str, now: NaiveDateTime) -> Result<bool> {
     let updated = diesel::update(outbox::table.find(id).filter(outbox::lease_token.eq(lease_token)))
         .set((
             outbox::sent_at.eq(now),
@@ -97,7 +92,7 @@ pub fn mark_failed(
     lease_token: &str,
     error: &str,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<()> {
     let backoff = Duration::seconds(2_i64.saturating_pow(u32::try_from(row.attempts).unwrap_or(0)).min(3600));
     let gave_up = (row.attempts >= MAX_ATTEMPTS).then_some(now);
     diesel::update(outbox::table.find(row.id).filter(outbox::lease_token.eq(lease_token)))

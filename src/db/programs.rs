@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::programs;
-use crate::error::ApiError;
+use crate::db::error::{Error, Result};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = programs)]
@@ -60,16 +60,16 @@ pub struct ProgramFields {
     pub updated_at: NaiveDateTime,
 }
 
-pub fn insert(conn: &mut DbConnection, fields: &ProgramFields, now: NaiveDateTime) -> Result<ProgramRow, ApiError> {
+pub fn insert(conn: &mut DbConnection, fields: &ProgramFields, now: NaiveDateTime) -> Result<ProgramRow> {
     Ok(diesel::insert_into(programs::table).values((fields, programs::created_at.eq(now))).get_result(conn)?)
 }
 
-pub fn code_taken(conn: &mut DbConnection, code: &str, other_than: Option<i64>) -> Result<bool, ApiError> {
+pub fn code_taken(conn: &mut DbConnection, code: &str, other_than: Option<i64>) -> Result<bool> {
     let same_code = programs::table.filter(programs::code.eq(code)).filter(programs::id.ne(other_than.unwrap_or(0)));
     Ok(diesel::select(diesel::dsl::exists(same_code)).get_result(conn)?)
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<ProgramRow, ApiError> {
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<ProgramRow> {
     Ok(programs::table.find(id).select(ProgramRow::as_select()).first(conn)?)
 }
 
@@ -80,7 +80,7 @@ pub fn update(
     fields: &ProgramFields,
     status: &str,
     updated_at: NaiveDateTime,
-) -> Result<bool, ApiError> {
+) -> Result<bool> {
     let saved = diesel::update(
         programs::table.find(id).filter(programs::status.eq(status)).filter(programs::updated_at.eq(updated_at)),
     )
@@ -90,13 +90,7 @@ pub fn update(
 }
 
 /// Moves the programme from `from` to `to`; false if it was not in `from`.
-pub fn set_status(
-    conn: &mut DbConnection,
-    id: i64,
-    from: &str,
-    to: &str,
-    now: NaiveDateTime,
-) -> Result<bool, ApiError> {
+pub fn set_status(conn: &mut DbConnection, id: i64, from: &str, to: &str, now: NaiveDateTime) -> Result<bool> {
     let moved = diesel::update(programs::table.find(id).filter(programs::status.eq(from)))
         .set((programs::status.eq(to), programs::updated_at.eq(now)))
         .execute(conn)?;
@@ -113,12 +107,7 @@ pub struct Filter {
     pub closed_at: Option<NaiveDateTime>,
 }
 
-pub fn list(
-    conn: &mut DbConnection,
-    filter: &Filter,
-    offset: i64,
-    limit: i64,
-) -> Result<(Vec<ProgramRow>, i64), ApiError> {
+pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -> Result<(Vec<ProgramRow>, i64)> {
     let query = || {
         let mut query = programs::table.filter(programs::status.eq_any(filter.statuses.clone())).into_boxed();
         if let Some(category) = &filter.category {
@@ -144,7 +133,7 @@ pub fn list(
 
 /// Takes the next reference number of a programme. The increment takes the row's write lock, so
 /// concurrent submissions get distinct, consecutive numbers.
-pub fn next_reference_seq(conn: &mut DbConnection, id: i64) -> Result<i64, ApiError> {
+pub fn next_reference_seq(conn: &mut DbConnection, id: i64) -> Result<i64> {
     diesel::update(programs::table.find(id))
         .set(programs::last_reference_seq.eq(programs::last_reference_seq + 1))
         .execute(conn)?;
@@ -153,7 +142,7 @@ pub fn next_reference_seq(conn: &mut DbConnection, id: i64) -> Result<i64, ApiEr
 
 /// Reserves `amount_fen` of the budget with one conditional update, so concurrent reservations can
 /// never take `reserved + disbursed` past the budget; false when it does not fit.
-pub fn reserve(conn: &mut DbConnection, id: i64, amount_fen: i64) -> Result<bool, ApiError> {
+pub fn reserve(conn: &mut DbConnection, id: i64, amount_fen: i64) -> Result<bool> {
     let reserved = diesel::update(
         programs::table
             .find(id)
@@ -165,19 +154,19 @@ pub fn reserve(conn: &mut DbConnection, id: i64, amount_fen: i64) -> Result<bool
 }
 
 /// Gives a reservation back to the budget.
-pub fn release(conn: &mut DbConnection, id: i64, amount_fen: i64) -> Result<(), ApiError> {
+pub fn release(conn: &mut DbConnection, id: i64, amount_fen: i64) -> Result<()> {
     let released = diesel::update(programs::table.find(id).filter(programs::reserved_fen.ge(amount_fen)))
         .set(programs::reserved_fen.eq(programs::reserved_fen - amount_fen))
         .execute(conn)?;
     if released == 1 {
         Ok(())
     } else {
-        Err(ApiError::Internal(anyhow::anyhow!("programme {id} has less than {amount_fen} fen reserved")))
+        Err(Error::inconsistent(format!("programme {id} has less than {amount_fen} fen reserved")))
     }
 }
 
 /// The budget not yet reserved or paid.
-pub fn available(conn: &mut DbConnection, id: i64) -> Result<i64, ApiError> {
+pub fn available(conn: &mut DbConnection, id: i64) -> Result<i64> {
     let (budget, reserved, disbursed): (i64, i64, i64) = programs::table
         .find(id)
         .select((programs::budget_fen, programs::reserved_fen, programs::disbursed_fen))

@@ -7,8 +7,8 @@ use diesel::sql_types::{BigInt, Date, Nullable, Text, Timestamp};
 
 use super::DbConnection;
 use super::schema::{applications, programs};
+use crate::db::error::Result;
 use crate::domain::report::GroupBy;
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct ReportRow {
@@ -49,7 +49,7 @@ pub fn disbursements(
     paid_from: NaiveDate,
     paid_to: NaiveDate,
     offset_minutes: i32,
-) -> Result<Vec<ReportRow>, ApiError> {
+) -> Result<Vec<ReportRow>> {
     let (key, label) = match group_by {
         GroupBy::Program => ("pr.code".to_owned(), "pr.title".to_owned()),
         GroupBy::Company => ("c.credit_code".to_owned(), "c.name".to_owned()),
@@ -106,11 +106,7 @@ pub struct ApprovalRow {
 }
 
 /// Awards approved in `[from, before)`, with the date of their first payment.
-pub fn approvals(
-    conn: &mut DbConnection,
-    from: NaiveDateTime,
-    before: NaiveDateTime,
-) -> Result<Vec<ApprovalRow>, ApiError> {
+pub fn approvals(conn: &mut DbConnection, from: NaiveDateTime, before: NaiveDateTime) -> Result<Vec<ApprovalRow>> {
     Ok(diesel::sql_query(
         "SELECT a.id, a.reference_no, c.name AS company_name, a.approved_amount_fen, a.decided_at, a.payment_due_on, \
                 (SELECT MIN(d.paid_on) FROM disbursements d WHERE d.application_id = a.id AND d.kind = 'payment') AS first_paid_on \
@@ -124,7 +120,7 @@ pub fn approvals(
 }
 
 /// Applications per programme and status.
-pub fn status_counts(conn: &mut DbConnection) -> Result<Vec<(i64, String, i64)>, ApiError> {
+pub fn status_counts(conn: &mut DbConnection) -> Result<Vec<(i64, String, i64)>> {
     Ok(applications::table
         .group_by((applications::program_id, applications::status))
         .select((applications::program_id, applications::status, diesel::dsl::count_star()))
@@ -143,6 +139,6 @@ pub struct ProgramMoney {
 }
 
 /// Every programme's budget and where it stands.
-pub fn program_money(conn: &mut DbConnection) -> Result<Vec<ProgramMoney>, ApiError> {
+pub fn program_money(conn: &mut DbConnection) -> Result<Vec<ProgramMoney>> {
     Ok(programs::table.order(programs::id.asc()).select(ProgramMoney::as_select()).load(conn)?)
 }

@@ -8,8 +8,8 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::on_backend;
 use super::schema::{expert_assignments, objections};
+use crate::db::error::Result;
 use crate::domain::workflow::{Context, ExpertStanding, Notice};
-use crate::error::ApiError;
 
 /// The applications `expert_id` is assigned to, as a subquery for filters.
 pub fn assigned_to(
@@ -23,7 +23,7 @@ pub fn assigned_to(
         .select(expert_assignments::application_id)
 }
 
-pub fn is_assigned(conn: &mut DbConnection, application_id: i64, expert_id: i64) -> Result<bool, ApiError> {
+pub fn is_assigned(conn: &mut DbConnection, application_id: i64, expert_id: i64) -> Result<bool> {
     Ok(diesel::select(diesel::dsl::exists(
         expert_assignments::table
             .filter(expert_assignments::application_id.eq(application_id))
@@ -60,7 +60,7 @@ pub fn contexts(
     applications: &[Reviewed],
     viewer: Viewer,
     today: NaiveDate,
-) -> Result<HashMap<i64, Context>, ApiError> {
+) -> Result<HashMap<i64, Context>> {
     let ids: Vec<i64> = applications.iter().map(|a| a.application_id).collect();
     let assignments: Vec<Assignment> = on_backend!(conn, inner => expert_assignments::table
         .filter(expert_assignments::application_id.eq_any(&ids))
@@ -81,7 +81,7 @@ pub fn contexts_given(
     assignments: &[Assignment],
     viewer: Viewer,
     today: NaiveDate,
-) -> Result<HashMap<i64, Context>, ApiError> {
+) -> Result<HashMap<i64, Context>> {
     // A notice runs to the end of its last day; a programme without a notice period has none to wait for.
     let ended = |a: &Reviewed| a.notice_ends_on.is_some_and(|ends| ends < today || a.public_notice_days == 0);
     let ended_ids: Vec<i64> = applications.iter().filter(|a| ended(a)).map(|a| a.application_id).collect();
@@ -139,7 +139,7 @@ pub fn contexts_given(
 }
 
 /// An expert's standing on one application.
-pub fn standing(conn: &mut DbConnection, application_id: i64, expert_id: i64) -> Result<ExpertStanding, ApiError> {
+pub fn standing(conn: &mut DbConnection, application_id: i64, expert_id: i64) -> Result<ExpertStanding> {
     let row: Option<(Option<bool>, Option<i32>)> = expert_assignments::table
         .filter(expert_assignments::application_id.eq(application_id))
         .filter(expert_assignments::expert_id.eq(expert_id))
@@ -171,7 +171,7 @@ pub struct AssignmentRow {
     pub scored_at: Option<chrono::NaiveDateTime>,
 }
 
-pub fn assignments(conn: &mut DbConnection, application_id: i64) -> Result<Vec<AssignmentRow>, ApiError> {
+pub fn assignments(conn: &mut DbConnection, application_id: i64) -> Result<Vec<AssignmentRow>> {
     Ok(expert_assignments::table
         .filter(expert_assignments::application_id.eq(application_id))
         .order(expert_assignments::id.asc())
@@ -186,7 +186,7 @@ pub fn assign(
     assigned_by: i64,
     drawn: bool,
     now: chrono::NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<()> {
     diesel::insert_into(expert_assignments::table)
         .values((
             expert_assignments::application_id.eq(application_id),
@@ -207,7 +207,7 @@ pub fn declare(
     conflict: bool,
     statement: Option<&str>,
     now: chrono::NaiveDateTime,
-) -> Result<bool, ApiError> {
+) -> Result<bool> {
     let declared = diesel::update(
         expert_assignments::table
             .filter(expert_assignments::application_id.eq(application_id))
@@ -231,7 +231,7 @@ pub fn score(
     score: i32,
     opinion: &str,
     now: chrono::NaiveDateTime,
-) -> Result<bool, ApiError> {
+) -> Result<bool> {
     let scored = diesel::update(
         expert_assignments::table
             .filter(expert_assignments::application_id.eq(application_id))
@@ -276,7 +276,7 @@ pub fn lodge(
     conn: &mut DbConnection,
     objection: &NewObjection<'_>,
     now: chrono::NaiveDateTime,
-) -> Result<ObjectionRow, ApiError> {
+) -> Result<ObjectionRow> {
     Ok(diesel::insert_into(objections::table)
         .values((
             objections::application_id.eq(objection.application_id),
@@ -289,7 +289,7 @@ pub fn lodge(
         .get_result(conn)?)
 }
 
-pub fn objections_of(conn: &mut DbConnection, application_id: i64) -> Result<Vec<ObjectionRow>, ApiError> {
+pub fn objections_of(conn: &mut DbConnection, application_id: i64) -> Result<Vec<ObjectionRow>> {
     Ok(objections::table
         .filter(objections::application_id.eq(application_id))
         .order(objections::id.asc())
@@ -306,7 +306,7 @@ pub fn resolve(
     upheld: bool,
     comment: &str,
     now: chrono::NaiveDateTime,
-) -> Result<bool, ApiError> {
+) -> Result<bool> {
     let resolved = diesel::update(
         objections::table
             .find(id)

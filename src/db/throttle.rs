@@ -7,16 +7,11 @@ use diesel::result::DatabaseErrorKind;
 
 use super::DbConnection;
 use super::schema::throttles;
+use crate::db::error::Result;
 use crate::domain::limits::Limit;
-use crate::error::ApiError;
 
 /// Seconds until `key` may be used again, if it is over `limit` now.
-pub fn blocked_for(
-    conn: &mut DbConnection,
-    key: &str,
-    limit: Limit,
-    now: NaiveDateTime,
-) -> Result<Option<u64>, ApiError> {
+pub fn blocked_for(conn: &mut DbConnection, key: &str, limit: Limit, now: NaiveDateTime) -> Result<Option<u64>> {
     let row: Option<(NaiveDateTime, i32)> =
         throttles::table.find(key).select((throttles::window_started_at, throttles::hits)).first(conn).optional()?;
     Ok(row.and_then(|(started, hits)| {
@@ -26,7 +21,7 @@ pub fn blocked_for(
 }
 
 /// Counts one hit on `key` and returns the hits in the current window (a new window starts at 1).
-pub fn hit(conn: &mut DbConnection, key: &str, limit: Limit, now: NaiveDateTime) -> Result<i32, ApiError> {
+pub fn hit(conn: &mut DbConnection, key: &str, limit: Limit, now: NaiveDateTime) -> Result<i32> {
     let window_open = throttles::window_started_at.gt(now - limit.window);
     let counted = diesel::update(throttles::table.find(key).filter(window_open))
         .set(throttles::hits.eq(throttles::hits + 1))
@@ -55,16 +50,17 @@ pub fn hit(conn: &mut DbConnection, key: &str, limit: Limit, now: NaiveDateTime)
     Ok(throttles::table.find(key).select(throttles::hits).first(conn)?)
 }
 
-/// Counts a hit and refuses with 429 once `key` is over `limit`; the refused hit is not counted.
-pub fn consume(conn: &mut DbConnection, key: &str, limit: Limit, now: NaiveDateTime) -> Result<(), ApiError> {
+/// Counts a hit unless `key` is over `limit` already; then answers the seconds to wait, and the refused hit
+/// is not counted.
+pub fn consume(conn: &mut DbConnection, key: &str, limit: Limit, now: NaiveDateTime) -> Result<Option<u64>> {
     if let Some(retry_after_secs) = blocked_for(conn, key, limit, now)? {
-        return Err(ApiError::RateLimited { retry_after_secs });
+        return Ok(Some(retry_after_secs));
     }
     hit(conn, key, limit, now)?;
-    Ok(())
+    Ok(None)
 }
 
-pub fn clear(conn: &mut DbConnection, key: &str) -> Result<(), ApiError> {
+pub fn clear(conn: &mut DbConnection, key: &str) -> Result<()> {
     diesel::delete(throttles::table.find(key)).execute(conn)?;
     Ok(())
 }

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::one_time_tokens;
 use crate::auth::secret;
-use crate::error::ApiError;
+use crate::db::error::Result;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
@@ -34,7 +34,7 @@ impl Purpose {
 }
 
 /// Issues a token for `user_id`; the plain value is returned once, for the email, and never stored.
-pub fn issue(conn: &mut DbConnection, user_id: i64, purpose: Purpose, now: NaiveDateTime) -> Result<String, ApiError> {
+pub fn issue(conn: &mut DbConnection, user_id: i64, purpose: Purpose, now: NaiveDateTime) -> Result<String> {
     let token = secret::generate();
     diesel::insert_into(one_time_tokens::table)
         .values((
@@ -55,7 +55,7 @@ pub fn spend(
     token: &str,
     purposes: &[Purpose],
     now: NaiveDateTime,
-) -> Result<Option<(i64, Purpose)>, ApiError> {
+) -> Result<Option<(i64, Purpose)>> {
     let digest = secret::digest(token);
     let names: Vec<&str> = purposes.iter().map(|p| p.as_str()).collect();
     let found: Option<(i64, i64, String)> = one_time_tokens::table

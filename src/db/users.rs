@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::on_backend;
 use super::schema::{sessions, spent_refresh_tokens, users};
+use crate::db::error::{Error, Result};
 use crate::domain::role::{Role, UserStatus};
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -25,13 +25,13 @@ pub struct UserRow {
 }
 
 impl UserRow {
-    pub fn role(&self) -> Result<Role, ApiError> {
+    pub fn role(&self) -> Result<Role> {
         stored_role(&self.role)
     }
 
-    pub fn status(&self) -> Result<UserStatus, ApiError> {
+    pub fn status(&self) -> Result<UserStatus> {
         UserStatus::parse(&self.status)
-            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("unknown user status `{}`", self.status)))
+            .ok_or_else(|| Error::inconsistent(format!("unknown user status `{}`", self.status)))
     }
 }
 
@@ -72,23 +72,23 @@ impl<'a> NewUser<'a> {
     }
 }
 
-pub fn insert(conn: &mut DbConnection, user: &NewUser<'_>) -> Result<UserRow, ApiError> {
-    diesel::insert_into(users::table).values(user).get_result::<UserRow>(conn).map_err(ApiError::from)
+pub fn insert(conn: &mut DbConnection, user: &NewUser<'_>) -> Result<UserRow> {
+    diesel::insert_into(users::table).values(user).get_result::<UserRow>(conn).map_err(Error::from)
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<UserRow, ApiError> {
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<UserRow> {
     Ok(users::table.find(id).select(UserRow::as_select()).first(conn)?)
 }
 
-pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<UserRow>, ApiError> {
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<UserRow>> {
     Ok(users::table.filter(users::email.eq(email)).select(UserRow::as_select()).first(conn).optional()?)
 }
 
-pub fn email_taken(conn: &mut DbConnection, email: &str) -> Result<bool, ApiError> {
+pub fn email_taken(conn: &mut DbConnection, email: &str) -> Result<bool> {
     Ok(diesel::select(diesel::dsl::exists(users::table.filter(users::email.eq(email)))).get_result(conn)?)
 }
 
-pub fn set_password_hash(conn: &mut DbConnection, id: i64, hash: &str, now: NaiveDateTime) -> Result<(), ApiError> {
+pub fn set_password_hash(conn: &mut DbConnection, id: i64, hash: &str, now: NaiveDateTime) -> Result<()> {
     diesel::update(users::table.find(id))
         .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
         .execute(conn)?;
@@ -111,7 +111,7 @@ pub fn start_session(
     refresh_token_hash: &str,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
-) -> Result<i64, ApiError> {
+) -> Result<i64> {
     Ok(diesel::insert_into(sessions::table)
         .values((
             sessions::user_id.eq(user_id),
@@ -143,7 +143,7 @@ pub fn find_by_live_session(
     user_id: i64,
     session_id: i64,
     now: NaiveDateTime,
-) -> Result<Option<UserRow>, ApiError> {
+) -> Result<Option<UserRow>> {
     Ok(live_session(user_id, session_id, now).select(UserRow::as_select()).first(conn).optional()?)
 }
 
@@ -153,7 +153,7 @@ pub fn caller_of_live_session(
     user_id: i64,
     session_id: i64,
     now: NaiveDateTime,
-) -> Result<Option<(Role, Option<i64>)>, ApiError> {
+) -> Result<Option<(Role, Option<i64>)>> {
     let caller: Option<(String, Option<i64>)> = on_backend!(conn, inner => live_session(user_id, session_id, now)
         .select((users::role, users::company_id))
         .first(inner)
@@ -161,8 +161,8 @@ pub fn caller_of_live_session(
     caller.map(|(role, company_id)| Ok((stored_role(&role)?, company_id))).transpose()
 }
 
-fn stored_role(name: &str) -> Result<Role, ApiError> {
-    Role::parse(name).ok_or_else(|| ApiError::Internal(anyhow::anyhow!("unknown role `{name}`")))
+fn stored_role(name: &str) -> Result<Role> {
+    Role::parse(name).ok_or_else(|| Error::inconsistent(format!("unknown role `{name}`")))
 }
 
 #[derive(Debug, Clone, Default)]
@@ -171,12 +171,7 @@ pub struct Filter {
     pub status: Option<String>,
 }
 
-pub fn list(
-    conn: &mut DbConnection,
-    filter: &Filter,
-    offset: i64,
-    limit: i64,
-) -> Result<(Vec<UserRow>, i64), ApiError> {
+pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -> Result<(Vec<UserRow>, i64)> {
     let query = || {
         let mut query = users::table.into_boxed();
         if let Some(role) = &filter.role {
@@ -200,12 +195,12 @@ pub struct UserChanges {
     pub updated_at: Option<NaiveDateTime>,
 }
 
-pub fn update(conn: &mut DbConnection, id: i64, changes: &UserChanges) -> Result<UserRow, ApiError> {
+pub fn update(conn: &mut DbConnection, id: i64, changes: &UserChanges) -> Result<UserRow> {
     diesel::update(users::table.find(id)).set(changes).execute(conn)?;
     find(conn, id)
 }
 
-pub fn mark_email_verified(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Result<(), ApiError> {
+pub fn mark_email_verified(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Result<()> {
     diesel::update(users::table.find(id).filter(users::email_verified_at.is_null()))
         .set((users::email_verified_at.eq(now), users::updated_at.eq(now)))
         .execute(conn)?;
@@ -213,12 +208,7 @@ pub fn mark_email_verified(conn: &mut DbConnection, id: i64, now: NaiveDateTime)
 }
 
 /// Ends every live session of `user_id` but `keep`; their access and refresh tokens stop working at once.
-pub fn end_sessions(
-    conn: &mut DbConnection,
-    user_id: i64,
-    keep: Option<i64>,
-    now: NaiveDateTime,
-) -> Result<usize, ApiError> {
+pub fn end_sessions(conn: &mut DbConnection, user_id: i64, keep: Option<i64>, now: NaiveDateTime) -> Result<usize> {
     let live = sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null());
     let ended = match keep {
         Some(keep) => {
@@ -229,7 +219,7 @@ pub fn end_sessions(
     Ok(ended)
 }
 
-pub fn end_session(conn: &mut DbConnection, session_id: i64, now: NaiveDateTime) -> Result<(), ApiError> {
+pub fn end_session(conn: &mut DbConnection, session_id: i64, now: NaiveDateTime) -> Result<()> {
     diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
         .set(sessions::revoked_at.eq(now))
         .execute(conn)?;
@@ -259,7 +249,7 @@ pub fn rotate_refresh_token(
     old_hash: &str,
     new_hash: &str,
     now: NaiveDateTime,
-) -> Result<Refresh, ApiError> {
+) -> Result<Refresh> {
     let spent: Option<(i64, i64)> = spent_refresh_tokens::table
         .inner_join(sessions::table)
         .filter(spent_refresh_tokens::token_hash.eq(old_hash))
@@ -302,7 +292,7 @@ pub fn rotate_refresh_token(
 }
 
 /// The active accounts of a company, to tell it about decisions.
-pub fn of_company(conn: &mut DbConnection, company_id: i64) -> Result<Vec<UserRow>, ApiError> {
+pub fn of_company(conn: &mut DbConnection, company_id: i64) -> Result<Vec<UserRow>> {
     Ok(users::table
         .filter(users::company_id.eq(company_id))
         .filter(users::status.eq(UserStatus::Active.as_str()))
@@ -311,12 +301,12 @@ pub fn of_company(conn: &mut DbConnection, company_id: i64) -> Result<Vec<UserRo
         .load(conn)?)
 }
 
-pub fn session_of_refresh_token(conn: &mut DbConnection, token_hash: &str) -> Result<Option<SessionRow>, ApiError> {
+pub fn session_of_refresh_token(conn: &mut DbConnection, token_hash: &str) -> Result<Option<SessionRow>> {
     Ok(sessions::table.filter(sessions::refresh_token_hash.eq(token_hash)).first(conn).optional()?)
 }
 
 /// Active staff of one role, to tell them about work waiting for them.
-pub fn active_with_role(conn: &mut DbConnection, role: Role) -> Result<Vec<UserRow>, ApiError> {
+pub fn active_with_role(conn: &mut DbConnection, role: Role) -> Result<Vec<UserRow>> {
     Ok(users::table
         .filter(users::role.eq(role.as_str()))
         .filter(users::status.eq(UserStatus::Active.as_str()))

@@ -1,6 +1,6 @@
 //! Rules for e-mail addresses and passwords, the same for companies and staff.
 
-use crate::error::FieldError;
+use crate::domain::error::FieldError;
 use crate::i18n::Text;
 
 pub const PASSWORD_MIN_CHARS: usize = 10;

@@ -5,6 +5,75 @@ use std::collections::BTreeSet;
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
+use crate::domain::error::{Error as Refusal, FieldError};
+use crate::i18n::Text;
+
+/// One year of the calendar as the administrator keeps it: holidays (weekdays off) and make-up working
+/// days (weekend days worked instead), each sorted and without repeats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YearDays {
+    pub year: i32,
+    pub holidays: Vec<NaiveDate>,
+    pub workdays: Vec<NaiveDate>,
+}
+
+/// The years a calendar may hold.
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
+/// Refused unless `year` is one the calendar may hold.
+pub fn check_year(year: i32) -> Result<(), Refusal> {
+    if YEARS.contains(&year) {
+        return Ok(());
+    }
+    Err(Refusal::field(
+        "year",
+        "out_of_range",
+        Text::new("年份须在 2000–2100 之间。", "The year must be from 2000 to 2100."),
+    ))
+}
+
+impl YearDays {
+    /// The year's days as given, deduplicated and sorted, once they are consistent: every day in `year`, no
+    /// day both a holiday and a working day, and make-up working days on weekends only.
+    pub fn parse(year: i32, holidays: Vec<NaiveDate>, workdays: Vec<NaiveDate>) -> Result<Self, Refusal> {
+        check_year(year)?;
+        let holidays: BTreeSet<NaiveDate> = holidays.into_iter().collect();
+        let workdays: BTreeSet<NaiveDate> = workdays.into_iter().collect();
+        let mut errors = Vec::new();
+        for (field, days) in [("holidays", &holidays), ("workdays", &workdays)] {
+            if let Some(day) = days.iter().find(|d| d.year() != year) {
+                errors.push(FieldError::new(
+                    field,
+                    "other_year",
+                    Text::owned(format!("{day} 不在 {year} 年。"), format!("{day} is not in {year}.")),
+                ));
+            }
+        }
+        if let Some(day) = holidays.intersection(&workdays).next() {
+            errors.push(FieldError::new(
+                "workdays",
+                "both",
+                Text::owned(
+                    format!("{day} 不能既是假日又是调休工作日。"),
+                    format!("{day} cannot be both a holiday and a working day."),
+                ),
+            ));
+        }
+        if let Some(day) = workdays.iter().find(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)) {
+            errors.push(FieldError::new(
+                "workdays",
+                "not_weekend",
+                Text::owned(
+                    format!("{day} 本来就是工作日；调休工作日须为周六或周日。"),
+                    format!("{day} is a weekday already; make-up working days are Saturdays or Sundays."),
+                ),
+            ));
+        }
+        Refusal::unless_any(errors)?;
+        Ok(Self { year, holidays: holidays.into_iter().collect(), workdays: workdays.into_iter().collect() })
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Calendar {
     holidays: BTreeSet<NaiveDate>,

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::error::FieldError;
+use crate::domain::error::FieldError;
 use crate::i18n::Text;
 
 text_enum!(

@@ -28,6 +28,7 @@ pub mod calendar;
 pub mod company;
 pub mod credit_code;
 pub mod eligibility;
+pub mod error;
 pub mod files;
 pub mod limits;
 pub mod money;

@@ -9,9 +9,9 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::domain::eligibility::Rule;
+use crate::domain::error::FieldError;
 use crate::domain::files::FileType;
 use crate::domain::money::MAX_FEN;
-use crate::error::FieldError;
 use crate::i18n::Text;
 
 text_enum!(

@@ -2,7 +2,7 @@
 
 use validator::{ValidationError, ValidationErrors, ValidationErrorsKind};
 
-use crate::error::FieldError;
+use crate::domain::error::FieldError;
 use crate::i18n::Text;
 
 /// Every problem `errors` holds, one per field and rule, with dotted paths (`company.name`).

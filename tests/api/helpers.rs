@@ -247,7 +247,7 @@ impl TestApp {
                         updated_at: now,
                     },
                 )?;
-                Ok(company.id)
+                Ok::<_, portal::db::Error>(company.id)
             })
             .await
             .unwrap();
@@ -281,7 +281,7 @@ impl TestApp {
             .write(move |conn| {
                 let now = time::now();
                 let user = users::insert(conn, &users::NewUser::active_staff(&email, &hash, "测试用户", role, now))?;
-                Ok(user.id)
+                Ok::<_, portal::db::Error>(user.id)
             })
             .await
             .unwrap()

@@ -1,0 +1,13 @@
+//! The use cases: one function per business operation, called alike by the JSON API and the console.
+//! Each takes the caller, its typed input and the database, runs as one transaction with its audit event
+//! and outbox messages, and answers a typed result or an [`Error`].
+
+pub mod calendar;
+pub mod caller;
+pub mod companies;
+pub mod error;
+pub mod programs;
+pub mod throttle;
+
+pub use caller::SignedIn;
+pub use error::{Error, Result};
