@@ -9,15 +9,17 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use crate::api::applications::{ApplicationView, context, find_visible, form_object, invalid, status_of, view};
+use crate::api::applications::{ApplicationView, context, form_object, view};
 use crate::api::extract::Json;
 use crate::api::session::SignedIn;
+use crate::app::applications::{find_visible, status_of};
 use crate::app::companies::CompanyFacts;
 use crate::app::programs::Program;
 use crate::config::PortalSettings;
 use crate::db::applications::{self, ApplicationRecord, TransitionChanges};
 use crate::db::audit::{self, Event};
 use crate::db::{Db, DbConnection, calendar, outbox, programs, reviews, users};
+use crate::domain::error::Error as Rejection;
 use crate::domain::money::yuan;
 use crate::domain::program::check_form;
 use crate::domain::role::Role;
@@ -255,7 +257,7 @@ fn check_details(request: &ActionRequest) -> Result<(), ApiError> {
         ActionRequest::Reject { comment, .. } => errors.extend(required_text("comment", comment, 2000)),
         _ => {}
     }
-    invalid(errors)
+    Ok(Rejection::unless_any(errors)?)
 }
 
 fn notify_company(conn: &mut DbConnection, company_id: i64, email: impl Fn(&str) -> Email) -> Result<(), ApiError> {
@@ -328,7 +330,7 @@ fn assign_experts(
                     ));
                 }
             }
-            invalid(errors)?;
+            Rejection::unless_any(errors)?;
             let mut unique = ids.to_vec();
             unique.sort_unstable();
             unique.dedup();
@@ -536,7 +538,7 @@ fn check_submission(
         });
     }
     let form = form_object(serde_json::from_str(&a.form_data).ok())?;
-    invalid(check_form(&program.fields, &form, true))?;
+    Rejection::unless_any(check_form(&program.fields, &form, true))?;
     let failing: Vec<_> = facts.evaluate(&program.rules).into_iter().filter(|c| !c.passed).collect();
     if !failing.is_empty() {
         return Err(ApiError::Validation {

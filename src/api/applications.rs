@@ -10,17 +10,19 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::extract::{Json, Query};
 use crate::api::pagination::{Page, PageQuery};
 use crate::api::session::{Bearer, SignedIn};
+use crate::app::applications::{find_visible, may_see, status_of};
 use crate::app::programs::Program;
 use crate::config::PortalSettings;
 use crate::db::applications::{self, ApplicationRecord, Scope};
 use crate::db::audit::{self, Event};
 use crate::db::{Db, DbConnection, reviews};
+use crate::domain::error::Error as Refusal;
 use crate::domain::money::MAX_FEN;
 use crate::domain::program::{ProgramStatus, check_form};
 use crate::domain::role::Role;
 use crate::domain::time;
 use crate::domain::workflow::{self, Action, Context, ExpertStanding, Status};
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::i18n::Text;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -72,12 +74,6 @@ pub struct ApplicationView {
     pub updated_at: DateTime<Utc>,
 }
 
-pub fn status_of(record: &ApplicationRecord) -> Result<Status, ApiError> {
-    Status::parse(&record.application.status).ok_or_else(|| {
-        ApiError::Internal(anyhow::anyhow!("unknown application status `{}`", record.application.status))
-    })
-}
-
 impl ApplicationView {
     pub fn new(record: ApplicationRecord, allowed_actions: Vec<Action>) -> Result<Self, ApiError> {
         let status = status_of(&record)?;
@@ -116,30 +112,6 @@ impl ApplicationView {
     fn withheld(self) -> Self {
         Self { requested_amount_fen: None, approved_amount_fen: None, disbursed_fen: None, form_data: None, ..self }
     }
-}
-
-/// The application if the caller may see it: a company its own, an expert those assigned to them,
-/// staff all. Anything else is 404, so its existence is not confirmed.
-pub fn find_visible(conn: &mut DbConnection, user: &SignedIn, id: i64) -> Result<ApplicationRecord, ApiError> {
-    let record = applications::find(conn, id)?;
-    if may_see(user, &record, || Ok(reviews::is_assigned(conn, id, user.user_id)?))? {
-        Ok(record)
-    } else {
-        Err(ApiError::NotFound)
-    }
-}
-
-/// Whether `user` may see `record`; `assigned` tells whether an expert is assigned to it.
-fn may_see(
-    user: &SignedIn,
-    record: &ApplicationRecord,
-    assigned: impl FnOnce() -> Result<bool, ApiError>,
-) -> Result<bool, ApiError> {
-    Ok(match user.role {
-        Role::Applicant => user.company_id == Some(record.application.company_id),
-        Role::Expert => assigned()?,
-        Role::Reviewer | Role::Finance | Role::Admin => true,
-    })
 }
 
 /// What the workflow's guards read about this application and this caller.
@@ -231,10 +203,6 @@ fn check_amount(requested_amount_fen: i64) -> Result<(), ApiError> {
     ))
 }
 
-pub fn invalid(errors: Vec<FieldError>) -> Result<(), ApiError> {
-    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApplication {
@@ -280,7 +248,7 @@ pub async fn create_application(
                     Text::new("该项目已截止或尚未发布，不能申报。", "This programme is not open for applications."),
                 ));
             }
-            invalid(check_form(&program.fields, &form, false))?;
+            Refusal::unless_any(check_form(&program.fields, &form, false))?;
             if applications::live_for(conn, program.row.id, company_id)?.is_some() {
                 return Err(duplicate_application());
             }
@@ -434,7 +402,7 @@ pub async fn update_application(
                 Some(value) => form_object(Some(value))?,
                 None => form_object(serde_json::from_str(&record.application.form_data).ok())?,
             };
-            invalid(check_form(&program.fields, &form, false))?;
+            Refusal::unless_any(check_form(&program.fields, &form, false))?;
             if !applications::update_draft(conn, id, amount, &Value::Object(form).to_string(), time::now())? {
                 return Err(not_editable());
             }

@@ -12,8 +12,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::api::applications::{find_visible, status_of};
 use crate::api::session::SignedIn;
+use crate::app::applications::{find_visible, status_of};
 use crate::app::programs::Program;
 use crate::db::Db;
 use crate::db::applications::{self, AttachmentRow, NewAttachment};

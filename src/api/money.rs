@@ -10,15 +10,16 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::applications::{find_visible, invalid, status_of};
 use crate::api::extract::{Json, Query};
 use crate::api::middleware::RequestContext;
 use crate::api::pagination::{Page, PageQuery};
 use crate::api::session::SignedIn;
+use crate::app::applications::{find_visible, status_of};
 use crate::config::PortalSettings;
 use crate::db::audit::{self, Event};
 use crate::db::money::{self, Claim, DisbursementRow, NewDisbursement};
 use crate::db::{Db, DbConnection, applications, outbox, users};
+use crate::domain::error::Error as Refusal;
 use crate::domain::money::{MAX_FEN, yuan};
 use crate::domain::role::Role;
 use crate::domain::time;
@@ -209,7 +210,7 @@ fn check_payment(request: &PaymentRequest, today: NaiveDate) -> Result<(), ApiEr
     if request.note.as_ref().is_some_and(|n| n.chars().count() > 500) {
         errors.push(FieldError::new("note", "too_long", Text::new("备注最多 500 个字符。", "At most 500 characters.")));
     }
-    invalid(errors)
+    Ok(Refusal::unless_any(errors)?)
 }
 
 /// Records a payment of an approved award. The net paid never exceeds the approved amount, whatever the
@@ -518,7 +519,7 @@ pub async fn put_plan(
             ));
         }
     }
-    invalid(errors)?;
+    Refusal::unless_any(errors)?;
     let actor = user.actor();
     let view = db
         .write(move |conn| {

@@ -9,18 +9,20 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::api::applications::{ProgramRef, find_visible, invalid};
+use crate::api::applications::ProgramRef;
 use crate::api::client::ClientAddr;
 use crate::api::extract::{Json, Query};
 use crate::api::middleware::RequestContext;
 use crate::api::pagination::{Page, PageQuery};
 use crate::api::session::SignedIn;
+use crate::app::applications::find_visible;
 use crate::app::programs::Program;
 use crate::config::PortalSettings;
 use crate::db::audit::{self, Event};
 use crate::db::reviews::{self, NewObjection, ObjectionRow};
 use crate::db::{Db, applications, outbox, users};
 use crate::domain::audit::Actor;
+use crate::domain::error::Error as Refusal;
 use crate::domain::role::Role;
 use crate::domain::validation::{field_errors, not_blank};
 use crate::domain::{limits, time};
@@ -112,7 +114,7 @@ pub async fn lodge_objection(
     body: Json<ObjectionInput>,
 ) -> Result<(web::Json<ObjectionReceipt>, StatusCode), ApiError> {
     let (id, input) = (id.into_inner(), body.into_inner());
-    invalid(input.validate().err().map(|e| field_errors(&e)).unwrap_or_default())?;
+    Refusal::unless_any(input.validate().err().map(|e| field_errors(&e)).unwrap_or_default())?;
     let today = time::today(portal.utc_offset);
     let actor = Actor { user_id: None, role: None, request_id: Some(ctx.id.clone()) };
     let row = db

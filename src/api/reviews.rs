@@ -6,8 +6,8 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::api::applications::find_visible;
 use crate::api::session::SignedIn;
+use crate::app::applications::find_visible;
 use crate::db::applications::ApplicationRecord;
 use crate::db::{Db, DbConnection, audit, reviews, users};
 use crate::domain::role::Role;

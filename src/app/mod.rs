@@ -2,6 +2,7 @@
 //! Each takes the caller, its typed input and the database, runs as one transaction with its audit event
 //! and outbox messages, and answers a typed result or an [`Error`].
 
+pub mod applications;
 pub mod calendar;
 pub mod caller;
 pub mod companies;
