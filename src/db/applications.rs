@@ -1,11 +1,11 @@
-//! Applications and their attachments.
+//! Applications: drafts, the workflow's conditional moves, and the lists and joins their views read.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::DbConnection;
 use super::on_backend;
-use super::reviews::Assignment;
+use super::expert_reviews::Assignment;
 use super::schema::{applications, attachments, companies, expert_assignments, programs};
 use crate::db::error::{Error, Result};
 
@@ -165,7 +165,7 @@ pub fn list(
         let mut query = applications::table.inner_join(programs::table).inner_join(companies::table).into_boxed();
         query = match scope {
             Scope::Company(id) => query.filter(applications::company_id.eq(id)),
-            Scope::AssignedTo(expert) => query.filter(applications::id.eq_any(super::reviews::assigned_to(expert))),
+            Scope::AssignedTo(expert) => query.filter(applications::id.eq_any(super::expert_reviews::assigned_to(expert))),
             Scope::All => query,
         };
         if let Some(status) = &filter.status {
@@ -266,70 +266,6 @@ pub fn transition(
     ))
     .execute(conn)?;
     Ok(moved == 1)
-}
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = attachments)]
-pub struct AttachmentRow {
-    pub id: i64,
-    pub application_id: i64,
-    pub material_key: String,
-    pub file_name: String,
-    pub storage_key: String,
-    pub content_type: String,
-    pub size_bytes: i64,
-    pub sha256: String,
-    pub uploaded_by: i64,
-    pub created_at: NaiveDateTime,
-}
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = attachments)]
-pub struct NewAttachment<'a> {
-    pub application_id: i64,
-    pub material_key: &'a str,
-    pub file_name: &'a str,
-    pub storage_key: &'a str,
-    pub content_type: &'a str,
-    pub size_bytes: i64,
-    pub sha256: &'a str,
-    pub uploaded_by: i64,
-    pub created_at: NaiveDateTime,
-}
-
-pub fn attachments_of(conn: &mut DbConnection, application_id: i64) -> Result<Vec<AttachmentRow>> {
-    Ok(attachments::table
-        .filter(attachments::application_id.eq(application_id))
-        .order(attachments::id.asc())
-        .select(AttachmentRow::as_select())
-        .load(conn)?)
-}
-
-pub fn total_upload_bytes(conn: &mut DbConnection, application_id: i64) -> Result<i64> {
-    let total: Option<i64> = attachments::table
-        .filter(attachments::application_id.eq(application_id))
-        .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
-            "CAST(SUM(size_bytes) AS BIGINT)",
-        ))
-        .first(conn)?;
-    Ok(total.unwrap_or(0))
-}
-
-pub fn insert_attachment(conn: &mut DbConnection, attachment: &NewAttachment<'_>) -> Result<AttachmentRow> {
-    Ok(diesel::insert_into(attachments::table).values(attachment).get_result(conn)?)
-}
-
-pub fn delete_attachment(conn: &mut DbConnection, application_id: i64, id: i64) -> Result<Option<AttachmentRow>> {
-    let row = attachments::table
-        .filter(attachments::id.eq(id))
-        .filter(attachments::application_id.eq(application_id))
-        .select(AttachmentRow::as_select())
-        .first(conn)
-        .optional()?;
-    if let Some(row) = &row {
-        diesel::delete(attachments::table.find(row.id)).execute(conn)?;
-    }
-    Ok(row)
 }
 
 /// Bumps the version, so an action prepared before an upload or deletion is refused as stale.

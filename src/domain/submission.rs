@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::domain::company::VerificationStatus;
 use crate::domain::eligibility::Check;
 use crate::domain::error::{Error as Refusal, FieldError};
-use crate::domain::money::yuan;
+use crate::domain::money::{MAX_FEN, yuan};
 use crate::domain::program::{FormField, Material, check_form};
 use crate::i18n::Text;
 
@@ -101,6 +101,21 @@ pub fn check(s: &Submission<'_>) -> Result<(), Refusal> {
         ));
     }
     Ok(())
+}
+
+/// The amount a company may ask for: above nothing, and at most [`MAX_FEN`].
+pub fn check_requested_amount(requested_amount_fen: i64) -> Result<(), Refusal> {
+    if (1..=MAX_FEN).contains(&requested_amount_fen) {
+        return Ok(());
+    }
+    Err(Refusal::field(
+        "requested_amount_fen",
+        "out_of_range",
+        Text::new(
+            "申请金额须大于 0 且不超过 10 万亿元（单位：分）。",
+            "The requested amount must be above 0 and at most 10 trillion yuan (in fen).",
+        ),
+    ))
 }
 
 #[cfg(test)]
@@ -197,6 +212,15 @@ mod tests {
         let failing = vec![check_of(true), check_of(false)];
         assert_eq!(code(check(&Submission { eligibility: &failing, ..submission(&o) })), "not_eligible");
         assert_eq!(code(check(&Submission { requested_amount_fen: 101, ..submission(&o) })), "validation_failed");
+    }
+
+    #[test]
+    fn a_requested_amount_is_above_nothing_and_at_most_the_ceiling() {
+        assert!(check_requested_amount(1).is_ok());
+        assert!(check_requested_amount(MAX_FEN).is_ok());
+        for bad in [0, -1, MAX_FEN + 1] {
+            assert!(check_requested_amount(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
