@@ -323,7 +323,7 @@ pub async fn delete(db: &Db, storage: Arc<dyn Storage>, caller: &SignedIn, id: i
     Ok(())
 }
 
-/// An application as the edges render it for one caller (the JSON API's `ApplicationView`).
+// An application as the edges render it for one caller. No doc comment: it would become the schema's description.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ApplicationView {
     pub id: i64,

@@ -58,7 +58,7 @@ pub async fn act(
         let step = Step { record: &record, user: &user, today, now };
         let (changes, mut summary) = step.apply(conn, &input, from)?;
         let a = &record.application;
-        if !applications::transition(conn, id, from.as_str(), a.version, to.as_str(), &changes, time::now())? {
+        if !applications::transition(conn, id, from, a.version, to, &changes, time::now())? {
             return Err(stale().into());
         }
         summary["from"] = json!(from.as_str());

@@ -8,6 +8,12 @@ use super::on_backend;
 use super::expert_reviews::Assignment;
 use super::schema::{applications, attachments, companies, expert_assignments, programs};
 use crate::db::error::{Error, Result};
+use crate::domain::workflow::Status;
+
+/// The stored names of the statuses for which `keep` holds.
+fn statuses(keep: impl Fn(Status) -> bool) -> Vec<&'static str> {
+    Status::ALL.iter().copied().filter(|s| keep(*s)).map(Status::as_str).collect()
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = applications)]
@@ -91,7 +97,7 @@ pub fn live_for(conn: &mut DbConnection, program_id: i64, company_id: i64) -> Re
     Ok(applications::table
         .filter(applications::program_id.eq(program_id))
         .filter(applications::company_id.eq(company_id))
-        .filter(applications::status.ne_all(["withdrawn", "rejected"]))
+        .filter(applications::status.ne_all(statuses(|s| !s.is_live())))
         .select(applications::id)
         .first(conn)
         .optional()?)
@@ -208,7 +214,7 @@ pub fn update_draft(
     form_data: &str,
     now: NaiveDateTime,
 ) -> Result<bool> {
-    let saved = diesel::update(applications::table.find(id).filter(applications::status.eq_any(["draft", "returned"])))
+    let saved = diesel::update(applications::table.find(id).filter(applications::status.eq_any(statuses(Status::is_editable))))
         .set((
             applications::requested_amount_fen.eq(requested_amount_fen),
             applications::form_data.eq(form_data),
@@ -225,7 +231,7 @@ pub fn delete_draft(conn: &mut DbConnection, id: i64) -> Result<Option<Vec<Strin
         attachments::table.filter(attachments::application_id.eq(id)).select(attachments::storage_key).load(conn)?;
     diesel::delete(attachments::table.filter(attachments::application_id.eq(id))).execute(conn)?;
     let deleted =
-        diesel::delete(applications::table.find(id).filter(applications::status.eq("draft"))).execute(conn)?;
+        diesel::delete(applications::table.find(id).filter(applications::status.eq(Status::Draft.as_str()))).execute(conn)?;
     Ok((deleted == 1).then_some(keys))
 }
 
@@ -249,17 +255,17 @@ pub struct TransitionChanges {
 pub fn transition(
     conn: &mut DbConnection,
     id: i64,
-    from: &str,
+    from: Status,
     version: i32,
-    to: &str,
+    to: Status,
     changes: &TransitionChanges,
     now: NaiveDateTime,
 ) -> Result<bool> {
     let moved = diesel::update(
-        applications::table.find(id).filter(applications::status.eq(from)).filter(applications::version.eq(version)),
+        applications::table.find(id).filter(applications::status.eq(from.as_str())).filter(applications::version.eq(version)),
     )
     .set((
-        applications::status.eq(to),
+        applications::status.eq(to.as_str()),
         applications::version.eq(applications::version + 1),
         applications::updated_at.eq(now),
         changes,
@@ -287,7 +293,7 @@ pub fn in_notice(
         applications::table
             .inner_join(programs::table)
             .inner_join(companies::table)
-            .filter(applications::status.eq("public_notice"))
+            .filter(applications::status.eq(Status::PublicNotice.as_str()))
             .filter(applications::notice_ends_on.ge(today))
             .filter(programs::public_notice_days.gt(0))
     };
