@@ -34,7 +34,9 @@ pub fn form_of(record: &ApplicationRecord) -> Result<Map<String, Value>> {
     match serde_json::from_str(&a.form_data) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(db::Error::damaged("applications", a.id, "form_data is not an object").into()),
-        Err(error) => Err(db::Error::damaged("applications", a.id, format!("form_data does not parse: {error}")).into()),
+        Err(error) => {
+            Err(db::Error::damaged("applications", a.id, format!("form_data does not parse: {error}")).into())
+        }
     }
 }
 
@@ -118,7 +120,12 @@ fn contexts(
 }
 
 /// What the workflow's guards read about this application and this caller.
-pub fn context(conn: &mut DbConnection, record: &ApplicationRecord, user: &SignedIn, today: NaiveDate) -> Result<Context> {
+pub fn context(
+    conn: &mut DbConnection,
+    record: &ApplicationRecord,
+    user: &SignedIn,
+    today: NaiveDate,
+) -> Result<Context> {
     let assignments = expert_reviews::of_applications(conn, &[record.application.id])?;
     let mut contexts = contexts(conn, &[record], &assignments, user, today)?;
     Ok(contexts.remove(&record.application.id).unwrap_or_default())
@@ -136,7 +143,12 @@ pub fn view(conn: &mut DbConnection, user: &SignedIn, id: i64, today: NaiveDate)
 }
 
 /// [`view`] for a page of applications, reading their workflow contexts together.
-fn views(conn: &mut DbConnection, user: &SignedIn, records: Vec<ApplicationRecord>, today: NaiveDate) -> Result<Vec<Seen>> {
+fn views(
+    conn: &mut DbConnection,
+    user: &SignedIn,
+    records: Vec<ApplicationRecord>,
+    today: NaiveDate,
+) -> Result<Vec<Seen>> {
     let ids: Vec<i64> = records.iter().map(|r| r.application.id).collect();
     let assignments = expert_reviews::of_applications(conn, &ids)?;
     let mut contexts = contexts(conn, &records.iter().collect::<Vec<_>>(), &assignments, user, today)?;
@@ -182,9 +194,10 @@ pub async fn create(db: &Db, caller: &SignedIn, draft: NewDraft, today: NaiveDat
     let form = form_object(draft.form_data)?;
     let (user, actor) = (caller.clone(), caller.actor());
     db.write(move |conn| {
-        let program = Program::load(conn, draft.program_id).ok().filter(|p| p.visible_to(Some(&user))).ok_or_else(|| {
-            Refusal::field("program_id", "unknown", Text::new("没有这个政策项目。", "There is no such programme."))
-        })?;
+        let program =
+            Program::load(conn, draft.program_id).ok().filter(|p| p.visible_to(Some(&user))).ok_or_else(|| {
+                Refusal::field("program_id", "unknown", Text::new("没有这个政策项目。", "There is no such programme."))
+            })?;
         if program.status() != ProgramStatus::Published {
             return Err(Refusal::conflict(
                 "program_not_open",
@@ -198,10 +211,15 @@ pub async fn create(db: &Db, caller: &SignedIn, draft: NewDraft, today: NaiveDat
         }
         let form_text = Value::Object(form).to_string();
         let amount = draft.requested_amount_fen;
-        let id = applications::insert_draft(conn, program.row.id, company_id, user.user_id, amount, &form_text, time::now())
-            .map_err(|e| -> crate::app::Error {
-                if matches!(e, db::Error::UniqueViolation { .. }) { duplicate_application().into() } else { e.into() }
-            })?;
+        let id =
+            applications::insert_draft(conn, program.row.id, company_id, user.user_id, amount, &form_text, time::now())
+                .map_err(|e| -> crate::app::Error {
+                    if matches!(e, db::Error::UniqueViolation { .. }) {
+                        duplicate_application().into()
+                    } else {
+                        e.into()
+                    }
+                })?;
         let summary = json!({ "program_id": program.row.id, "requested_amount_fen": amount });
         audit::append(conn, &actor, Event::new("application.create", "application", id, summary))?;
         view(conn, &user, id, today)
@@ -382,7 +400,11 @@ impl From<Seen> for ApplicationView {
             id: a.id,
             reference_no: a.reference_no.clone(),
             program: ProgramRef { id: a.program_id, code: record.program_code, title: record.program_title },
-            company: CompanyRef { id: a.company_id, name: record.company_name, credit_code: record.company_credit_code },
+            company: CompanyRef {
+                id: a.company_id,
+                name: record.company_name,
+                credit_code: record.company_credit_code,
+            },
             status: seen.status,
             status_label: StatusLabel { zh: label.zh.into_owned(), en: label.en.into_owned() },
             requested_amount_fen: Some(a.requested_amount_fen),

@@ -104,7 +104,9 @@ pub struct Upload {
 pub enum Stored {
     Saved(AttachmentRow),
     /// The application's total would be over `limit` bytes (another upload came first).
-    TooLarge { limit: i64 },
+    TooLarge {
+        limit: i64,
+    },
 }
 
 /// Stores an accepted upload under a new key and commits its row; without the row the file is removed.

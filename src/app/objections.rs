@@ -75,7 +75,11 @@ pub async fn lodge(
                 now,
             )?;
         }
-        audit::append(conn, &actor, Event::new("objection.lodge", "application", id, json!({ "objection_id": row.id })))?;
+        audit::append(
+            conn,
+            &actor,
+            Event::new("objection.lodge", "application", id, json!({ "objection_id": row.id })),
+        )?;
         Ok::<_, Error>(row)
     })
     .await

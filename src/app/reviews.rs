@@ -60,9 +60,8 @@ pub async fn timeline(db: &Db, caller: &SignedIn, id: i64) -> Result<Vec<Timelin
         .await?;
     let mut events = Vec::new();
     for row in rows {
-        let summary = serde_json::from_str(&row.summary).map_err(|e| {
-            db::Error::damaged("audit_events", row.seq, format!("summary does not parse: {e}"))
-        })?;
+        let summary = serde_json::from_str(&row.summary)
+            .map_err(|e| db::Error::damaged("audit_events", row.seq, format!("summary does not parse: {e}")))?;
         let event = timeline::Event { action: row.action, actor_id: row.actor_id, actor_role: row.actor_role, summary };
         if let Some(seen) = timeline::seen_by(caller.role, event) {
             events.push(TimelineEvent { seq: row.seq, occurred_at: row.occurred_at, seen });

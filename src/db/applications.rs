@@ -4,8 +4,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::on_backend;
 use super::expert_reviews::Assignment;
+use super::on_backend;
 use super::schema::{applications, attachments, companies, expert_assignments, programs};
 use crate::db::error::{Error, Result};
 use crate::domain::workflow::Status;
@@ -171,7 +171,9 @@ pub fn list(
         let mut query = applications::table.inner_join(programs::table).inner_join(companies::table).into_boxed();
         query = match scope {
             Scope::Company(id) => query.filter(applications::company_id.eq(id)),
-            Scope::AssignedTo(expert) => query.filter(applications::id.eq_any(super::expert_reviews::assigned_to(expert))),
+            Scope::AssignedTo(expert) => {
+                query.filter(applications::id.eq_any(super::expert_reviews::assigned_to(expert)))
+            }
             Scope::All => query,
         };
         if let Some(status) = &filter.status {
@@ -214,14 +216,15 @@ pub fn update_draft(
     form_data: &str,
     now: NaiveDateTime,
 ) -> Result<bool> {
-    let saved = diesel::update(applications::table.find(id).filter(applications::status.eq_any(statuses(Status::is_editable))))
-        .set((
-            applications::requested_amount_fen.eq(requested_amount_fen),
-            applications::form_data.eq(form_data),
-            applications::version.eq(applications::version + 1),
-            applications::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+    let saved =
+        diesel::update(applications::table.find(id).filter(applications::status.eq_any(statuses(Status::is_editable))))
+            .set((
+                applications::requested_amount_fen.eq(requested_amount_fen),
+                applications::form_data.eq(form_data),
+                applications::version.eq(applications::version + 1),
+                applications::updated_at.eq(now),
+            ))
+            .execute(conn)?;
     Ok(saved == 1)
 }
 
@@ -230,8 +233,8 @@ pub fn delete_draft(conn: &mut DbConnection, id: i64) -> Result<Option<Vec<Strin
     let keys =
         attachments::table.filter(attachments::application_id.eq(id)).select(attachments::storage_key).load(conn)?;
     diesel::delete(attachments::table.filter(attachments::application_id.eq(id))).execute(conn)?;
-    let deleted =
-        diesel::delete(applications::table.find(id).filter(applications::status.eq(Status::Draft.as_str()))).execute(conn)?;
+    let deleted = diesel::delete(applications::table.find(id).filter(applications::status.eq(Status::Draft.as_str())))
+        .execute(conn)?;
     Ok((deleted == 1).then_some(keys))
 }
 
@@ -262,7 +265,10 @@ pub fn transition(
     now: NaiveDateTime,
 ) -> Result<bool> {
     let moved = diesel::update(
-        applications::table.find(id).filter(applications::status.eq(from.as_str())).filter(applications::version.eq(version)),
+        applications::table
+            .find(id)
+            .filter(applications::status.eq(from.as_str()))
+            .filter(applications::version.eq(version)),
     )
     .set((
         applications::status.eq(to.as_str()),

@@ -46,7 +46,11 @@ pub fn of_applications(conn: &mut DbConnection, application_ids: &[i64]) -> Resu
 
 /// An expert's assignment to one application, if any: their declaration (none yet) and whether they
 /// have scored.
-pub fn declaration(conn: &mut DbConnection, application_id: i64, expert_id: i64) -> Result<Option<(Option<bool>, bool)>> {
+pub fn declaration(
+    conn: &mut DbConnection,
+    application_id: i64,
+    expert_id: i64,
+) -> Result<Option<(Option<bool>, bool)>> {
     let row: Option<(Option<bool>, Option<i32>)> = expert_assignments::table
         .filter(expert_assignments::application_id.eq(application_id))
         .filter(expert_assignments::expert_id.eq(expert_id))

@@ -171,23 +171,23 @@ mod tests {
     #[test]
     fn each_bad_detail_is_named() {
         let cases = [
-            (ActionInput::Return { version: 1, comment: " ".into(), correction_days: Some(0) }, vec![
-                pair("comment", "required"),
-                pair("correction_days", "out_of_range"),
-            ]),
+            (
+                ActionInput::Return { version: 1, comment: " ".into(), correction_days: Some(0) },
+                vec![pair("comment", "required"), pair("correction_days", "out_of_range")],
+            ),
             (ActionInput::Accept { version: 1, experts: Experts::default() }, vec![pair("expert_ids", "one_of")]),
-            (ActionInput::Assign { version: 1, experts: Experts { named: Some(vec![1]), draw: Some(21) } }, vec![
-                pair("expert_ids", "one_of"),
-                pair("draw", "out_of_range"),
-            ]),
-            (ActionInput::Score { version: 1, score: 101, opinion: "x".repeat(5001) }, vec![
-                pair("score", "out_of_range"),
-                pair("opinion", "too_long"),
-            ]),
-            (ActionInput::Propose { version: 1, approved_amount_fen: 0, comment: None }, vec![pair(
-                "approved_amount_fen",
-                "not_positive",
-            )]),
+            (
+                ActionInput::Assign { version: 1, experts: Experts { named: Some(vec![1]), draw: Some(21) } },
+                vec![pair("expert_ids", "one_of"), pair("draw", "out_of_range")],
+            ),
+            (
+                ActionInput::Score { version: 1, score: 101, opinion: "x".repeat(5001) },
+                vec![pair("score", "out_of_range"), pair("opinion", "too_long")],
+            ),
+            (
+                ActionInput::Propose { version: 1, approved_amount_fen: 0, comment: None },
+                vec![pair("approved_amount_fen", "not_positive")],
+            ),
             (ActionInput::Reject { version: 1, comment: String::new() }, vec![pair("comment", "required")]),
         ];
         for (input, expected) in cases {

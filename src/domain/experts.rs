@@ -15,7 +15,10 @@ pub fn check_named(named: &[i64], pool: &[i64], already: &[i64]) -> Result<Vec<i
             errors.push(FieldError::new(
                 "expert_ids",
                 "unknown_expert",
-                Text::owned(format!("用户 {expert} 不是在岗的评审专家。"), format!("User {expert} is not an active expert.")),
+                Text::owned(
+                    format!("用户 {expert} 不是在岗的评审专家。"),
+                    format!("User {expert} is not an active expert."),
+                ),
             ));
         } else if already.contains(expert) {
             errors.push(FieldError::new(

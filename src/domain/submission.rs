@@ -37,7 +37,10 @@ pub fn check(s: &Submission<'_>) -> Result<(), Refusal> {
             "window_closed",
             Text::owned(
                 format!("本项目的申报时间为 {} 至 {}，现在不在申报期内。", s.opens_at, s.closes_at),
-                format!("Applications are accepted from {} to {}; the window is not open now.", s.opens_at, s.closes_at),
+                format!(
+                    "Applications are accepted from {} to {}; the window is not open now.",
+                    s.opens_at, s.closes_at
+                ),
             ),
         ));
     }

@@ -303,9 +303,8 @@ pub const DEFAULT_CORRECTION_DAYS: i32 = 10;
 /// The working days allowed for a correction: the reviewer's choice, else the programme's setting, else
 /// [`DEFAULT_CORRECTION_DAYS`] when the stored setting is not a count of days.
 pub fn correction_days(requested: Option<u32>, programme_days: i32) -> u32 {
-    requested.unwrap_or_else(|| {
-        u32::try_from(programme_days).unwrap_or_else(|_| DEFAULT_CORRECTION_DAYS.unsigned_abs())
-    })
+    requested
+        .unwrap_or_else(|| u32::try_from(programme_days).unwrap_or_else(|_| DEFAULT_CORRECTION_DAYS.unsigned_abs()))
 }
 
 /// Whether the public notice of an application has ended on `today`: it runs to the end of its last day,
@@ -396,7 +395,6 @@ pub fn check_award(amount: i64, requested_fen: i64, max_award_fen: i64) -> Resul
     let limit = requested_fen.min(max_award_fen);
     if amount > limit { Err(limit) } else { Ok(()) }
 }
-
 
 #[cfg(test)]
 mod tests {
