@@ -8,19 +8,15 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde::Serialize;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::api::session::SignedIn;
-use crate::app::applications::{find_visible, status_of};
-use crate::app::programs::Program;
+use crate::app::attachments::{self, Stored, Upload, blocking};
 use crate::db::Db;
-use crate::db::applications::{self, AttachmentRow, NewAttachment};
-use crate::db::audit::{self, Event};
+use crate::db::attachments::AttachmentRow;
 use crate::domain::files::{self, FileType, SNIFF_BYTES};
 use crate::domain::program::Material;
-use crate::domain::role::Role;
 use crate::domain::time;
 use crate::error::ApiError;
 use crate::i18n::Text;
@@ -97,12 +93,6 @@ struct ReceivedFile {
     head: Vec<u8>,
 }
 
-/// What an upload may be at most, known before the body is read.
-struct Limits {
-    per_file: i64,
-    remaining_total: i64,
-}
-
 /// Reads the multipart body, streaming the file to a staged file, and stops as soon as it is over `cap`.
 async fn receive(mut multipart: Multipart, storage: &web::Data<dyn Storage>, cap: i64) -> Result<Received, ApiError> {
     let mut received = Received { material_key: None, file: None };
@@ -163,11 +153,8 @@ async fn receive_file(
     cap: i64,
     name: String,
 ) -> Result<ReceivedFile, ApiError> {
-    let store = storage.clone();
-    let mut staged = web::block(move || store.stage())
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .map_err(|e| storage_failed(&e))?;
+    let store = storage.clone().into_inner();
+    let mut staged = blocking(move || store.stage()).await?;
     let (mut hasher, mut size, mut head, mut buffer) =
         (Sha256::new(), 0_i64, Vec::new(), Vec::with_capacity(WRITE_BUFFER));
     while let Some(chunk) = part.next().await {
@@ -191,44 +178,7 @@ async fn receive_file(
 
 /// Writes on the blocking pool, so a slow disk never stalls the request workers.
 async fn write_out(mut staged: Staged, bytes: Vec<u8>) -> Result<Staged, ApiError> {
-    web::block(move || staged.write(&bytes).map(|()| staged))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .map_err(|e| storage_failed(&e))
-}
-
-fn storage_failed(error: &std::io::Error) -> ApiError {
-    if error.kind() == std::io::ErrorKind::StorageFull || error.raw_os_error() == Some(28) {
-        return ApiError::Unavailable(format!("upload storage is full: {error}"));
-    }
-    ApiError::Internal(anyhow::anyhow!("upload storage: {error}"))
-}
-
-/// Removes stored files whose rows are gone (or never came), on the blocking pool; a failure is logged,
-/// since the request's outcome no longer depends on it.
-pub async fn discard(storage: &web::Data<dyn Storage>, keys: Vec<String>) {
-    let storage = storage.clone();
-    let removed = web::block(move || {
-        for key in keys {
-            if let Err(error) = storage.remove(&key) {
-                tracing::error!(%error, storage_key = %key, "a stored file without a row could not be removed");
-            }
-        }
-    })
-    .await;
-    if let Err(error) = removed {
-        tracing::error!(%error, "removing stored files failed");
-    }
-}
-
-fn not_editable() -> ApiError {
-    ApiError::conflict(
-        "conflict",
-        Text::new(
-            "申报已提交，不能再更改材料；如被退回补正，可在退回后更改。",
-            "The application has been submitted; its materials can change only if it is returned.",
-        ),
-    )
+    Ok(blocking(move || staged.write(&bytes).map(|()| staged)).await?)
 }
 
 /// The material, file and type of a received upload, or why it is refused.
@@ -293,82 +243,25 @@ pub async fn upload_attachment(
     id: web::Path<i64>,
     multipart: Multipart,
 ) -> Result<(web::Json<AttachmentView>, StatusCode), ApiError> {
-    user.require(&[Role::Applicant])?;
     let id = id.into_inner();
-    let viewer = user.clone();
-    let (materials, limits) = db
-        .read(move |conn| {
-            let record = find_visible(conn, &viewer, id)?;
-            if !status_of(&record)?.is_editable() {
-                return Err(not_editable());
-            }
-            let program = Program::load(conn, record.application.program_id)?;
-            let already_stored = applications::total_upload_bytes(conn, id)?;
-            let per_file = program.materials.iter().map(|m| m.max_size_bytes).max().unwrap_or(0);
-            Ok((
-                program.materials,
-                Limits { per_file, remaining_total: program.row.max_total_upload_bytes - already_stored },
-            ))
-        })
-        .await?;
-    let cap = limits.per_file.min(limits.remaining_total).max(0);
+    let plan = attachments::plan_upload(&db, &user, id).await?;
     let declared =
         request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > u64::try_from(cap).unwrap_or(0) + MULTIPART_OVERHEAD) {
-        return Err(too_large(cap));
+    if declared.is_some_and(|length| length > u64::try_from(plan.cap).unwrap_or(0) + MULTIPART_OVERHEAD) {
+        return Err(too_large(plan.cap));
     }
-
-    let (material, file, file_type) = accept(receive(multipart, &storage, cap).await?, materials)?;
-
-    let key = uuid::Uuid::new_v4().simple().to_string();
-    let store = storage.clone();
-    let commit_key = key.clone();
-    web::block(move || store.commit(file.staged, &commit_key))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .map_err(|e| storage_failed(&e))?;
-
-    let actor = user.actor();
-    let (name, size, sha256) = (file.name, file.size, file.sha256);
-    let row_key = key.clone();
-    let saved = db
-        .write(move |conn| {
-            let record = find_visible(conn, &user, id)?;
-            if !status_of(&record)?.is_editable() {
-                return Err(not_editable());
-            }
-            let program = Program::load(conn, record.application.program_id)?;
-            if applications::total_upload_bytes(conn, id)? + size > program.row.max_total_upload_bytes {
-                return Err(too_large(program.row.max_total_upload_bytes));
-            }
-            let now = time::now();
-            let row = applications::insert_attachment(
-                conn,
-                &NewAttachment {
-                    application_id: id,
-                    material_key: &material.key,
-                    file_name: &name,
-                    storage_key: &row_key,
-                    content_type: file_type.content_type(),
-                    size_bytes: size,
-                    sha256: &sha256,
-                    uploaded_by: user.user_id,
-                    created_at: now,
-                },
-            )?;
-            applications::touch(conn, id, now)?;
-            let summary = json!({ "attachment_id": row.id, "material_key": row.material_key, "size_bytes": size, "sha256": sha256 });
-            audit::append(conn, &actor, Event::new("application.attachment_upload", "application", id, summary))?;
-            Ok(row)
-        })
-        .await;
-    match saved {
-        Ok(row) => Ok((web::Json(row.into()), StatusCode::CREATED)),
-        Err(error) => {
-            // No row, so no file either.
-            discard(&storage, vec![key]).await;
-            Err(error)
-        }
+    let (material, file, file_type) = accept(receive(multipart, &storage, plan.cap).await?, plan.materials)?;
+    let upload = Upload {
+        staged: file.staged,
+        material_key: material.key,
+        file_name: file.name,
+        content_type: file_type.content_type(),
+        size: file.size,
+        sha256: file.sha256,
+    };
+    match attachments::store(&db, storage.into_inner(), &user, id, upload).await? {
+        Stored::Saved(row) => Ok((web::Json(row.into()), StatusCode::CREATED)),
+        Stored::TooLarge { limit } => Err(too_large(limit)),
     }
 }
 
@@ -381,14 +274,7 @@ pub async fn list_attachments(
     db: web::Data<Db>,
     id: web::Path<i64>,
 ) -> Result<web::Json<Vec<AttachmentView>>, ApiError> {
-    let id = id.into_inner();
-    let rows = db
-        .read(move |conn| {
-            let record = find_visible(conn, &user, id)?;
-            crate::api::reviews::require_full_view(conn, &user, &record)?;
-            Ok::<_, ApiError>(applications::attachments_of(conn, id)?)
-        })
-        .await?;
+    let rows = attachments::list(&db, &user, id.into_inner()).await?;
     Ok(web::Json(rows.into_iter().map(Into::into).collect()))
 }
 
@@ -405,16 +291,7 @@ pub async fn download_attachment(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, attachment_id) = path.into_inner();
-    let row = db
-        .read(move |conn| {
-            let record = find_visible(conn, &user, id)?;
-            crate::api::reviews::require_full_view(conn, &user, &record)?;
-            applications::attachments_of(conn, id)?
-                .into_iter()
-                .find(|a| a.id == attachment_id)
-                .ok_or(ApiError::NotFound)
-        })
-        .await?;
+    let row = attachments::find(&db, &user, id, attachment_id).await?;
     let path = storage.path(&row.storage_key);
     let file = web::block(move || actix_files::NamedFile::open(path))
         .await
@@ -461,22 +338,7 @@ pub async fn delete_attachment(
     storage: web::Data<dyn Storage>,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Applicant])?;
     let (id, attachment_id) = path.into_inner();
-    let actor = user.actor();
-    let removed = db
-        .write(move |conn| {
-            let record = find_visible(conn, &user, id)?;
-            if !status_of(&record)?.is_editable() {
-                return Err(not_editable());
-            }
-            let row = applications::delete_attachment(conn, id, attachment_id)?.ok_or(ApiError::NotFound)?;
-            applications::touch(conn, id, time::now())?;
-            let summary = json!({ "attachment_id": row.id, "material_key": row.material_key });
-            audit::append(conn, &actor, Event::new("application.attachment_delete", "application", id, summary))?;
-            Ok(row)
-        })
-        .await?;
-    discard(&storage, vec![removed.storage_key]).await;
+    attachments::delete(&db, storage.into_inner(), &user, id, attachment_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -5,30 +5,23 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::api::applications::ProgramRef;
 use crate::api::client::ClientAddr;
 use crate::api::extract::{Json, Query};
 use crate::api::middleware::RequestContext;
 use crate::api::pagination::{Page, PageQuery};
 use crate::api::session::SignedIn;
-use crate::app::applications::find_visible;
-use crate::app::programs::Program;
+use crate::app::applications::ProgramRef;
+use crate::app::objections::{self, Objection};
 use crate::config::PortalSettings;
-use crate::db::audit::{self, Event};
-use crate::db::reviews::{self, NewObjection, ObjectionRow};
-use crate::db::{Db, applications, outbox, users};
-use crate::domain::audit::Actor;
+use crate::db::Db;
+use crate::db::objections::ObjectionRow;
 use crate::domain::error::Error as Refusal;
-use crate::domain::role::Role;
+use crate::domain::time;
 use crate::domain::validation::{field_errors, not_blank};
-use crate::domain::{limits, time};
-use crate::email::templates;
 use crate::error::ApiError;
-use crate::i18n::Text;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NoticeView {
@@ -60,7 +53,7 @@ pub async fn list_notices(
     let query = query.into_inner();
     let (page, per_page, offset) = PageQuery { page: query.page, per_page: query.per_page }.resolve()?;
     let today = time::today(portal.utc_offset);
-    let (records, total) = db.read(move |conn| applications::in_notice(conn, today, offset, per_page)).await?;
+    let (records, total) = objections::notices(&db, today, offset, per_page).await?;
     let items = records
         .into_iter()
         .map(|r| NoticeView {
@@ -115,55 +108,10 @@ pub async fn lodge_objection(
 ) -> Result<(web::Json<ObjectionReceipt>, StatusCode), ApiError> {
     let (id, input) = (id.into_inner(), body.into_inner());
     Refusal::unless_any(input.validate().err().map(|e| field_errors(&e)).unwrap_or_default())?;
+    let ObjectionInput { name, contact, organization, content } = input;
+    let objection = Objection { name, contact, organization, content };
     let today = time::today(portal.utc_offset);
-    let actor = Actor { user_id: None, role: None, request_id: Some(ctx.id.clone()) };
-    let row = db
-        .write(move |conn| {
-            let record = applications::find(conn, id)?;
-            let notice_days = Program::load(conn, record.application.program_id)?.row.public_notice_days;
-            let a = &record.application;
-            let running =
-                a.status == "public_notice" && notice_days > 0 && a.notice_ends_on.is_some_and(|end| today <= end);
-            if !running {
-                return Err(ApiError::conflict(
-                    "notice_closed",
-                    Text::new(
-                        "该申报现不在公示期内，不受理异议。",
-                        "This application is not in public notice now; objections are not accepted.",
-                    ),
-                ));
-            }
-            let now = time::now();
-            crate::app::throttle::consume(
-                conn,
-                &format!("objection:addr:{}", client.0),
-                limits::OBJECTIONS_PER_ADDRESS,
-                now,
-            )?;
-            let objection = NewObjection {
-                application_id: id,
-                name: input.name.trim(),
-                contact: input.contact.trim(),
-                organization: input.organization.as_deref().map(str::trim).filter(|o| !o.is_empty()),
-                content: input.content.trim(),
-            };
-            let row = reviews::lodge(conn, &objection, now)?;
-            let reference_no = record.application.reference_no.clone().unwrap_or_default();
-            for reviewer in users::active_with_role(conn, Role::Reviewer)? {
-                outbox::enqueue(
-                    conn,
-                    &templates::objection_lodged(&reviewer.email, &reference_no, &row.name, &row.content),
-                    now,
-                )?;
-            }
-            audit::append(
-                conn,
-                &actor,
-                Event::new("objection.lodge", "application", id, json!({ "objection_id": row.id })),
-            )?;
-            Ok(row)
-        })
-        .await?;
+    let row = objections::lodge(&db, &ctx.id, client.0.to_string(), id, objection, today).await?;
     Ok((web::Json(ObjectionReceipt { id: row.id, created_at: time::to_utc(row.created_at) }), StatusCode::CREATED))
 }
 
@@ -207,14 +155,7 @@ pub async fn list_objections(
     db: web::Data<Db>,
     id: web::Path<i64>,
 ) -> Result<web::Json<Vec<ObjectionView>>, ApiError> {
-    user.require(&[Role::Reviewer, Role::Admin])?;
-    let id = id.into_inner();
-    let rows = db
-        .read(move |conn| {
-            find_visible(conn, &user, id)?;
-            Ok::<_, ApiError>(reviews::objections_of(conn, id)?)
-        })
-        .await?;
+    let rows = objections::list(&db, &user, id.into_inner()).await?;
     Ok(web::Json(rows.into_iter().map(Into::into).collect()))
 }
 
@@ -240,34 +181,7 @@ pub async fn resolve_objection(
     path: web::Path<(i64, i64)>,
     body: Json<Resolution>,
 ) -> Result<web::Json<ObjectionView>, ApiError> {
-    user.require(&[Role::Reviewer])?;
     let ((id, objection_id), resolution) = (path.into_inner(), body.into_inner());
-    let comment = resolution.comment.trim().to_owned();
-    if comment.is_empty() {
-        return Err(ApiError::field(
-            "comment",
-            "required",
-            Text::new("请填写处理意见。", "Say how the objection was resolved."),
-        ));
-    }
-    let actor = user.actor();
-    let row = db
-        .write(move |conn| {
-            find_visible(conn, &user, id)?;
-            let exists = reviews::objections_of(conn, id)?.into_iter().any(|o| o.id == objection_id);
-            if !exists {
-                return Err(ApiError::NotFound);
-            }
-            if !reviews::resolve(conn, id, objection_id, user.user_id, resolution.upheld, &comment, time::now())? {
-                return Err(ApiError::conflict(
-                    "conflict",
-                    Text::new("该异议已处理。", "This objection has been resolved already."),
-                ));
-            }
-            let summary = json!({ "objection_id": objection_id, "upheld": resolution.upheld, "comment": comment });
-            audit::append(conn, &actor, Event::new("objection.resolve", "application", id, summary))?;
-            reviews::objections_of(conn, id)?.into_iter().find(|o| o.id == objection_id).ok_or(ApiError::NotFound)
-        })
-        .await?;
+    let row = objections::resolve(&db, &user, id, objection_id, resolution.upheld, &resolution.comment).await?;
     Ok(web::Json(row.into()))
 }

@@ -1,4 +1,4 @@
-//! Expert review and the timeline: who may see what of an application's review.
+//! Expert review and the timeline, as the use cases let each caller see them.
 
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
@@ -7,38 +7,10 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::api::session::SignedIn;
-use crate::app::applications::find_visible;
-use crate::db::applications::ApplicationRecord;
-use crate::db::{Db, DbConnection, audit, reviews, users};
-use crate::domain::role::Role;
+use crate::app::reviews::{self, Review, TimelineEvent};
+use crate::db::Db;
 use crate::domain::time;
-use crate::domain::workflow::ExpertStanding;
 use crate::error::ApiError;
-use crate::i18n::Text;
-
-/// An expert sees an application's content and files only after declaring no conflict of interest.
-pub fn require_full_view(conn: &mut DbConnection, user: &SignedIn, record: &ApplicationRecord) -> Result<(), ApiError> {
-    if user.role != Role::Expert {
-        return Ok(());
-    }
-    match reviews::standing(conn, record.application.id, user.user_id)? {
-        ExpertStanding::Cleared { .. } => Ok(()),
-        ExpertStanding::Recused => Err(ApiError::Forbidden {
-            code: "recused",
-            detail: Text::new(
-                "您已声明存在利益冲突并回避，不能查看申报内容。",
-                "You declared a conflict of interest and are recused.",
-            ),
-        }),
-        ExpertStanding::Undeclared | ExpertStanding::NotAssigned => Err(ApiError::Forbidden {
-            code: "declaration_required",
-            detail: Text::new(
-                "请先声明与申报单位无利益冲突，然后才能查看申报内容。",
-                "Declare that you have no conflict of interest before reading the application.",
-            ),
-        }),
-    }
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReviewView {
@@ -55,6 +27,24 @@ pub struct ReviewView {
     pub scored_at: Option<DateTime<Utc>>,
 }
 
+impl From<Review> for ReviewView {
+    fn from(review: Review) -> Self {
+        let a = review.assignment;
+        Self {
+            expert_id: a.expert_id,
+            expert_name: review.expert_name,
+            drawn: a.drawn,
+            assigned_at: time::to_utc(a.assigned_at),
+            declared_at: a.declared_at.map(time::to_utc),
+            conflict_of_interest: a.conflict_of_interest,
+            statement: a.statement,
+            score: a.score,
+            opinion: a.opinion,
+            scored_at: a.scored_at.map(time::to_utc),
+        }
+    }
+}
+
 /// The experts on an application, their declarations and their scores (reviewers and admins).
 #[utoipa::path(tag = "applications", security(("bearer" = [])), params(("id" = i64, Path, description = "application id")),
     responses((status = 200, description = "the reviews", body = Vec<ReviewView>)))]
@@ -64,30 +54,8 @@ pub async fn list_reviews(
     db: web::Data<Db>,
     id: web::Path<i64>,
 ) -> Result<web::Json<Vec<ReviewView>>, ApiError> {
-    user.require(&[Role::Reviewer, Role::Admin])?;
-    let id = id.into_inner();
-    let reviews = db
-        .read(move |conn| {
-            find_visible(conn, &user, id)?;
-            let mut views = Vec::new();
-            for a in reviews::assignments(conn, id)? {
-                views.push(ReviewView {
-                    expert_name: users::find(conn, a.expert_id)?.display_name,
-                    expert_id: a.expert_id,
-                    drawn: a.drawn,
-                    assigned_at: time::to_utc(a.assigned_at),
-                    declared_at: a.declared_at.map(time::to_utc),
-                    conflict_of_interest: a.conflict_of_interest,
-                    statement: a.statement,
-                    score: a.score,
-                    opinion: a.opinion,
-                    scored_at: a.scored_at.map(time::to_utc),
-                });
-            }
-            Ok::<_, ApiError>(views)
-        })
-        .await?;
-    Ok(web::Json(reviews))
+    let reviews = reviews::list(&db, &user, id.into_inner()).await?;
+    Ok(web::Json(reviews.into_iter().map(Into::into).collect()))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -107,20 +75,22 @@ pub struct EventView {
     pub details: Option<Value>,
 }
 
-/// What a company (or an expert) sees of the review: decisions and what was said to the company, never
-/// who the experts are or what they scored.
-const PUBLIC_ACTIONS: [&str; 10] = [
-    "application.create",
-    "application.update",
-    "application.attachment_upload",
-    "application.attachment_delete",
-    "application.submit",
-    "application.withdraw",
-    "application.return",
-    "application.accept",
-    "application.propose",
-    "application.approve",
-];
+impl From<TimelineEvent> for EventView {
+    fn from(event: TimelineEvent) -> Self {
+        let seen = event.seen;
+        Self {
+            seq: event.seq,
+            occurred_at: time::to_utc(event.occurred_at),
+            action: seen.action,
+            from: seen.from,
+            to: seen.to,
+            comment: seen.comment,
+            actor_id: seen.actor_id,
+            actor_role: seen.actor_role,
+            details: seen.details,
+        }
+    }
+}
 
 /// The application's timeline.
 #[utoipa::path(tag = "applications", security(("bearer" = [])), params(("id" = i64, Path, description = "application id")),
@@ -131,34 +101,6 @@ pub async fn list_events(
     db: web::Data<Db>,
     id: web::Path<i64>,
 ) -> Result<web::Json<Vec<EventView>>, ApiError> {
-    let id = id.into_inner();
-    let staff = matches!(user.role, Role::Reviewer | Role::Finance | Role::Admin);
-    let rows = db
-        .read(move |conn| {
-            find_visible(conn, &user, id)?;
-            Ok::<_, ApiError>(audit::of_object(conn, "application", id)?)
-        })
-        .await?;
-    let events = rows
-        .into_iter()
-        .filter(|row| staff || PUBLIC_ACTIONS.contains(&row.action.as_str()) || row.action == "application.reject")
-        .map(|row| {
-            let summary: Value = serde_json::from_str(&row.summary).unwrap_or(Value::Null);
-            let text = |key: &str| summary.get(key).and_then(Value::as_str).map(ToOwned::to_owned);
-            let addressed =
-                matches!(row.action.as_str(), "application.return" | "application.reject" | "application.approve");
-            EventView {
-                seq: row.seq,
-                occurred_at: time::to_utc(row.occurred_at),
-                from: text("from"),
-                to: text("to"),
-                comment: if addressed || staff { text("comment") } else { None },
-                actor_id: if staff { row.actor_id } else { None },
-                actor_role: if staff { row.actor_role } else { None },
-                details: staff.then_some(summary),
-                action: row.action,
-            }
-        })
-        .collect();
-    Ok(web::Json(events))
+    let events = reviews::timeline(&db, &user, id.into_inner()).await?;
+    Ok(web::Json(events.into_iter().map(Into::into).collect()))
 }

@@ -3,12 +3,16 @@
 //! and outbox messages, and answers a typed result or an [`Error`].
 
 pub mod applications;
+pub mod attachments;
 pub mod calendar;
 pub mod caller;
 pub mod companies;
 pub mod error;
+pub mod objections;
 pub mod programs;
+pub mod reviews;
 pub mod throttle;
+pub mod workflow;
 
 pub use caller::SignedIn;
 pub use error::{Error, Result};

@@ -10,7 +10,7 @@ use crate::domain::program::{FormField, Guide, Material, ProgramStatus};
 use crate::domain::role::Role;
 use crate::domain::time;
 
-pub const DEFAULT_CORRECTION_DAYS: i32 = 10;
+pub use crate::domain::workflow::DEFAULT_CORRECTION_DAYS;
 pub const DEFAULT_MAX_TOTAL_UPLOAD_BYTES: i64 = 200 * 1024 * 1024;
 
 /// A programme with its structured parts read back from storage.

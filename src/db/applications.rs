@@ -1,13 +1,19 @@
-//! Applications and their attachments.
+//! Applications: drafts, the workflow's conditional moves, and the lists and joins their views read.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::expert_reviews::Assignment;
 use super::on_backend;
-use super::reviews::Assignment;
 use super::schema::{applications, attachments, companies, expert_assignments, programs};
 use crate::db::error::{Error, Result};
+use crate::domain::workflow::Status;
+
+/// The stored names of the statuses for which `keep` holds.
+fn statuses(keep: impl Fn(Status) -> bool) -> Vec<&'static str> {
+    Status::ALL.iter().copied().filter(|s| keep(*s)).map(Status::as_str).collect()
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = applications)]
@@ -91,7 +97,7 @@ pub fn live_for(conn: &mut DbConnection, program_id: i64, company_id: i64) -> Re
     Ok(applications::table
         .filter(applications::program_id.eq(program_id))
         .filter(applications::company_id.eq(company_id))
-        .filter(applications::status.ne_all(["withdrawn", "rejected"]))
+        .filter(applications::status.ne_all(statuses(|s| !s.is_live())))
         .select(applications::id)
         .first(conn)
         .optional()?)
@@ -165,7 +171,9 @@ pub fn list(
         let mut query = applications::table.inner_join(programs::table).inner_join(companies::table).into_boxed();
         query = match scope {
             Scope::Company(id) => query.filter(applications::company_id.eq(id)),
-            Scope::AssignedTo(expert) => query.filter(applications::id.eq_any(super::reviews::assigned_to(expert))),
+            Scope::AssignedTo(expert) => {
+                query.filter(applications::id.eq_any(super::expert_reviews::assigned_to(expert)))
+            }
             Scope::All => query,
         };
         if let Some(status) = &filter.status {
@@ -208,14 +216,15 @@ pub fn update_draft(
     form_data: &str,
     now: NaiveDateTime,
 ) -> Result<bool> {
-    let saved = diesel::update(applications::table.find(id).filter(applications::status.eq_any(["draft", "returned"])))
-        .set((
-            applications::requested_amount_fen.eq(requested_amount_fen),
-            applications::form_data.eq(form_data),
-            applications::version.eq(applications::version + 1),
-            applications::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+    let saved =
+        diesel::update(applications::table.find(id).filter(applications::status.eq_any(statuses(Status::is_editable))))
+            .set((
+                applications::requested_amount_fen.eq(requested_amount_fen),
+                applications::form_data.eq(form_data),
+                applications::version.eq(applications::version + 1),
+                applications::updated_at.eq(now),
+            ))
+            .execute(conn)?;
     Ok(saved == 1)
 }
 
@@ -224,8 +233,8 @@ pub fn delete_draft(conn: &mut DbConnection, id: i64) -> Result<Option<Vec<Strin
     let keys =
         attachments::table.filter(attachments::application_id.eq(id)).select(attachments::storage_key).load(conn)?;
     diesel::delete(attachments::table.filter(attachments::application_id.eq(id))).execute(conn)?;
-    let deleted =
-        diesel::delete(applications::table.find(id).filter(applications::status.eq("draft"))).execute(conn)?;
+    let deleted = diesel::delete(applications::table.find(id).filter(applications::status.eq(Status::Draft.as_str())))
+        .execute(conn)?;
     Ok((deleted == 1).then_some(keys))
 }
 
@@ -249,87 +258,26 @@ pub struct TransitionChanges {
 pub fn transition(
     conn: &mut DbConnection,
     id: i64,
-    from: &str,
+    from: Status,
     version: i32,
-    to: &str,
+    to: Status,
     changes: &TransitionChanges,
     now: NaiveDateTime,
 ) -> Result<bool> {
     let moved = diesel::update(
-        applications::table.find(id).filter(applications::status.eq(from)).filter(applications::version.eq(version)),
+        applications::table
+            .find(id)
+            .filter(applications::status.eq(from.as_str()))
+            .filter(applications::version.eq(version)),
     )
     .set((
-        applications::status.eq(to),
+        applications::status.eq(to.as_str()),
         applications::version.eq(applications::version + 1),
         applications::updated_at.eq(now),
         changes,
     ))
     .execute(conn)?;
     Ok(moved == 1)
-}
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = attachments)]
-pub struct AttachmentRow {
-    pub id: i64,
-    pub application_id: i64,
-    pub material_key: String,
-    pub file_name: String,
-    pub storage_key: String,
-    pub content_type: String,
-    pub size_bytes: i64,
-    pub sha256: String,
-    pub uploaded_by: i64,
-    pub created_at: NaiveDateTime,
-}
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = attachments)]
-pub struct NewAttachment<'a> {
-    pub application_id: i64,
-    pub material_key: &'a str,
-    pub file_name: &'a str,
-    pub storage_key: &'a str,
-    pub content_type: &'a str,
-    pub size_bytes: i64,
-    pub sha256: &'a str,
-    pub uploaded_by: i64,
-    pub created_at: NaiveDateTime,
-}
-
-pub fn attachments_of(conn: &mut DbConnection, application_id: i64) -> Result<Vec<AttachmentRow>> {
-    Ok(attachments::table
-        .filter(attachments::application_id.eq(application_id))
-        .order(attachments::id.asc())
-        .select(AttachmentRow::as_select())
-        .load(conn)?)
-}
-
-pub fn total_upload_bytes(conn: &mut DbConnection, application_id: i64) -> Result<i64> {
-    let total: Option<i64> = attachments::table
-        .filter(attachments::application_id.eq(application_id))
-        .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
-            "CAST(SUM(size_bytes) AS BIGINT)",
-        ))
-        .first(conn)?;
-    Ok(total.unwrap_or(0))
-}
-
-pub fn insert_attachment(conn: &mut DbConnection, attachment: &NewAttachment<'_>) -> Result<AttachmentRow> {
-    Ok(diesel::insert_into(attachments::table).values(attachment).get_result(conn)?)
-}
-
-pub fn delete_attachment(conn: &mut DbConnection, application_id: i64, id: i64) -> Result<Option<AttachmentRow>> {
-    let row = attachments::table
-        .filter(attachments::id.eq(id))
-        .filter(attachments::application_id.eq(application_id))
-        .select(AttachmentRow::as_select())
-        .first(conn)
-        .optional()?;
-    if let Some(row) = &row {
-        diesel::delete(attachments::table.find(row.id)).execute(conn)?;
-    }
-    Ok(row)
 }
 
 /// Bumps the version, so an action prepared before an upload or deletion is refused as stale.
@@ -351,7 +299,7 @@ pub fn in_notice(
         applications::table
             .inner_join(programs::table)
             .inner_join(companies::table)
-            .filter(applications::status.eq("public_notice"))
+            .filter(applications::status.eq(Status::PublicNotice.as_str()))
             .filter(applications::notice_ends_on.ge(today))
             .filter(programs::public_notice_days.gt(0))
     };

@@ -2,18 +2,20 @@
 //! aggregate. Everything here runs on the blocking pool through [`Db::read`] and [`Db::write`].
 
 pub mod applications;
+pub mod attachments;
 pub mod audit;
 pub mod bulk;
 pub mod calendar;
 pub mod companies;
 mod connection;
 pub mod error;
+pub mod expert_reviews;
 pub mod migrations;
 pub mod money;
+pub mod objections;
 pub mod outbox;
 pub mod programs;
 pub mod reports;
-pub mod reviews;
 pub mod schema;
 pub mod throttle;
 pub mod tokens;

@@ -23,18 +23,22 @@ macro_rules! text_enum {
 }
 
 pub mod account;
+pub mod actions;
 pub mod audit;
 pub mod calendar;
 pub mod company;
 pub mod credit_code;
 pub mod eligibility;
 pub mod error;
+pub mod experts;
 pub mod files;
 pub mod limits;
 pub mod money;
 pub mod program;
 pub mod report;
 pub mod role;
+pub mod submission;
 pub mod time;
+pub mod timeline;
 pub mod validation;
 pub mod workflow;

@@ -2,6 +2,7 @@
 //! must hold. The same table answers `allowed_actions` and enforces every action, so the buttons a
 //! frontend shows and the moves the server accepts can never differ.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::role::Role;
@@ -295,6 +296,106 @@ pub fn allowed(status: Status, role: Role, ctx: &Context) -> Vec<Action> {
         .collect()
 }
 
+/// The working days a company gets to correct a returned application when neither the reviewer nor the
+/// programme says otherwise.
+pub const DEFAULT_CORRECTION_DAYS: i32 = 10;
+
+/// The working days allowed for a correction: the reviewer's choice, else the programme's setting, else
+/// [`DEFAULT_CORRECTION_DAYS`] when the stored setting is not a count of days.
+pub fn correction_days(requested: Option<u32>, programme_days: i32) -> u32 {
+    requested
+        .unwrap_or_else(|| u32::try_from(programme_days).unwrap_or_else(|_| DEFAULT_CORRECTION_DAYS.unsigned_abs()))
+}
+
+/// Whether the public notice of an application has ended on `today`: it runs to the end of its last day,
+/// and a programme without a notice period has none to wait for.
+pub fn notice_ended(notice_ends_on: Option<NaiveDate>, public_notice_days: i32, today: NaiveDate) -> bool {
+    notice_ends_on.is_some_and(|ends| ends < today || public_notice_days == 0)
+}
+
+/// Whether an application's public notice runs on `today`, so objections are accepted.
+pub fn notice_running(
+    status: Status,
+    notice_ends_on: Option<NaiveDate>,
+    public_notice_days: i32,
+    today: NaiveDate,
+) -> bool {
+    status == Status::PublicNotice && public_notice_days > 0 && notice_ends_on.is_some_and(|end| today <= end)
+}
+
+impl ExpertStanding {
+    /// An expert's standing from their assignment: none, or its declaration (a conflict of interest or
+    /// not, none yet) and whether they have scored.
+    pub fn of(assignment: Option<(Option<bool>, bool)>) -> Self {
+        match assignment {
+            None => ExpertStanding::NotAssigned,
+            Some((None, _)) => ExpertStanding::Undeclared,
+            Some((Some(true), _)) => ExpertStanding::Recused,
+            Some((Some(false), scored)) => ExpertStanding::Cleared { scored },
+        }
+    }
+
+    /// An expert sees an application's content and files only after declaring no conflict of interest.
+    pub fn may_read_content(self) -> Result<(), crate::domain::error::Error> {
+        match self {
+            ExpertStanding::Cleared { .. } => Ok(()),
+            ExpertStanding::Recused => Err(crate::domain::error::Error::Forbidden {
+                code: "recused",
+                detail: Text::new(
+                    "您已声明存在利益冲突并回避，不能查看申报内容。",
+                    "You declared a conflict of interest and are recused.",
+                ),
+            }),
+            ExpertStanding::Undeclared | ExpertStanding::NotAssigned => Err(crate::domain::error::Error::Forbidden {
+                code: "declaration_required",
+                detail: Text::new(
+                    "请先声明与申报单位无利益冲突，然后才能查看申报内容。",
+                    "Declare that you have no conflict of interest before reading the application.",
+                ),
+            }),
+        }
+    }
+}
+
+impl Notice {
+    /// Where the notice stands: running until it has `ended`, then by its objections still `open` and
+    /// those `upheld`.
+    pub fn after(ended: bool, open: i64, upheld: i64) -> Self {
+        match (ended, open, upheld) {
+            (false, _, _) => Notice::Running,
+            (true, 0, 0) => Notice::Settled,
+            (true, 0, _) => Notice::ObjectionUpheld,
+            (true, _, _) => Notice::ObjectionsOpen,
+        }
+    }
+}
+
+/// Who may see an application: a company its own, an expert those assigned to them, staff all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    Visible,
+    Hidden,
+    /// Visible if the caller is assigned to it as an expert.
+    IfAssigned,
+}
+
+/// Whether `role` (acting for `caller_company`) may see an application of `owner_company`.
+pub fn visibility(role: Role, caller_company: Option<i64>, owner_company: i64) -> Visibility {
+    match role {
+        Role::Applicant if caller_company == Some(owner_company) => Visibility::Visible,
+        Role::Applicant => Visibility::Hidden,
+        Role::Expert => Visibility::IfAssigned,
+        Role::Reviewer | Role::Finance | Role::Admin => Visibility::Visible,
+    }
+}
+
+/// The most a reviewer may propose: the amount requested, and never more than the programme's maximum
+/// award. `Err` with that limit when `amount` is above it.
+pub fn check_award(amount: i64, requested_fen: i64, max_award_fen: i64) -> Result<(), i64> {
+    let limit = requested_fen.min(max_award_fen);
+    if amount > limit { Err(limit) } else { Ok(()) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,5 +485,78 @@ mod tests {
             let ctx = Context { expert: standing, ..Context::default() };
             assert!(next(Status::ExpertReview, Action::Score, Role::Expert, &ctx).is_err(), "{standing:?}");
         }
+    }
+
+    #[test]
+    fn the_correction_period_is_the_reviewers_then_the_programmes_then_ten_days() {
+        assert_eq!(correction_days(Some(3), 15), 3);
+        assert_eq!(correction_days(None, 15), 15);
+        assert_eq!(correction_days(None, -1), 10);
+    }
+
+    #[test]
+    fn a_notice_runs_to_the_end_of_its_last_day() {
+        let day = |d| NaiveDate::from_ymd_opt(2025, 3, d).unwrap();
+        assert!(notice_running(Status::PublicNotice, Some(day(10)), 5, day(10)));
+        assert!(!notice_ended(Some(day(10)), 5, day(10)));
+        assert!(!notice_running(Status::PublicNotice, Some(day(10)), 5, day(11)));
+        assert!(notice_ended(Some(day(10)), 5, day(11)));
+        assert!(!notice_running(Status::Approved, Some(day(10)), 5, day(9)));
+        assert!(!notice_running(Status::PublicNotice, None, 5, day(9)));
+        // Without a notice period there is nothing to object to or to wait for.
+        assert!(!notice_running(Status::PublicNotice, Some(day(10)), 0, day(9)));
+        assert!(notice_ended(Some(day(10)), 0, day(9)));
+        assert!(!notice_ended(None, 0, day(9)));
+    }
+
+    #[test]
+    fn a_notice_settles_once_ended_with_no_open_or_upheld_objection() {
+        assert_eq!(Notice::after(false, 0, 0), Notice::Running);
+        assert_eq!(Notice::after(true, 0, 0), Notice::Settled);
+        assert_eq!(Notice::after(true, 0, 1), Notice::ObjectionUpheld);
+        assert_eq!(Notice::after(true, 2, 1), Notice::ObjectionsOpen);
+    }
+
+    #[test]
+    fn an_experts_standing_follows_their_declaration() {
+        assert_eq!(ExpertStanding::of(None), ExpertStanding::NotAssigned);
+        assert_eq!(ExpertStanding::of(Some((None, false))), ExpertStanding::Undeclared);
+        assert_eq!(ExpertStanding::of(Some((Some(true), false))), ExpertStanding::Recused);
+        assert_eq!(ExpertStanding::of(Some((Some(false), true))), ExpertStanding::Cleared { scored: true });
+        assert!(ExpertStanding::Cleared { scored: false }.may_read_content().is_ok());
+        let code = |standing: ExpertStanding| match standing.may_read_content() {
+            Err(crate::domain::error::Error::Forbidden { code, .. }) => code,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(code(ExpertStanding::Recused), "recused");
+        for standing in [ExpertStanding::Undeclared, ExpertStanding::NotAssigned] {
+            assert_eq!(code(standing), "declaration_required");
+        }
+    }
+
+    #[test]
+    fn a_company_sees_its_own_an_expert_those_assigned_staff_all() {
+        assert_eq!(visibility(Role::Applicant, Some(1), 1), Visibility::Visible);
+        assert_eq!(visibility(Role::Applicant, Some(2), 1), Visibility::Hidden);
+        assert_eq!(visibility(Role::Applicant, None, 1), Visibility::Hidden);
+        assert_eq!(visibility(Role::Expert, None, 1), Visibility::IfAssigned);
+        for staff in [Role::Reviewer, Role::Finance, Role::Admin] {
+            assert_eq!(visibility(staff, None, 1), Visibility::Visible);
+        }
+    }
+
+    #[test]
+    fn an_award_is_capped_by_the_request_and_the_maximum() {
+        assert_eq!(check_award(100, 100, 200), Ok(()));
+        assert_eq!(check_award(101, 100, 200), Err(100));
+        assert_eq!(check_award(101, 300, 100), Err(100));
+    }
+
+    #[test]
+    fn live_and_editable_statuses() {
+        let live: Vec<_> = Status::ALL.iter().filter(|s| !s.is_live()).collect();
+        assert_eq!(live, [&Status::Rejected, &Status::Withdrawn]);
+        let editable: Vec<_> = Status::ALL.iter().filter(|s| s.is_editable()).collect();
+        assert_eq!(editable, [&Status::Draft, &Status::Returned]);
     }
 }

@@ -1,0 +1,191 @@
+//! The materials a company uploads: the file is written whole to storage before its row is committed,
+//! and removed again if the row never comes.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use crate::app::applications::{find_visible, status_of};
+use crate::app::programs::Program;
+use crate::app::reviews::require_full_view;
+use crate::app::{Error, Result, SignedIn};
+use crate::db::attachments::{self, AttachmentRow, NewAttachment};
+use crate::db::audit::{self, Event};
+use crate::db::{Db, DbConnection, applications};
+use crate::domain::error::Error as Refusal;
+use crate::domain::program::Material;
+use crate::domain::role::Role;
+use crate::domain::time;
+use crate::i18n::Text;
+use crate::storage::{Staged, Storage};
+
+fn not_editable() -> Refusal {
+    Refusal::conflict(
+        "conflict",
+        Text::new(
+            "申报已提交，不能再更改材料；如被退回补正，可在退回后更改。",
+            "The application has been submitted; its materials can change only if it is returned.",
+        ),
+    )
+}
+
+/// A storage failure: a full disk is a passing unavailability, anything else an internal error.
+pub fn storage_failed(error: &std::io::Error) -> Error {
+    if error.kind() == std::io::ErrorKind::StorageFull || error.raw_os_error() == Some(28) {
+        return Error::Unavailable(format!("upload storage is full: {error}"));
+    }
+    Error::Internal(anyhow::anyhow!("upload storage: {error}"))
+}
+
+/// Runs storage work on the blocking pool, so a slow disk never stalls the request workers.
+pub async fn blocking<T: Send + 'static>(work: impl FnOnce() -> std::io::Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| Error::Internal(e.into()))?.map_err(|e| storage_failed(&e))
+}
+
+/// Removes stored files whose rows are gone (or never came); a failure is logged, since the request's
+/// outcome no longer depends on it.
+pub async fn discard(storage: Arc<dyn Storage>, keys: Vec<String>) {
+    let removed = tokio::task::spawn_blocking(move || {
+        for key in keys {
+            if let Err(error) = storage.remove(&key) {
+                tracing::error!(%error, storage_key = %key, "a stored file without a row could not be removed");
+            }
+        }
+    })
+    .await;
+    if let Err(error) = removed {
+        tracing::error!(%error, "removing stored files failed");
+    }
+}
+
+/// The application as the company may still change it, with its programme.
+fn editable(conn: &mut DbConnection, user: &SignedIn, id: i64) -> Result<Program> {
+    let record = find_visible(conn, user, id)?;
+    if !status_of(&record)?.is_editable() {
+        return Err(not_editable().into());
+    }
+    Program::load(conn, record.application.program_id)
+}
+
+/// What an upload to this application may be: one of these materials, and at most `cap` bytes.
+#[derive(Debug)]
+pub struct UploadPlan {
+    pub materials: Vec<Material>,
+    pub cap: i64,
+}
+
+/// Before an upload is read: the materials it may be and the most it may weigh (the largest per-file
+/// limit, and what is left of the application's total).
+pub async fn plan_upload(db: &Db, caller: &SignedIn, id: i64) -> Result<UploadPlan> {
+    caller.require(&[Role::Applicant])?;
+    let user = caller.clone();
+    db.read(move |conn| {
+        let program = editable(conn, &user, id)?;
+        let already_stored = attachments::total_bytes(conn, id)?;
+        let per_file = program.materials.iter().map(|m| m.max_size_bytes).max().unwrap_or(0);
+        let cap = per_file.min(program.row.max_total_upload_bytes - already_stored).max(0);
+        Ok(UploadPlan { materials: program.materials, cap })
+    })
+    .await
+}
+
+/// A received and accepted upload, staged but not yet stored.
+pub struct Upload {
+    pub staged: Staged,
+    pub material_key: String,
+    pub file_name: String,
+    pub content_type: &'static str,
+    pub size: i64,
+    pub sha256: String,
+}
+
+/// What storing an upload came to.
+#[derive(Debug)]
+pub enum Stored {
+    Saved(AttachmentRow),
+    /// The application's total would be over `limit` bytes (another upload came first).
+    TooLarge {
+        limit: i64,
+    },
+}
+
+/// Stores an accepted upload under a new key and commits its row; without the row the file is removed.
+pub async fn store(db: &Db, storage: Arc<dyn Storage>, caller: &SignedIn, id: i64, upload: Upload) -> Result<Stored> {
+    caller.require(&[Role::Applicant])?;
+    let key = uuid::Uuid::new_v4().simple().to_string();
+    let (store, commit_key, staged) = (storage.clone(), key.clone(), upload.staged);
+    blocking(move || store.commit(staged, &commit_key)).await?;
+    let (user, actor, row_key) = (caller.clone(), caller.actor(), key.clone());
+    let (material_key, name, content_type, size, sha256) =
+        (upload.material_key, upload.file_name, upload.content_type, upload.size, upload.sha256);
+    let saved = db
+        .write(move |conn| {
+            let program = editable(conn, &user, id)?;
+            let limit = program.row.max_total_upload_bytes;
+            if attachments::total_bytes(conn, id)? + size > limit {
+                return Ok(Stored::TooLarge { limit });
+            }
+            let now = time::now();
+            let row = attachments::insert(
+                conn,
+                &NewAttachment {
+                    application_id: id,
+                    material_key: &material_key,
+                    file_name: &name,
+                    storage_key: &row_key,
+                    content_type,
+                    size_bytes: size,
+                    sha256: &sha256,
+                    uploaded_by: user.user_id,
+                    created_at: now,
+                },
+            )?;
+            applications::touch(conn, id, now)?;
+            let summary = json!({ "attachment_id": row.id, "material_key": row.material_key, "size_bytes": size, "sha256": sha256 });
+            audit::append(conn, &actor, Event::new("application.attachment_upload", "application", id, summary))?;
+            Ok::<_, Error>(Stored::Saved(row))
+        })
+        .await;
+    if !matches!(saved, Ok(Stored::Saved(_))) {
+        // No row, so no file either.
+        discard(storage, vec![key]).await;
+    }
+    saved
+}
+
+/// The application's uploaded materials, for whoever may read its content.
+pub async fn list(db: &Db, caller: &SignedIn, id: i64) -> Result<Vec<AttachmentRow>> {
+    let user = caller.clone();
+    db.read(move |conn| {
+        let record = find_visible(conn, &user, id)?;
+        require_full_view(conn, &user, &record)?;
+        Ok(attachments::of_application(conn, id)?)
+    })
+    .await
+}
+
+/// One uploaded material, for whoever may read the application's content.
+pub async fn find(db: &Db, caller: &SignedIn, id: i64, attachment_id: i64) -> Result<AttachmentRow> {
+    list(db, caller, id).await?.into_iter().find(|a| a.id == attachment_id).ok_or_else(|| Refusal::NotFound.into())
+}
+
+/// Removes a material while the application is editable, then its file.
+pub async fn delete(db: &Db, storage: Arc<dyn Storage>, caller: &SignedIn, id: i64, attachment_id: i64) -> Result<()> {
+    caller.require(&[Role::Applicant])?;
+    let (user, actor) = (caller.clone(), caller.actor());
+    let removed = db
+        .write(move |conn| {
+            let record = find_visible(conn, &user, id)?;
+            if !status_of(&record)?.is_editable() {
+                return Err(not_editable().into());
+            }
+            let row = attachments::delete(conn, id, attachment_id)?.ok_or(Refusal::NotFound)?;
+            applications::touch(conn, id, time::now())?;
+            let summary = json!({ "attachment_id": row.id, "material_key": row.material_key });
+            audit::append(conn, &actor, Event::new("application.attachment_delete", "application", id, summary))?;
+            Ok::<_, Error>(row)
+        })
+        .await?;
+    discard(storage, vec![removed.storage_key]).await;
+    Ok(())
+}
