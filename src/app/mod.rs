@@ -7,7 +7,11 @@ pub mod calendar;
 pub mod caller;
 pub mod companies;
 pub mod error;
+pub mod idempotency;
+pub mod payments;
+pub mod plans;
 pub mod programs;
+pub mod reports;
 pub mod throttle;
 
 pub use caller::SignedIn;

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod companies;
 mod connection;
 pub mod error;
+pub mod idempotency;
 pub mod migrations;
 pub mod money;
 pub mod outbox;
