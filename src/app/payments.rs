@@ -16,7 +16,7 @@ use crate::domain::error::Error as Refusal;
 use crate::domain::money::{Payment, reversal_reason, yuan};
 use crate::domain::role::Role;
 use crate::domain::time;
-use crate::domain::workflow::Status;
+use crate::domain::workflow::{self, Action, Status};
 use crate::email::templates;
 use crate::i18n::Text;
 
@@ -137,13 +137,21 @@ fn record_payment(conn: &mut DbConnection, caller: &SignedIn, id: i64, payment: 
         },
         now,
     )?;
-    money::settle_if_paid(conn, id)?;
+    let (approved, settled) = system_step(Status::Approved, Action::Settle)?;
+    money::settle_if_paid(conn, id, approved, settled)?;
     let reference_no = a.reference_no.clone().unwrap_or_default();
     for applicant in users::of_company(conn, a.company_id)? {
         let email = templates::payment_made(&applicant.email, &reference_no, &yuan(row.amount_fen), row.paid_on);
         outbox::enqueue(conn, &email, now)?;
     }
     Ok(row)
+}
+
+/// The workflow's step `action` from `from`: `(from, to)`.
+fn system_step(from: Status, action: Action) -> Result<(Status, Status)> {
+    let to = workflow::system_next(from, action)
+        .ok_or_else(|| anyhow::anyhow!("the workflow has no {} step from {}", action.as_str(), from.as_str()))?;
+    Ok((from, to))
 }
 
 /// Reverses a payment with a new entry (finance only); the payment itself is never edited or deleted.
@@ -174,6 +182,8 @@ pub async fn reverse(
         let record = applications::find(conn, original.application_id)?;
         let now = time::now();
         money::take_back(conn, original.application_id, original.amount_fen, now)?;
+        let (disbursed, reopened) = system_step(Status::Disbursed, Action::Reopen)?;
+        money::reopen(conn, original.application_id, disbursed, reopened)?;
         money::move_reserved_to_disbursed(conn, record.application.program_id, -original.amount_fen)?;
         let row = money::insert(
             conn,

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::{applications, disbursements, payment_instalments, programs};
 use crate::db::error::{Error, Result};
+use crate::domain::workflow::Status;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = payment_instalments)]
@@ -148,43 +149,45 @@ pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -
 /// Adds a payment to an approved application's paid total with one conditional update, so concurrent
 /// payments can never take it past the approved amount; false when it would.
 pub fn add_payment(conn: &mut DbConnection, application_id: i64, amount_fen: i64, now: NaiveDateTime) -> Result<bool> {
-    let paid =
-        diesel::update(applications::table.find(application_id).filter(applications::status.eq("approved")).filter(
-            (applications::disbursed_fen + amount_fen).le(applications::approved_amount_fen.assume_not_null()),
-        ))
-        .set((
-            applications::disbursed_fen.eq(applications::disbursed_fen + amount_fen),
-            applications::version.eq(applications::version + 1),
-            applications::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+    let paid = diesel::update(
+        applications::table
+            .find(application_id)
+            .filter(applications::status.eq(Status::Approved.as_str()))
+            .filter((applications::disbursed_fen + amount_fen).le(applications::approved_amount_fen.assume_not_null())),
+    )
+    .set((
+        applications::disbursed_fen.eq(applications::disbursed_fen + amount_fen),
+        applications::version.eq(applications::version + 1),
+        applications::updated_at.eq(now),
+    ))
+    .execute(conn)?;
     Ok(paid == 1)
 }
 
-/// Marks an application paid in full once its net payments equal the approved amount.
-pub fn settle_if_paid(conn: &mut DbConnection, application_id: i64) -> Result<bool> {
+/// Moves an application from `from` to `to` once its net payments equal the approved amount (the
+/// workflow's settle step); false when it is not paid in full or not in `from`.
+pub fn settle_if_paid(conn: &mut DbConnection, application_id: i64, from: Status, to: Status) -> Result<bool> {
     let settled = diesel::update(
         applications::table
             .find(application_id)
-            .filter(applications::status.eq("approved"))
+            .filter(applications::status.eq(from.as_str()))
             .filter(applications::disbursed_fen.nullable().eq(applications::approved_amount_fen)),
     )
-    .set(applications::status.eq("disbursed"))
+    .set(applications::status.eq(to.as_str()))
     .execute(conn)?;
     Ok(settled == 1)
 }
 
-/// Takes a reversed payment off the paid total; a fully paid application is owed money again.
+/// Takes a reversed payment off the paid total of an approved or settled award.
 pub fn take_back(conn: &mut DbConnection, application_id: i64, amount_fen: i64, now: NaiveDateTime) -> Result<()> {
     let taken = diesel::update(
         applications::table
             .find(application_id)
-            .filter(applications::status.eq_any(["approved", "disbursed"]))
+            .filter(applications::status.eq_any([Status::Approved.as_str(), Status::Disbursed.as_str()]))
             .filter(applications::disbursed_fen.ge(amount_fen)),
     )
     .set((
         applications::disbursed_fen.eq(applications::disbursed_fen - amount_fen),
-        applications::status.eq("approved"),
         applications::version.eq(applications::version + 1),
         applications::updated_at.eq(now),
     ))
@@ -194,6 +197,15 @@ pub fn take_back(conn: &mut DbConnection, application_id: i64, amount_fen: i64, 
     } else {
         Err(Error::inconsistent(format!("application {application_id} has less than {amount_fen} fen paid")))
     }
+}
+
+/// Moves an application from `from` to `to` (the workflow's reopen step); false when it is not in `from`.
+pub fn reopen(conn: &mut DbConnection, application_id: i64, from: Status, to: Status) -> Result<bool> {
+    let reopened =
+        diesel::update(applications::table.find(application_id).filter(applications::status.eq(from.as_str())))
+            .set(applications::status.eq(to.as_str()))
+            .execute(conn)?;
+    Ok(reopened == 1)
 }
 
 /// Moves money between a programme's reserved and disbursed counters (`amount_fen` negative moves it
