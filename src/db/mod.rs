@@ -3,6 +3,7 @@
 
 pub mod applications;
 pub mod audit;
+#[cfg(feature = "bench")]
 pub mod bulk;
 pub mod calendar;
 pub mod companies;
