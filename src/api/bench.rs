@@ -14,6 +14,10 @@ use crate::error::ApiError;
 #[get("/bench/primary-key/{id}")]
 pub async fn primary_key(db: web::Data<Db>, id: web::Path<i64>) -> Result<web::Json<String>, ApiError> {
     let id = id.into_inner();
-    let code = db.read(move |conn| Ok(programs::table.find(id).select(programs::code).first::<String>(conn)?)).await?;
+    let code = db
+        .read(move |conn| {
+            Ok::<_, crate::db::Error>(programs::table.find(id).select(programs::code).first::<String>(conn)?)
+        })
+        .await?;
     Ok(web::Json(code))
 }
