@@ -2,7 +2,8 @@
 is full. The refused upload must get a clean 503, leave no partial file and no row without its file; every
 accepted file must come back whole; and once a file is deleted, uploads succeed again.
 
-Usage (as root, for the mount): bench/full_disk.py PORTAL_BINARY. Exits non-zero naming what broke.
+Usage (as root, for the mount): bench/full_disk.py PORTAL_BINARY, built with `--features bench` (the data is
+seeded with `portal seed-bench`). Exits non-zero naming what broke.
 """
 import hashlib
 import json

@@ -2,6 +2,7 @@
 token and once signed in as each role, on seeded data, with a fixed seed.
 
 Usage: bench/fuzz.py PORTAL_BINARY [EXAMPLES_PER_OPERATION (10)] [SEED (20261126)]
+PORTAL_BINARY must be built with `--features bench`: the data is seeded with `portal seed-bench`.
 APP_DATABASE__URL picks the database; by default a temporary SQLite file. Installs schemathesis if missing.
 Exits non-zero when a check fails, the service dies, or the audit trail no longer verifies.
 """

@@ -1,7 +1,8 @@
 """Crash safety: kill -9 the service at random moments during a payment and submission load, restart it,
 replay every request with its Idempotency-Key, and check that nothing was paid twice or lost.
 
-Usage: bench/kill9.py PORTAL_BINARY [ITERATIONS] (20 by hand). APP_DATABASE__URL picks the database; by
+Usage: bench/kill9.py PORTAL_BINARY [ITERATIONS] (20 by hand), the binary built with `--features bench` (the data
+is seeded with `portal seed-bench`). APP_DATABASE__URL picks the database; by
 default a temporary SQLite file. Exits non-zero, naming the broken invariant, if one does not hold.
 """
 import json

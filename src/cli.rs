@@ -1,15 +1,23 @@
 //! The command line: `portal serve` (the default), `portal migrate`, `portal create-admin`, `portal openapi`.
+//! `portal seed-bench` exists only in builds with the `bench` feature: it creates accounts with a known
+//! password, so the binary people run never has it.
 
 use std::io::{BufRead, IsTerminal};
 
+#[cfg(feature = "bench")]
 use chrono::NaiveDateTime;
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
+use serde_json::json;
 
 use crate::auth::password::Passwords;
 use crate::config::Settings;
-use crate::db::{Db, DbConnection, users};
+#[cfg(feature = "bench")]
+use crate::db::DbConnection;
+use crate::db::audit::{self, Event};
+use crate::db::{Db, users};
 use crate::domain::account::{Email, check_password_length};
+use crate::domain::audit::Actor;
 use crate::domain::role::Role;
 use crate::domain::time;
 use crate::startup::{self, Application};
@@ -45,6 +53,8 @@ pub enum Command {
     SeedDemo,
     /// Fill an empty portal with a large data set for benchmarks: companies with signed-in accounts
     /// (password `bench-password-violet-42`), programmes, applications in every status, payments.
+    /// Only in builds with the `bench` feature.
+    #[cfg(feature = "bench")]
     SeedBench {
         #[arg(long, default_value_t = 10_000)]
         companies: usize,
@@ -76,6 +86,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Openapi => println!("{}", serde_json::to_string_pretty(&crate::api::openapi())?),
         Command::Audit { command: AuditCommand::Verify } => verify_audit(&settings).await?,
         Command::SeedDemo => seed_demo(&settings).await?,
+        #[cfg(feature = "bench")]
         Command::SeedBench { companies, programs, applications, payments } => {
             let size = crate::db::bulk::Size { companies, programs, applications, payments };
             seed_bench(&settings, size).await?;
@@ -96,26 +107,21 @@ async fn create_admin(settings: &Settings, email: &str, display_name: &str) -> a
     startup::migrate(&db).await?;
     let hash = Passwords::new(&settings.auth)?.hash(password).await?;
     let address = email.as_str().to_owned();
-    let id = db
+    let created = db
         .write(move |conn| {
             if users::email_taken(conn, email.as_str())? {
-                return Err(crate::error::ApiError::conflict(
-                    "conflict",
-                    crate::i18n::Text::new("该邮箱已有账号。", "An account with this email already exists."),
-                ));
+                return Ok(None);
             }
-            let now = time::now();
             let user = users::insert(
                 conn,
-                &users::NewUser::active_staff(email.as_str(), &hash, &display_name, Role::Admin, now),
+                &users::NewUser::active_staff(email.as_str(), &hash, &display_name, Role::Admin, time::now()),
             )?;
-            Ok(user.id)
+            let summary = json!({ "email": user.email, "role": Role::Admin.as_str(), "by": "create-admin" });
+            audit::append(conn, &Actor::default(), Event::new("user.create", "user", user.id, summary))?;
+            Ok::<_, crate::db::Error>(Some(user.id))
         })
-        .await
-        .map_err(|e| match e {
-            crate::error::ApiError::Conflict { detail, .. } => anyhow::anyhow!("{}", detail.en),
-            other => anyhow::anyhow!(other),
-        })?;
+        .await?;
+    let Some(id) = created else { anyhow::bail!("An account with this email already exists.") };
     println!("created administrator {address} (id {id})");
     Ok(())
 }
@@ -165,6 +171,7 @@ async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "bench")]
 async fn seed_bench(settings: &Settings, size: crate::db::bulk::Size) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let db = Db::new(&settings.database)?;
@@ -184,6 +191,7 @@ async fn seed_bench(settings: &Settings, size: crate::db::bulk::Size) -> anyhow:
 }
 
 /// The benchmark's staff account with `role`, created unless it exists.
+#[cfg(feature = "bench")]
 fn bench_staff(conn: &mut DbConnection, role: Role, hash: &str, now: NaiveDateTime) -> crate::db::Result<i64> {
     let email = crate::db::bulk::staff_email(role);
     if let Some(user) = users::find_by_email(conn, &email)? {

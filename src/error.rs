@@ -251,6 +251,7 @@ impl From<crate::app::Error> for ApiError {
     fn from(error: crate::app::Error) -> Self {
         match error {
             crate::app::Error::Refused(refusal) => refusal.into(),
+            crate::app::Error::Malformed(detail) => Self::Malformed(detail),
             crate::app::Error::Unavailable(message) => Self::Unavailable(message),
             crate::app::Error::Internal(error) => Self::Internal(error),
         }

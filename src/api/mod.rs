@@ -14,9 +14,10 @@ pub mod docs;
 pub mod extract;
 pub mod health;
 pub mod middleware;
-pub mod money;
 pub mod notices;
 pub mod pagination;
+pub mod payments;
+pub mod plans;
 pub mod programs;
 pub mod reports;
 pub mod reviews;
@@ -87,12 +88,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(reviews::list_reviews)
             .service(reviews::list_events)
             // Money
-            .service(money::get_plan)
-            .service(money::put_plan)
-            .service(money::pay)
-            .service(money::list_for_application)
-            .service(money::reverse)
-            .service(money::list_disbursements)
+            .service(plans::get_plan)
+            .service(plans::put_plan)
+            .service(payments::pay)
+            .service(payments::list_for_application)
+            .service(payments::reverse)
+            .service(payments::list_disbursements)
             // Reports
             .service(reports::disbursement_report)
             .service(reports::timeliness_report)

@@ -9,6 +9,9 @@ use crate::i18n::Text;
 pub enum Error {
     #[error(transparent)]
     Refused(#[from] Refusal),
+    /// The request itself is unusable, e.g. a payment without its Idempotency-Key.
+    #[error("malformed request: {}", .0.en)]
+    Malformed(Text),
     /// The database (or another service the operation needs) cannot be reached now; try again.
     #[error("unavailable: {0}")]
     Unavailable(String),

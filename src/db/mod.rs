@@ -4,12 +4,14 @@
 pub mod applications;
 pub mod attachments;
 pub mod audit;
+#[cfg(feature = "bench")]
 pub mod bulk;
 pub mod calendar;
 pub mod companies;
 mod connection;
 pub mod error;
 pub mod expert_reviews;
+pub mod idempotency;
 pub mod migrations;
 pub mod money;
 pub mod objections;

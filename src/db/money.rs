@@ -1,11 +1,12 @@
-//! Payment plans, disbursements and the Idempotency-Keys that make paying safe to retry.
+//! Payment plans and disbursements.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{applications, disbursements, idempotency_keys, payment_instalments, programs};
+use super::schema::{applications, disbursements, payment_instalments, programs};
 use crate::db::error::{Error, Result};
+use crate::domain::workflow::Status;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = payment_instalments)]
@@ -148,43 +149,45 @@ pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -
 /// Adds a payment to an approved application's paid total with one conditional update, so concurrent
 /// payments can never take it past the approved amount; false when it would.
 pub fn add_payment(conn: &mut DbConnection, application_id: i64, amount_fen: i64, now: NaiveDateTime) -> Result<bool> {
-    let paid =
-        diesel::update(applications::table.find(application_id).filter(applications::status.eq("approved")).filter(
-            (applications::disbursed_fen + amount_fen).le(applications::approved_amount_fen.assume_not_null()),
-        ))
-        .set((
-            applications::disbursed_fen.eq(applications::disbursed_fen + amount_fen),
-            applications::version.eq(applications::version + 1),
-            applications::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+    let paid = diesel::update(
+        applications::table
+            .find(application_id)
+            .filter(applications::status.eq(Status::Approved.as_str()))
+            .filter((applications::disbursed_fen + amount_fen).le(applications::approved_amount_fen.assume_not_null())),
+    )
+    .set((
+        applications::disbursed_fen.eq(applications::disbursed_fen + amount_fen),
+        applications::version.eq(applications::version + 1),
+        applications::updated_at.eq(now),
+    ))
+    .execute(conn)?;
     Ok(paid == 1)
 }
 
-/// Marks an application paid in full once its net payments equal the approved amount.
-pub fn settle_if_paid(conn: &mut DbConnection, application_id: i64) -> Result<bool> {
+/// Moves an application from `from` to `to` once its net payments equal the approved amount (the
+/// workflow's settle step); false when it is not paid in full or not in `from`.
+pub fn settle_if_paid(conn: &mut DbConnection, application_id: i64, from: Status, to: Status) -> Result<bool> {
     let settled = diesel::update(
         applications::table
             .find(application_id)
-            .filter(applications::status.eq("approved"))
+            .filter(applications::status.eq(from.as_str()))
             .filter(applications::disbursed_fen.nullable().eq(applications::approved_amount_fen)),
     )
-    .set(applications::status.eq("disbursed"))
+    .set(applications::status.eq(to.as_str()))
     .execute(conn)?;
     Ok(settled == 1)
 }
 
-/// Takes a reversed payment off the paid total; a fully paid application is owed money again.
+/// Takes a reversed payment off the paid total of an approved or settled award.
 pub fn take_back(conn: &mut DbConnection, application_id: i64, amount_fen: i64, now: NaiveDateTime) -> Result<()> {
     let taken = diesel::update(
         applications::table
             .find(application_id)
-            .filter(applications::status.eq_any(["approved", "disbursed"]))
+            .filter(applications::status.eq_any([Status::Approved.as_str(), Status::Disbursed.as_str()]))
             .filter(applications::disbursed_fen.ge(amount_fen)),
     )
     .set((
         applications::disbursed_fen.eq(applications::disbursed_fen - amount_fen),
-        applications::status.eq("approved"),
         applications::version.eq(applications::version + 1),
         applications::updated_at.eq(now),
     ))
@@ -194,6 +197,15 @@ pub fn take_back(conn: &mut DbConnection, application_id: i64, amount_fen: i64, 
     } else {
         Err(Error::inconsistent(format!("application {application_id} has less than {amount_fen} fen paid")))
     }
+}
+
+/// Moves an application from `from` to `to` (the workflow's reopen step); false when it is not in `from`.
+pub fn reopen(conn: &mut DbConnection, application_id: i64, from: Status, to: Status) -> Result<bool> {
+    let reopened =
+        diesel::update(applications::table.find(application_id).filter(applications::status.eq(from.as_str())))
+            .set(applications::status.eq(to.as_str()))
+            .execute(conn)?;
+    Ok(reopened == 1)
 }
 
 /// Moves money between a programme's reserved and disbursed counters (`amount_fen` negative moves it
@@ -215,87 +227,4 @@ pub fn move_reserved_to_disbursed(conn: &mut DbConnection, program_id: i64, amou
     } else {
         Err(Error::inconsistent(format!("programme {program_id} cannot move {amount_fen} fen")))
     }
-}
-
-/// What an Idempotency-Key says about a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Claim {
-    /// First use (or a crashed attempt's leftover): go ahead.
-    Fresh,
-    /// Used before for the same request, which got this answer.
-    Replay { status: u16, body: String },
-    /// Used before for a different request.
-    Mismatch,
-    /// The first request with this key is still running.
-    InProgress,
-}
-
-/// An unfinished claim older than this belongs to a request that died: its payment transaction never
-/// committed, since the answer is stored in that same transaction.
-const ABANDONED_AFTER: Duration = Duration::seconds(60);
-
-pub fn claim(conn: &mut DbConnection, user_id: i64, key: &str, fingerprint: &str, now: NaiveDateTime) -> Result<Claim> {
-    let existing: Option<(String, NaiveDateTime, Option<i32>, Option<String>)> = idempotency_keys::table
-        .find((user_id, key))
-        .select((
-            idempotency_keys::fingerprint,
-            idempotency_keys::claimed_at,
-            idempotency_keys::response_status,
-            idempotency_keys::response_body,
-        ))
-        .first(conn)
-        .optional()?;
-    let Some((stored_fingerprint, claimed_at, status, body)) = existing else {
-        diesel::insert_into(idempotency_keys::table)
-            .values((
-                idempotency_keys::user_id.eq(user_id),
-                idempotency_keys::key.eq(key),
-                idempotency_keys::fingerprint.eq(fingerprint),
-                idempotency_keys::claimed_at.eq(now),
-            ))
-            .execute(conn)?;
-        return Ok(Claim::Fresh);
-    };
-    if stored_fingerprint != fingerprint {
-        return Ok(Claim::Mismatch);
-    }
-    if let (Some(status), Some(body)) = (status, body) {
-        return Ok(Claim::Replay { status: u16::try_from(status).unwrap_or(500), body });
-    }
-    let taken_over = diesel::update(
-        idempotency_keys::table
-            .find((user_id, key))
-            .filter(idempotency_keys::claimed_at.eq(claimed_at))
-            .filter(idempotency_keys::claimed_at.lt(now - ABANDONED_AFTER))
-            .filter(idempotency_keys::completed_at.is_null()),
-    )
-    .set(idempotency_keys::claimed_at.eq(now))
-    .execute(conn)?;
-    Ok(if taken_over == 1 { Claim::Fresh } else { Claim::InProgress })
-}
-
-/// Stores the answer a key's request got.
-pub fn complete(
-    conn: &mut DbConnection,
-    user_id: i64,
-    key: &str,
-    status: u16,
-    body: &str,
-    now: NaiveDateTime,
-) -> Result<()> {
-    diesel::update(idempotency_keys::table.find((user_id, key)))
-        .set((
-            idempotency_keys::response_status.eq(i32::from(status)),
-            idempotency_keys::response_body.eq(body),
-            idempotency_keys::completed_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Frees a key whose request failed for a reason a retry may not meet again (an outage).
-pub fn release(conn: &mut DbConnection, user_id: i64, key: &str) -> Result<()> {
-    diesel::delete(idempotency_keys::table.find((user_id, key)).filter(idempotency_keys::completed_at.is_null()))
-        .execute(conn)?;
-    Ok(())
 }

@@ -1,4 +1,10 @@
-//! Money is integer fen; yuan exist only for people to read.
+//! Money is integer fen; yuan exist only for people to read. What a payment, a reversal and a payment
+//! plan must look like before any money moves.
+
+use chrono::NaiveDate;
+
+use crate::domain::error::{Error as Refusal, FieldError};
+use crate::i18n::Text;
 
 /// The largest amount anything may be: 10 trillion yuan. Far above any budget, and far enough below
 /// `i64::MAX` that sums of amounts never overflow in SQL.
@@ -19,9 +25,156 @@ pub fn yuan(fen: i64) -> String {
     format!("{sign}{grouped}.{:02}", fen % 100)
 }
 
+/// A payment finance records: the bank paid `amount_fen` on `paid_on` under the voucher `voucher_no`.
+#[derive(Debug, Clone)]
+pub struct Payment {
+    pub amount_fen: i64,
+    pub paid_on: NaiveDate,
+    pub voucher_no: String,
+    pub note: Option<String>,
+}
+
+impl Payment {
+    /// Every problem of the payment at once; `today` in the park's calendar.
+    pub fn check(&self, today: NaiveDate) -> Result<(), Refusal> {
+        let mut errors = Vec::new();
+        if !(1..=MAX_FEN).contains(&self.amount_fen) {
+            errors.push(FieldError::new(
+                "amount_fen",
+                "out_of_range",
+                Text::new(
+                    "付款金额须大于 0 且不超过 10 万亿元（单位：分）。",
+                    "The amount must be above 0 and at most 10 trillion yuan (in fen).",
+                ),
+            ));
+        }
+        if self.paid_on > today {
+            errors.push(FieldError::new(
+                "paid_on",
+                "in_future",
+                Text::new("付款日期不能晚于今天。", "The payment date cannot be after today."),
+            ));
+        }
+        let voucher = self.voucher_no.trim();
+        if voucher.is_empty() || voucher.chars().count() > 50 {
+            errors.push(FieldError::new(
+                "voucher_no",
+                "length",
+                Text::new("凭证号须为 1–50 个字符。", "The voucher number has 1 to 50 characters."),
+            ));
+        }
+        if self.note.as_ref().is_some_and(|n| n.chars().count() > 500) {
+            errors.push(FieldError::new(
+                "note",
+                "too_long",
+                Text::new("备注最多 500 个字符。", "At most 500 characters."),
+            ));
+        }
+        Refusal::unless_any(errors)
+    }
+
+    /// The voucher number as stored.
+    pub fn voucher(&self) -> &str {
+        self.voucher_no.trim()
+    }
+
+    /// The note as stored: none when blank.
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref().map(str::trim).filter(|n| !n.is_empty())
+    }
+}
+
+/// Why a payment is reversed, as stored; refused when blank.
+pub fn reversal_reason(reason: &str) -> Result<&str, Refusal> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Refusal::field(
+            "reason",
+            "required",
+            Text::new("请说明冲正原因。", "Say why the payment is reversed."),
+        ));
+    }
+    Ok(reason)
+}
+
+/// One instalment of a payment plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instalment {
+    pub due_on: NaiveDate,
+    pub amount_fen: i64,
+}
+
+/// The instalments' own problems: from 1 to 60 of them, each above 0.
+pub fn check_instalments(instalments: &[Instalment]) -> Result<(), Refusal> {
+    let mut errors = Vec::new();
+    if instalments.is_empty() || instalments.len() > 60 {
+        errors.push(FieldError::new(
+            "instalments",
+            "length",
+            Text::new("须有 1–60 期。", "Between 1 and 60 instalments."),
+        ));
+    }
+    for (index, instalment) in instalments.iter().enumerate() {
+        if instalment.amount_fen <= 0 {
+            errors.push(FieldError::new(
+                format!("instalments[{index}].amount_fen"),
+                "not_positive",
+                Text::new("每期金额须大于 0。", "Each instalment is above 0."),
+            ));
+        }
+    }
+    Refusal::unless_any(errors)
+}
+
+/// A plan pays exactly the approved amount.
+pub fn check_plan_total(instalments: &[Instalment], approved_fen: i64) -> Result<(), Refusal> {
+    let total: i64 = instalments.iter().map(|i| i.amount_fen).sum();
+    if total == approved_fen {
+        return Ok(());
+    }
+    Err(Refusal::field(
+        "instalments",
+        "sum_mismatch",
+        Text::owned(
+            format!("各期合计 {} 元，须等于批准金额 {} 元。", yuan(total), yuan(approved_fen)),
+            format!(
+                "The instalments add up to {} yuan; they must add up to the approved {} yuan.",
+                yuan(total),
+                yuan(approved_fen)
+            ),
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2025, 6, d).unwrap()
+    }
+
+    #[test]
+    fn a_payment_names_every_problem_at_once() {
+        let payment = Payment { amount_fen: 0, paid_on: day(2), voucher_no: "  ".into(), note: Some("x".repeat(501)) };
+        let Err(Refusal::Invalid { errors, .. }) = payment.check(day(1)) else { panic!("refused") };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_ref()).collect();
+        assert_eq!(fields, ["amount_fen", "paid_on", "voucher_no", "note"]);
+        let fine = Payment { amount_fen: 1, paid_on: day(1), voucher_no: " V-1 ".into(), note: Some(" ".into()) };
+        assert_eq!(fine.check(day(1)), Ok(()));
+        assert_eq!((fine.voucher(), fine.note()), ("V-1", None));
+    }
+
+    #[test]
+    fn a_plan_has_positive_instalments_adding_up_to_the_award() {
+        let plan = [Instalment { due_on: day(1), amount_fen: 60 }, Instalment { due_on: day(2), amount_fen: 40 }];
+        assert_eq!(check_instalments(&plan), Ok(()));
+        assert_eq!(check_plan_total(&plan, 100), Ok(()));
+        assert!(check_plan_total(&plan, 99).is_err());
+        assert!(check_instalments(&[]).is_err());
+        assert!(check_instalments(&[Instalment { due_on: day(1), amount_fen: 0 }]).is_err());
+        assert!(reversal_reason("  ").is_err());
+    }
 
     #[test]
     fn fen_read_as_yuan_with_thousands_separated() {

@@ -36,6 +36,12 @@ text_enum!(
         Propose => "propose",
         Approve => "approve",
         Reject => "reject",
+        /// The service marks an award paid in full when a payment completes it; nobody asks for it.
+        #[serde(skip)]
+        Settle => "settle",
+        /// The service reopens a paid award when a reversal makes money owed again; nobody asks for it.
+        #[serde(skip)]
+        Reopen => "reopen",
     }
 );
 
@@ -53,6 +59,8 @@ impl Action {
             Action::Propose => "application.propose",
             Action::Approve => "application.approve",
             Action::Reject => "application.reject",
+            Action::Settle => "application.settle",
+            Action::Reopen => "application.reopen",
         }
     }
 }
@@ -100,6 +108,9 @@ pub enum Guard {
     EnoughScores,
     /// The public notice has ended, every objection is resolved and none was upheld.
     NoticeSettled,
+    /// A step the service takes itself, inside another operation (a payment, a reversal): never offered
+    /// to anyone and never taken on request; see [`system_next`].
+    System,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -114,7 +125,7 @@ pub struct Transition {
 
 use Status::{Draft, ExpertReview, PublicNotice, Returned, Submitted};
 
-pub const TRANSITIONS: [Transition; 10] = [
+pub const TRANSITIONS: [Transition; 12] = [
     Transition {
         action: Action::Submit,
         role: Role::Applicant,
@@ -178,6 +189,21 @@ pub const TRANSITIONS: [Transition; 10] = [
         from: &[Submitted, ExpertReview, PublicNotice],
         to: Some(Status::Rejected),
         guard: Guard::Staff,
+    },
+    // Moved by the service: a payment that completes the award settles it, a reversal reopens it.
+    Transition {
+        action: Action::Settle,
+        role: Role::Finance,
+        from: &[Status::Approved],
+        to: Some(Status::Disbursed),
+        guard: Guard::System,
+    },
+    Transition {
+        action: Action::Reopen,
+        role: Role::Finance,
+        from: &[Status::Disbursed],
+        to: Some(Status::Approved),
+        guard: Guard::System,
     },
 ];
 
@@ -259,6 +285,7 @@ impl Guard {
                     fail("有异议经核实成立，不能批准。", "An objection was upheld; the application cannot be approved.")
                 }
             },
+            Guard::System => fail("此步骤随付款记录自动完成。", "This step follows from the payments recorded."),
         }
     }
 }
@@ -285,6 +312,15 @@ pub fn next(status: Status, action: Action, role: Role, ctx: &Context) -> Result
     };
     transition.guard.check(ctx).map_err(Refusal::NotNow)?;
     Ok(transition.to.unwrap_or(status))
+}
+
+/// Where a step the service takes itself ([`Guard::System`]) leads from `status`; `None` when the table
+/// has no such step from there.
+pub fn system_next(status: Status, action: Action) -> Option<Status> {
+    TRANSITIONS
+        .iter()
+        .find(|t| t.action == action && t.guard == Guard::System && t.from.contains(&status))
+        .map(|t| t.to.unwrap_or(status))
 }
 
 /// The actions open to `role` on an application in `status`.
@@ -454,6 +490,26 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn payments_settle_and_reversals_reopen_an_award_but_nobody_asks_for_either() {
+        for &status in Status::ALL {
+            let settled = (status == Status::Approved).then_some(Status::Disbursed);
+            let reopened = (status == Status::Disbursed).then_some(Status::Approved);
+            assert_eq!(system_next(status, Action::Settle), settled, "{status:?}");
+            assert_eq!(system_next(status, Action::Reopen), reopened, "{status:?}");
+            for role in Role::ALL {
+                let allowed = allowed(status, role, &permissive(Action::Settle));
+                assert!(
+                    !allowed.contains(&Action::Settle) && !allowed.contains(&Action::Reopen),
+                    "{status:?} {role:?}"
+                );
+            }
+        }
+        for &action in Action::ALL.iter().filter(|a| !matches!(a, Action::Settle | Action::Reopen)) {
+            assert_eq!(system_next(Status::Approved, action), None, "{action:?}");
         }
     }
 

@@ -223,3 +223,113 @@ async fn sqlite_writes_wait_out_a_foreign_lock_then_get_503() {
     holder.batch_execute("COMMIT;").unwrap();
     assert_eq!(app.login("admin@park.example", crate::helpers::PASSWORD).await.status(), 200);
 }
+
+/// `table.column` → the diesel type `src/db/schema.rs` declares, e.g. `Nullable<Text>`.
+type Columns = std::collections::BTreeMap<String, String>;
+
+/// The columns the `diesel::table!` blocks of `schema` declare.
+fn declared_columns(schema: &str) -> Columns {
+    let mut columns = Columns::new();
+    let mut table: Option<String> = None;
+    for line in schema.lines().map(str::trim) {
+        if let Some(name) = line.strip_suffix('{').and_then(|head| head.split_once(" (")).map(|(name, _)| name.trim()) {
+            table = Some(name.to_owned());
+        } else if line == "}" {
+            table = None;
+        } else if let (Some(table), Some((column, sql_type))) = (&table, line.split_once(" -> ")) {
+            columns.insert(format!("{table}.{column}"), sql_type.trim_end_matches(',').to_owned());
+        }
+    }
+    columns
+}
+
+#[derive(QueryableByName)]
+struct StoredColumn {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+    #[diesel(sql_type = Text)]
+    data_type: String,
+    #[diesel(sql_type = Text)]
+    nullable: String,
+}
+
+/// The columns the migrations created, as diesel types. On SQLite an `INTEGER PRIMARY KEY AUTOINCREMENT`
+/// is the 64-bit row id, read as `BigInt`, and a primary key column is never null.
+fn migrated_columns(conn: &mut DbConnection) -> Columns {
+    let query = match conn {
+        DbConnection::Sqlite(_) => {
+            "SELECT m.name AS table_name, p.name AS column_name, \
+                    CASE WHEN upper(m.sql) LIKE '%' || upper(p.name) || ' INTEGER PRIMARY KEY AUTOINCREMENT%' \
+                         THEN 'BIGINT' ELSE upper(p.type) END AS data_type, \
+                    CASE WHEN p.\"notnull\" = 1 OR p.pk > 0 THEN 'NO' ELSE 'YES' END AS nullable \
+             FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '__diesel_schema_migrations'"
+        }
+        DbConnection::Postgres(_) => {
+            "SELECT table_name::text AS table_name, column_name::text AS column_name, upper(data_type::text) AS data_type, \
+                    is_nullable::text AS nullable \
+             FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'"
+        }
+    };
+    diesel::sql_query(query)
+        .load::<StoredColumn>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|c| {
+            let diesel_type = match c.data_type.as_str() {
+                "BIGINT" => "BigInt",
+                "INTEGER" => "Integer",
+                "TEXT" => "Text",
+                "BOOLEAN" => "Bool",
+                "TIMESTAMP" | "TIMESTAMP WITHOUT TIME ZONE" => "Timestamp",
+                "DATE" => "Date",
+                other => panic!("{}.{} has the type {other}, which schema.rs cannot name", c.table_name, c.column_name),
+            };
+            let diesel_type =
+                if c.nullable == "YES" { format!("Nullable<{diesel_type}>") } else { diesel_type.to_owned() };
+            (format!("{}.{}", c.table_name, c.column_name), diesel_type)
+        })
+        .collect()
+}
+
+/// Every column whose declaration and migrated form differ, one line each.
+fn differences(declared: &Columns, migrated: &Columns) -> Vec<String> {
+    let names: BTreeSet<&String> = declared.keys().chain(migrated.keys()).collect();
+    names
+        .into_iter()
+        .filter_map(|name| match (declared.get(name), migrated.get(name)) {
+            (Some(a), Some(b)) if a == b => None,
+            (a, b) => Some(format!("{name}: schema.rs says {a:?}, the migrations make {b:?}")),
+        })
+        .collect()
+}
+
+#[test]
+fn schema_rs_declares_exactly_the_tables_and_columns_the_migrations_create() {
+    let (_database, url) = TestDatabase::create();
+    let mut settings = portal::config::Settings::for_tests().unwrap();
+    settings.database.url = url.into();
+    let db = Db::new(&settings.database).unwrap();
+    let mut conn = db.connection().unwrap();
+    migrations::run_pending(&mut conn).unwrap();
+
+    let schema = std::fs::read_to_string(format!("{}/src/db/schema.rs", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let declared = declared_columns(&schema);
+    let migrated = migrated_columns(&mut conn);
+    assert!(declared.len() > 50 && declared.contains_key("disbursements.voucher_no"), "{declared:#?}");
+    assert_eq!(differences(&declared, &migrated), Vec::<String>::new());
+
+    // The comparison sees a column that differs in type, in nullability, or that exists on one side only.
+    for (from, to) in [
+        ("tech_sme -> Bool,", "tech_sme -> Nullable<Bool>,"),
+        ("voucher_no -> Nullable<Text>,", "voucher_no -> Nullable<BigInt>,"),
+        ("        note -> Nullable<Text>,\n", ""),
+    ] {
+        assert!(schema.contains(from), "{from}");
+        let doctored = declared_columns(&schema.replacen(from, to, 1));
+        assert_eq!(differences(&doctored, &migrated).len(), 1, "{from} → {to}");
+    }
+}

@@ -1,0 +1,180 @@
+//! Idempotency-Keys: an operation sent again with the same key runs at most once, and the retry gets the
+//! first answer. No HTTP here: an edge reads the key wherever its requests carry it, says how its answers
+//! are written down ([`Replies`]), and gives a stored answer back as it was.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::app::{Error, Result};
+use crate::db::idempotency::{self, Claim};
+use crate::db::{self, Db, DbConnection};
+use crate::domain::error::{Error as Refusal, FieldError};
+use crate::domain::time;
+use crate::i18n::Text;
+
+/// A caller's key for one operation: 1 to 255 characters, surrounding spaces ignored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key(String);
+
+impl Key {
+    pub const MAX_LEN: usize = 255;
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        let key = raw.trim();
+        (!key.is_empty() && key.len() <= Self::MAX_LEN).then(|| Self(key.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A keyed request: its key (if it came with a usable one) and a digest of what it asks, so that a key
+/// reused for a different request is told apart from a retry.
+#[derive(Debug, Clone)]
+pub struct Keyed {
+    pub key: Option<Key>,
+    pub fingerprint: String,
+}
+
+impl Keyed {
+    /// `operation` and `target` name what is asked (e.g. a method and a path), `input` is what it carries.
+    pub fn new(key: Option<Key>, operation: &str, target: &str, input: &impl Serialize) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(operation);
+        hasher.update(target);
+        hasher.update(serde_json::to_vec(input).expect("requests serialise"));
+        Self { key, fingerprint: hex::encode(hasher.finalize()) }
+    }
+
+    /// The request with its key, or the refusal an edge shows as a malformed request. A use case calls it
+    /// after its access check and before it validates the input.
+    pub fn check(self) -> Result<Request> {
+        let key = self.key.ok_or_else(|| {
+            Error::Malformed(Text::new(
+                "请在 Idempotency-Key 请求头中提供本次付款的唯一标识（1–255 个字符），重试时使用同一标识。",
+                "Send an Idempotency-Key header (1 to 255 characters) unique to this payment, and the same one on every retry.",
+            ))
+        })?;
+        Ok(Request { key, fingerprint: self.fingerprint })
+    }
+}
+
+/// A keyed request whose key is there.
+#[derive(Debug, Clone)]
+pub struct Request {
+    key: Key,
+    fingerprint: String,
+}
+
+/// An answer as an edge wrote it down, given again as it is to every retry with the same key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub status: u16,
+    pub body: String,
+}
+
+/// How an edge writes down its answers to a keyed request: the success it will send, and a refusal in
+/// the caller's words.
+pub trait Replies: Clone + Send + 'static {
+    fn created<T: Serialize>(&self, value: &T) -> Stored;
+    fn refused(&self, refusal: &Refusal) -> Stored;
+}
+
+/// What a keyed operation answers: its result, or the answer an earlier request with the key got.
+#[derive(Debug)]
+pub enum Answer<T> {
+    New(T),
+    Replay(Stored),
+}
+
+/// Claims the key and, for a new one, runs
+/// `work` as one transaction that also stores its answer. A refusal is stored as the key's answer too;
+/// an outage frees the key so that a retry runs the operation.
+pub async fn run<T, R, F>(db: &Db, user_id: i64, request: Request, replies: R, work: F) -> Result<Answer<T>>
+where
+    T: Serialize + Send + 'static,
+    R: Replies,
+    F: FnOnce(&mut DbConnection, &Key) -> Result<T> + Send + 'static,
+{
+    let Request { key, fingerprint } = request;
+    let claim_key = key.clone();
+    let claim = db
+        .write(move |conn| idempotency::claim(conn, user_id, claim_key.as_str(), &fingerprint, time::now()))
+        .await
+        .or_else(|e| if matches!(e, db::Error::UniqueViolation { .. }) { Ok(Claim::InProgress) } else { Err(e) })?;
+    match claim {
+        Claim::Replay { status, body } => return Ok(Answer::Replay(Stored { status, body })),
+        Claim::Mismatch => {
+            return Err(Refusal::Invalid {
+                code: "idempotency_key_reused",
+                detail: Text::new(
+                    "该 Idempotency-Key 已用于另一笔不同的请求；新的付款请使用新的标识。",
+                    "This Idempotency-Key was used for a different request; use a new key for a new payment.",
+                ),
+                errors: vec![FieldError::new(
+                    "Idempotency-Key",
+                    "reused",
+                    Text::new("标识已被使用。", "Already used."),
+                )],
+            }
+            .into());
+        }
+        Claim::InProgress => {
+            return Err(Refusal::conflict(
+                "conflict",
+                Text::new(
+                    "使用该 Idempotency-Key 的请求正在处理中，请稍后查询结果。",
+                    "A request with this Idempotency-Key is still being processed; check again shortly.",
+                ),
+            )
+            .into());
+        }
+        Claim::Fresh => {}
+    }
+    let (work_key, writer) = (key.clone(), replies.clone());
+    let done = db
+        .write(move |conn| {
+            let value = work(conn, &work_key)?;
+            let answer = writer.created(&value);
+            idempotency::complete(conn, user_id, work_key.as_str(), answer.status, &answer.body, time::now())?;
+            Ok::<_, Error>(value)
+        })
+        .await;
+    match done {
+        Ok(value) => Ok(Answer::New(value)),
+        Err(Error::Refused(refusal)) => {
+            let Stored { status, body } = replies.refused(&refusal);
+            db.write(move |conn| idempotency::complete(conn, user_id, key.as_str(), status, &body, time::now()))
+                .await?;
+            Err(refusal.into())
+        }
+        Err(error) => {
+            if let Err(release) = db.write(move |conn| idempotency::release(conn, user_id, key.as_str())).await {
+                tracing::warn!(%release, "an Idempotency-Key could not be freed after a failure");
+            }
+            Err(error)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_has_one_to_255_characters_without_surrounding_spaces() {
+        assert_eq!(Key::parse("  k-1 ").map(|k| k.as_str().to_owned()), Some("k-1".to_owned()));
+        assert_eq!(Key::parse("   "), None);
+        assert_eq!(Key::parse(&"x".repeat(256)), None);
+        assert!(Key::parse(&"x".repeat(255)).is_some());
+    }
+
+    #[test]
+    fn the_same_request_has_the_same_fingerprint_and_another_does_not() {
+        let first = Keyed::new(None, "POST", "/a", &1);
+        assert_eq!(first.fingerprint, Keyed::new(None, "POST", "/a", &1).fingerprint);
+        assert_ne!(first.fingerprint, Keyed::new(None, "POST", "/a", &2).fingerprint);
+        assert_ne!(first.fingerprint, Keyed::new(None, "POST", "/b", &1).fingerprint);
+    }
+}
