@@ -190,13 +190,15 @@ impl TestApp {
         start(&self.settings).await
     }
 
-    /// Waits until `to` has received `count` messages and returns them.
+    /// Waits until `to` has received `count` messages and returns them; more than `count` fails.
     pub async fn mail_to(&self, to: &str, count: usize) -> Vec<SentMail> {
         let mailbox = self.mailbox.as_ref().expect("the memory mail transport");
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let received = mailbox.to(to);
             if received.len() >= count {
+                let subjects: Vec<&str> = received.iter().map(|m| m.subject.as_str()).collect();
+                assert_eq!(received.len(), count, "{to} received more than expected: {subjects:?}");
                 return received;
             }
             assert!(Instant::now() < deadline, "{to} received {} of {count} messages", received.len());

@@ -148,7 +148,22 @@ async fn a_programme_definition_is_checked_as_a_whole_with_a_message_per_problem
     many["public_notice_days"] = json!(-1);
     many["form_fields"][2]["key"] = json!("project_name");
     let all = problem(app.post("/api/v1/programs", &admin, &many).await, 422, "validation_failed").await;
-    assert!(all["errors"].as_array().unwrap().len() >= 3, "every problem at once: {all}");
+    let problems: Vec<(&str, &str)> = all["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            ("budget_fen", "out_of_range"),
+            ("max_award_fen", "exceeds_budget"),
+            ("public_notice_days", "out_of_range"),
+            ("form_fields[2].key", "duplicate_key"),
+        ],
+        "every problem at once"
+    );
     let listed: Value = app.get("/api/v1/programs?status=draft", &admin).await.json();
     assert_eq!(listed["total"], 0, "nothing was saved");
 }

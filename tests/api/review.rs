@@ -7,7 +7,9 @@ use portal::db::schema::{applications, programs};
 use portal::domain::role::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{Auth, TestApp, act, expert, problem, quick_program, spawn_app, step, submitted, version};
+use crate::helpers::{
+    Auth, TestApp, act, application, expert, problem, quick_program, spawn_app, step, submitted, version,
+};
 
 fn program_money(app: &TestApp, program: i64) -> (i64, i64, i64) {
     let mut conn = app.db.connection().unwrap();
@@ -412,33 +414,39 @@ async fn two_reviewers_acting_on_the_same_version_one_wins_the_other_gets_409() 
     let app = Arc::new(spawn_app().await);
     let admin = app.token_for(Role::Admin).await;
     let program = app.publish_program(&admin, &quick_program("IC-2026", 5, 0)).await;
-    let (expert_id, _) = expert(&app, "e@park.example").await;
+    let (first_expert, _) = expert(&app, "e1@park.example").await;
+    let experts = [expert(&app, "e2@park.example").await.0, expert(&app, "e3@park.example").await.0];
     for round in 0..5 {
         let case = submitted(&app, program, &format!("第{round}号公司")).await;
-        let first = app.token_for(Role::Reviewer).await;
-        let second = app.token_for(Role::Reviewer).await;
-        let v = version(&app, &first, case.id).await;
-        let returning = {
-            let (app, v) = (app.clone(), v.clone());
+        let lead = app.token_for(Role::Reviewer).await;
+        step(&app, &lead, case.id, json!({ "action": "accept", "expert_ids": [first_expert] })).await;
+        // Each racer adds an expert: an action that stays legal after the other's, so the loser is refused by
+        // the version check and not by the workflow. Both read the version before either writes.
+        let barrier = Arc::new(tokio::sync::Barrier::new(2));
+        let racers = experts.map(|expert_id| {
+            let (app, barrier) = (app.clone(), barrier.clone());
             tokio::spawn(async move {
-                act(&app, &first, case.id, json!({ "action": "return", "comment": "补正", "version": v }))
-                    .await
-                    .status()
-                    .as_u16()
+                let reviewer = app.token_for(Role::Reviewer).await;
+                let read = version(&app, &reviewer, case.id).await;
+                barrier.wait().await;
+                let body = json!({ "action": "assign", "expert_ids": [expert_id], "version": read });
+                (read, act(&app, &reviewer, case.id, body).await)
             })
-        };
-        let accepting = {
-            let app = app.clone();
-            tokio::spawn(async move {
-                act(&app, &second, case.id, json!({ "action": "accept", "expert_ids": [expert_id], "version": v }))
-                    .await
-                    .status()
-                    .as_u16()
-            })
-        };
-        let mut statuses = [returning.await.unwrap(), accepting.await.unwrap()];
-        statuses.sort_unstable();
-        assert_eq!(statuses, [200, 409], "round {round}");
+        });
+        let [(first_read, first), (second_read, second)] = futures_util::future::join_all(racers)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect::<Vec<_>>()
+            .try_into()
+            .unwrap();
+        assert_eq!(first_read, second_read, "round {round}: both read the same version");
+        let (won, lost) = if first.status() == 200 { (first, second) } else { (second, first) };
+        assert_eq!(won.status(), 200, "round {round}: {}", won.text());
+        let refusal = lost.problem(409, "conflict");
+        assert_eq!(refusal["detail"], "申报已被他人更新，请刷新后重试。", "round {round}: refused as stale");
+        let after = application(&app, &lead, case.id).await;
+        assert_eq!(after["version"], first_read.as_i64().unwrap() + 1, "round {round}: one write");
     }
 }
 
