@@ -338,8 +338,8 @@ async fn every_secured_operation_refuses_strangers_and_the_roles_it_is_not_for()
     let mut rules = rules(&seed);
 
     let secured: BTreeSet<&str> = operations.iter().filter(|(_, s)| *s).map(|(o, _)| o.as_str()).collect();
-    let ruled: BTreeSet<&str> = rules.iter().map(|(o, _)| *o).collect();
-    assert_eq!(secured, ruled, "every secured operation, and only those, has a rule here");
+    let covered: BTreeSet<&str> = rules.iter().map(|(o, _)| *o).collect();
+    assert_eq!(secured, covered, "every secured operation, and only those, has a rule here");
     // Signing out ends the session the rest of the walk uses.
     rules.sort_by_key(|(operation, _)| *operation == "POST /api/v1/auth/logout");
 

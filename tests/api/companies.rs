@@ -151,7 +151,7 @@ fn staff_routes(company_id: i64, user_id: i64) -> Vec<(Method, String, Option<Va
 #[tokio::test]
 async fn companies_are_refused_every_staff_route_and_strangers_every_route() {
     let app = spawn_app().await;
-    let (company_a, company_a_id) = app.signed_in_company("甲公司").await;
+    let (company_a, id_of_a) = app.signed_in_company("甲公司").await;
     let (company_b, company_b_id) = app.signed_in_company("乙公司").await;
     let admin_id = app.create_user(Role::Admin, "admin@park.example").await;
     for (method, path, body) in staff_routes(company_b_id, admin_id) {
@@ -168,7 +168,7 @@ async fn companies_are_refused_every_staff_route_and_strangers_every_route() {
     }
     let own_b: Value = app.get("/api/v1/companies/me", &company_b).await.json();
     let own_a: Value = app.get("/api/v1/companies/me", &company_a).await.json();
-    assert_eq!((own_a["id"].as_i64(), own_a["name"].as_str()), (Some(company_a_id), Some("甲公司")));
+    assert_eq!((own_a["id"].as_i64(), own_a["name"].as_str()), (Some(id_of_a), Some("甲公司")));
     assert_eq!((own_b["id"].as_i64(), own_b["name"].as_str()), (Some(company_b_id), Some("乙公司")));
     let staff_only = app.token_for(Role::Reviewer).await;
     problem(app.get("/api/v1/companies/me", &staff_only).await, 403, "forbidden").await;

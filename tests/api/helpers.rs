@@ -329,6 +329,7 @@ impl TestApp {
 }
 
 /// Asserts the problem+json envelope and returns it; [`Answer::problem`] for callers that hold a reference.
+#[expect(clippy::needless_pass_by_value, reason = "callers pass the answer they have just awaited")]
 pub fn problem(response: Answer, status: u16, code: &str) -> std::future::Ready<Value> {
     std::future::ready(response.problem(status, code))
 }
