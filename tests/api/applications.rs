@@ -3,12 +3,11 @@
 use std::sync::Arc;
 
 use portal::domain::role::Role;
-use reqwest::multipart::{Form, Part};
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, problem, program_body, spawn_app};
+use crate::helpers::{PDF, TestApp, act, application as read_application, problem, program_body, spawn_app, upload};
 
-const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR";
 const JPEG: &[u8] = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00";
 
@@ -18,38 +17,9 @@ fn answers() -> Value {
 
 async fn draft(app: &TestApp, token: &str, program_id: i64) -> Value {
     let body = json!({ "program_id": program_id, "requested_amount_fen": 200_000_000, "form_data": answers() });
-    let response = app.post("/api/v1/applications", Some(token), &body).await;
-    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
-    response.json().await.unwrap()
-}
-
-async fn upload(
-    app: &TestApp,
-    token: &str,
-    id: i64,
-    key: &str,
-    name: &str,
-    bytes: &[u8],
-    claimed: &str,
-) -> reqwest::Response {
-    let form = Form::new()
-        .text("material_key", key.to_owned())
-        .part("file", Part::bytes(bytes.to_vec()).file_name(name.to_owned()).mime_str(claimed).unwrap());
-    app.client
-        .post(app.url(&format!("/api/v1/applications/{id}/attachments")))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn act(app: &TestApp, token: &str, id: i64, body: Value) -> reqwest::Response {
-    app.post(&format!("/api/v1/applications/{id}/actions"), Some(token), &body).await
-}
-
-async fn get(app: &TestApp, token: &str, id: i64) -> Value {
-    app.get(&format!("/api/v1/applications/{id}"), token).await.json().await.unwrap()
+    let response = app.post("/api/v1/applications", token, &body).await;
+    assert_eq!(response.status(), 201, "{}", response.text());
+    response.json()
 }
 
 /// Files in the upload folder, staging included.
@@ -80,33 +50,26 @@ async fn a_company_drafts_uploads_and_submits_and_gets_a_receipt() {
 
     let uploaded = upload(&app, &token, id, "business_license", "营业执照.pdf", PDF, "application/pdf").await;
     assert_eq!(uploaded.status(), 201);
-    let uploaded: Value = uploaded.json().await.unwrap();
+    let uploaded: Value = uploaded.json();
     assert_eq!(uploaded["content_type"], "application/pdf");
     assert_eq!(uploaded["size_bytes"], PDF.len());
 
-    let version = get(&app, &token, id).await["version"].clone();
+    let version = read_application(&app, &token, id).await["version"].clone();
     let submitted = act(&app, &token, id, json!({ "action": "submit", "version": version })).await;
     assert_eq!(submitted.status(), 200);
-    let submitted: Value = submitted.json().await.unwrap();
+    let submitted: Value = submitted.json();
     assert_eq!(submitted["status"], "submitted");
     assert_eq!(submitted["reference_no"], "IC-2026-0001");
     assert!(submitted["submitted_at"].as_str().is_some());
     assert_eq!(submitted["allowed_actions"], json!(["withdraw"]));
 
-    let me: Value = app.get("/api/v1/me", &token).await.json().await.unwrap();
+    let me: Value = app.get("/api/v1/me", &token).await.json();
     let receipt = app.mail_to(me["email"].as_str().unwrap(), 1).await;
     assert!(receipt[0].subject.contains("IC-2026-0001"));
     let notice = app.mail_to("reviewer@park.example", 1).await;
     assert!(notice[0].body.contains("珠海芯源微电子有限公司"));
 
-    let edit = app
-        .client
-        .patch(app.url(&format!("/api/v1/applications/{id}")))
-        .bearer_auth(&token)
-        .json(&json!({ "requested_amount_fen": 1 }))
-        .send()
-        .await
-        .unwrap();
+    let edit = app.patch(&format!("/api/v1/applications/{id}"), &token, &json!({ "requested_amount_fen": 1 })).await;
     problem(edit, 409, "conflict").await;
     let late_upload = upload(&app, &token, id, "business_license", "again.pdf", PDF, "application/pdf").await;
     problem(late_upload, 409, "conflict").await;
@@ -114,14 +77,10 @@ async fn a_company_drafts_uploads_and_submits_and_gets_a_receipt() {
     problem(stale, 409, "conflict").await;
 
     let reviewer = app.token_for(Role::Reviewer).await;
-    let as_reviewer = get(&app, &reviewer, id).await;
+    let as_reviewer = read_application(&app, &reviewer, id).await;
     assert_eq!(as_reviewer["company"]["name"], "珠海芯源微电子有限公司");
-    let audit: Value = app
-        .get(&format!("/api/v1/audit-events?object_type=application&object_id={id}"), &admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let audit: Value =
+        app.get(&format!("/api/v1/audit-events?object_type=application&object_id={id}"), &admin).await.json();
     let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["application.submit", "application.attachment_upload", "application.create"]);
 }
@@ -133,13 +92,12 @@ async fn one_live_application_per_company_and_programme() {
     let program = app.publish_program(&admin, &program_body("IC-2026")).await;
     let (token, _) = app.eligible_company("甲公司").await;
     let absurd = app
-        .post("/api/v1/applications", Some(&token), &json!({ "program_id": program, "requested_amount_fen": i64::MAX }))
+        .post("/api/v1/applications", &token, &json!({ "program_id": program, "requested_amount_fen": i64::MAX }))
         .await;
     assert_eq!(problem(absurd, 422, "validation_failed").await["errors"][0]["code"], "out_of_range");
     let first = draft(&app, &token, program).await;
-    let again = app
-        .post("/api/v1/applications", Some(&token), &json!({ "program_id": program, "requested_amount_fen": 1 }))
-        .await;
+    let again =
+        app.post("/api/v1/applications", &token, &json!({ "program_id": program, "requested_amount_fen": 1 })).await;
     problem(again, 409, "duplicate_application").await;
 
     let withdrawn = act(
@@ -149,7 +107,7 @@ async fn one_live_application_per_company_and_programme() {
         json!({ "action": "withdraw", "version": first["version"], "comment": "重新准备" }),
     )
     .await;
-    assert_eq!(withdrawn.json::<Value>().await.unwrap()["status"], "withdrawn");
+    assert_eq!(withdrawn.json()["status"], "withdrawn");
     draft(&app, &token, program).await;
 }
 
@@ -201,7 +159,7 @@ async fn a_submission_that_misses_anything_is_refused_with_its_reason_and_change
             assert_eq!(body["errors"][0]["field"], field, "{}: {body}", case.name);
             assert!(!body["errors"][0]["message"].as_str().unwrap().is_empty());
         }
-        let after = get(&app, &token, id).await;
+        let after = read_application(&app, &token, id).await;
         assert_eq!(
             (after["status"].as_str(), after["version"].clone(), after["reference_no"].clone()),
             (Some("draft"), application["version"].clone(), Value::Null),
@@ -211,40 +169,37 @@ async fn a_submission_that_misses_anything_is_refused_with_its_reason_and_change
     }
 
     let incomplete = app
-        .client
-        .patch(app.url(&format!("/api/v1/applications/{}", no_material["id"])))
-        .bearer_auth(&token)
-        .json(&json!({ "form_data": { "project_name": "只填了名称" } }))
-        .send()
-        .await
-        .unwrap();
+        .patch(
+            &format!("/api/v1/applications/{}", no_material["id"]),
+            &token,
+            &json!({ "form_data": { "project_name": "只填了名称" } }),
+        )
+        .await;
     assert_eq!(incomplete.status(), 200, "saving an incomplete form is fine");
     let id = no_material["id"].as_i64().unwrap();
     upload(&app, &token, id, "business_license", "l.pdf", PDF, "application/pdf").await;
-    let current = get(&app, &token, id).await;
+    let current = read_application(&app, &token, id).await;
     let refused = act(&app, &token, id, json!({ "action": "submit", "version": current["version"] })).await;
     assert_eq!(problem(refused, 422, "validation_failed").await["errors"][0]["field"], "form_data.rd_budget_fen");
     let invalid = app
-        .client
-        .patch(app.url(&format!("/api/v1/applications/{id}")))
-        .bearer_auth(&token)
-        .json(&json!({ "form_data": { "project_name": "x", "rd_budget_fen": "很多", "stage": "上市" } }))
-        .send()
-        .await
-        .unwrap();
+        .patch(
+            &format!("/api/v1/applications/{id}"),
+            &token,
+            &json!({ "form_data": { "project_name": "x", "rd_budget_fen": "很多", "stage": "上市" } }),
+        )
+        .await;
     let invalid = problem(invalid, 422, "validation_failed").await;
     let fields: Vec<&str> =
         invalid["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["form_data.rd_budget_fen", "form_data.stage"]);
     let greedy = app
-        .client
-        .patch(app.url(&format!("/api/v1/applications/{id}")))
-        .bearer_auth(&token)
-        .json(&json!({ "form_data": answers(), "requested_amount_fen": 500_000_001 }))
-        .send()
-        .await
-        .unwrap();
-    let greedy: Value = greedy.json().await.unwrap();
+        .patch(
+            &format!("/api/v1/applications/{id}"),
+            &token,
+            &json!({ "form_data": answers(), "requested_amount_fen": 500_000_001 }),
+        )
+        .await;
+    let greedy: Value = greedy.json();
     let refused = act(&app, &token, id, json!({ "action": "submit", "version": greedy["version"] })).await;
     assert_eq!(problem(refused, 422, "validation_failed").await["errors"][0]["code"], "exceeds_max_award");
 }
@@ -313,7 +268,7 @@ async fn uploads_are_judged_by_their_content_and_limits_and_leave_no_stray_file(
 
     let traversal =
         upload(&app, &token, id, "business_license", "../../../etc/passwd.pdf", PDF, "application/pdf").await;
-    let traversal: Value = traversal.json().await.unwrap();
+    let traversal: Value = traversal.json();
     assert_eq!(traversal["file_name"], "passwd.pdf");
     assert!(!app.uploads.path().join("../../../etc/passwd.pdf").exists());
 
@@ -322,23 +277,12 @@ async fn uploads_are_judged_by_their_content_and_limits_and_leave_no_stray_file(
 
     let nameless = "--XyZ\r\nContent-Disposition: form-data; filename=\"a.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7\r\n--XyZ--\r\n";
     let response = app
-        .client
-        .post(app.url(&format!("/api/v1/applications/{id}/attachments")))
-        .bearer_auth(&token)
-        .header("content-type", "multipart/form-data; boundary=XyZ")
-        .body(nameless)
-        .send()
-        .await
-        .unwrap();
+        .request(Method::POST, &format!("/api/v1/applications/{id}/attachments"), &token)
+        .body("multipart/form-data; boundary=XyZ", nameless)
+        .await;
     problem(response, 400, "malformed_request").await;
-    let not_multipart = app
-        .client
-        .post(app.url(&format!("/api/v1/applications/{id}/attachments")))
-        .bearer_auth(&token)
-        .json(&json!({ "file": "x" }))
-        .send()
-        .await
-        .unwrap();
+    let not_multipart =
+        app.post(&format!("/api/v1/applications/{id}/attachments"), &token, &json!({ "file": "x" })).await;
     assert_eq!(not_multipart.status(), 400);
     assert_eq!(stored_files(&app), files_after_good + 2);
 }
@@ -351,7 +295,7 @@ async fn a_download_is_the_same_file_under_its_chinese_name_and_cannot_be_sniffe
     let (token, _) = app.eligible_company("甲公司").await;
     let id = draft(&app, &token, program).await["id"].as_i64().unwrap();
     let uploaded: Value =
-        upload(&app, &token, id, "business_license", "营业执照 副本.pdf", PDF, "text/html").await.json().await.unwrap();
+        upload(&app, &token, id, "business_license", "营业执照 副本.pdf", PDF, "text/html").await.json();
 
     let response = app.get(&format!("/api/v1/applications/{id}/attachments/{}", uploaded["id"]), &token).await;
     assert_eq!(response.status(), 200);
@@ -364,17 +308,11 @@ async fn a_download_is_the_same_file_under_its_chinese_name_and_cannot_be_sniffe
         disposition.contains("filename*=UTF-8''%E8%90%A5%E4%B8%9A%E6%89%A7%E7%85%A7%20%E5%89%AF%E6%9C%AC.pdf"),
         "{disposition}"
     );
-    assert_eq!(response.bytes().await.unwrap().as_ref(), PDF);
+    assert_eq!(response.bytes(), PDF);
 
-    let listed: Value = app.get(&format!("/api/v1/applications/{id}/attachments"), &token).await.json().await.unwrap();
+    let listed: Value = app.get(&format!("/api/v1/applications/{id}/attachments"), &token).await.json();
     assert_eq!(listed[0]["sha256"], uploaded["sha256"]);
-    let removed = app
-        .client
-        .delete(app.url(&format!("/api/v1/applications/{id}/attachments/{}", uploaded["id"])))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let removed = app.delete(&format!("/api/v1/applications/{id}/attachments/{}", uploaded["id"]), &token).await;
     assert_eq!(removed.status(), 204);
     assert_eq!(stored_files(&app), 0);
 }
@@ -388,30 +326,23 @@ async fn another_company_cannot_list_read_download_or_act_on_an_application() {
     let (stranger, _) = app.eligible_company("乙公司").await;
     let application = draft(&app, &owner, program).await;
     let id = application["id"].as_i64().unwrap();
-    let file: Value =
-        upload(&app, &owner, id, "business_license", "l.pdf", PDF, "application/pdf").await.json().await.unwrap();
+    let file: Value = upload(&app, &owner, id, "business_license", "l.pdf", PDF, "application/pdf").await.json();
 
-    let listed: Value = app.get("/api/v1/applications", &stranger).await.json().await.unwrap();
+    let listed: Value = app.get("/api/v1/applications", &stranger).await.json();
     assert_eq!(listed["total"], 0);
     let attempts = [
         app.get(&format!("/api/v1/applications/{id}"), &stranger).await,
         app.get(&format!("/api/v1/applications/{id}/attachments"), &stranger).await,
         app.get(&format!("/api/v1/applications/{id}/attachments/{}", file["id"]), &stranger).await,
         act(&app, &stranger, id, json!({ "action": "withdraw", "version": application["version"] })).await,
-        app.client
-            .patch(app.url(&format!("/api/v1/applications/{id}")))
-            .bearer_auth(&stranger)
-            .json(&json!({ "requested_amount_fen": 1 }))
-            .send()
-            .await
-            .unwrap(),
-        app.client.delete(app.url(&format!("/api/v1/applications/{id}"))).bearer_auth(&stranger).send().await.unwrap(),
+        app.patch(&format!("/api/v1/applications/{id}"), &stranger, &json!({ "requested_amount_fen": 1 })).await,
+        app.delete(&format!("/api/v1/applications/{id}"), &stranger).await,
         upload(&app, &stranger, id, "business_license", "x.pdf", PDF, "application/pdf").await,
     ];
     for response in attempts {
         problem(response, 404, "not_found").await;
     }
-    let mine = get(&app, &owner, id).await;
+    let mine = read_application(&app, &owner, id).await;
     assert_eq!(mine["version"], application["version"].as_i64().unwrap() + 1, "only the upload changed it");
 }
 
@@ -433,7 +364,7 @@ async fn fifty_companies_submitting_at_once_get_fifty_consecutive_reference_numb
         tokio::spawn(async move {
             let response = act(&app, &token, id, json!({ "action": "submit", "version": version })).await;
             assert_eq!(response.status(), 200);
-            response.json::<Value>().await.unwrap()["reference_no"].as_str().unwrap().to_owned()
+            response.json()["reference_no"].as_str().unwrap().to_owned()
         })
     });
     let mut numbers: Vec<String> =

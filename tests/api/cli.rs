@@ -5,7 +5,7 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-use crate::helpers::{TestDatabase, problem, spawn_app};
+use crate::helpers::{Auth, TestDatabase, problem, spawn_app};
 
 fn portal(args: &[&str], database_url: &str, stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_portal"))
@@ -31,7 +31,7 @@ async fn an_administrator_created_on_the_command_line_can_sign_in() {
 
     let response = app.login("root@park.example", "a long admin passphrase").await;
     assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
+    let body: Value = response.json();
     assert_eq!(body["user"]["role"], "admin");
 
     let again = portal(&["create-admin", "--email", "root@park.example"], app.database_url(), "another passphrase!\n");
@@ -84,7 +84,7 @@ async fn the_demo_programmes_are_published_once_and_readable_by_anyone() {
         let output = portal(&["seed-demo"], app.database_url(), "");
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     }
-    let list: Value = app.client.get(app.url("/api/v1/programs?open=true")).send().await.unwrap().json().await.unwrap();
+    let list: Value = app.get("/api/v1/programs?open=true", Auth::None).await.json();
     assert_eq!(list["total"], 4);
     let codes: Vec<&str> = list["items"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
     for code in ["IC-2026", "BIO-2026", "HTE-2026", "PAT-2026"] {

@@ -1,6 +1,8 @@
 //! `spawn_app()`: the real service on a random port with a database of its own, SQLite by default and
 //! PostgreSQL when `TEST_POSTGRES_URL` is set (a fresh database per test, dropped afterwards).
 
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
@@ -12,6 +14,8 @@ use portal::domain::role::{Role, UserStatus};
 use portal::domain::time;
 use portal::email::{Mailbox, SentMail};
 use portal::startup::Application;
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
@@ -147,18 +151,54 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// A client of another instance of the service (see [`TestApp::another_instance`]).
+    pub fn on(&self, address: &str) -> Client {
+        Client { http: self.client.clone(), base: address.to_owned() }
+    }
+
+    /// A client of this instance.
+    pub fn api(&self) -> Client {
+        self.on(&self.address)
+    }
+
+    pub fn request<'a>(&self, method: Method, path: &str, auth: impl Into<Auth<'a>>) -> Call {
+        self.api().request(method, path, auth)
+    }
+
+    pub fn get<'a>(&self, path: &str, auth: impl Into<Auth<'a>>) -> Call {
+        self.api().get(path, auth)
+    }
+
+    pub fn delete<'a>(&self, path: &str, auth: impl Into<Auth<'a>>) -> Call {
+        self.api().delete(path, auth)
+    }
+
+    pub fn post<'a>(&self, path: &str, auth: impl Into<Auth<'a>>, body: &Value) -> Call {
+        self.api().post(path, auth, body)
+    }
+
+    pub fn put<'a>(&self, path: &str, auth: impl Into<Auth<'a>>, body: &Value) -> Call {
+        self.api().put(path, auth, body)
+    }
+
+    pub fn patch<'a>(&self, path: &str, auth: impl Into<Auth<'a>>, body: &Value) -> Call {
+        self.api().patch(path, auth, body)
+    }
+
     /// A second app instance on the same database, as after a restart or behind a load balancer.
     pub async fn another_instance(&self) -> (String, Option<Mailbox>) {
         start(&self.settings).await
     }
 
-    /// Waits until `to` has received `count` messages and returns them.
+    /// Waits until `to` has received `count` messages and returns them; more than `count` fails.
     pub async fn mail_to(&self, to: &str, count: usize) -> Vec<SentMail> {
         let mailbox = self.mailbox.as_ref().expect("the memory mail transport");
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let received = mailbox.to(to);
             if received.len() >= count {
+                let subjects: Vec<&str> = received.iter().map(|m| m.subject.as_str()).collect();
+                assert_eq!(received.len(), count, "{to} received more than expected: {subjects:?}");
                 return received;
             }
             assert!(Instant::now() < deadline, "{to} received {} of {count} messages", received.len());
@@ -166,25 +206,14 @@ impl TestApp {
         }
     }
 
-    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
-        let mut request = self.client.post(self.url(path)).json(body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.unwrap()
-    }
-
-    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()
-    }
-
     /// Registers a company with valid details and answers `(company id, account email)`.
     pub async fn register_company(&self, name: &str) -> (i64, String) {
         let email = format!("{}@company.example", uuid::Uuid::new_v4().simple());
-        let response =
-            self.post("/api/v1/auth/register", None, &registration(&unique_credit_code(), name, &email)).await;
-        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
-        let body: Value = response.json().await.unwrap();
+        let body = self
+            .post("/api/v1/auth/register", Auth::None, &registration(&unique_credit_code(), name, &email))
+            .await
+            .expect(201)
+            .json();
         (body["company"]["id"].as_i64().unwrap(), email)
     }
 
@@ -251,7 +280,7 @@ impl TestApp {
             })
             .await
             .unwrap();
-        let body: Value = self.login(&email, COMPANY_PASSWORD).await.json().await.unwrap();
+        let body: Value = self.login(&email, COMPANY_PASSWORD).await.expect(200).json();
         (body["access_token"].as_str().unwrap().to_owned(), company_id)
     }
 
@@ -260,9 +289,8 @@ impl TestApp {
         let (company_id, email) = self.register_company(name).await;
         let mail = self.mail_to(&email, 1).await;
         let token = link_token(&mail[0].body);
-        let verified = self.post("/api/v1/auth/verify-email", None, &serde_json::json!({ "token": token })).await;
-        assert_eq!(verified.status(), 204);
-        let body: Value = self.login(&email, COMPANY_PASSWORD).await.json().await.unwrap();
+        self.post("/api/v1/auth/verify-email", Auth::None, &json!({ "token": token })).await.expect(204);
+        let body: Value = self.login(&email, COMPANY_PASSWORD).await.expect(200).json();
         (body["access_token"].as_str().unwrap().to_owned(), company_id)
     }
     pub fn database_url(&self) -> &str {
@@ -287,39 +315,23 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
-        self.client
-            .post(self.url("/api/v1/auth/login"))
-            .json(&serde_json::json!({ "email": email, "password": password }))
-            .send()
-            .await
-            .unwrap()
+    pub async fn login(&self, email: &str, password: &str) -> Answer {
+        self.post("/api/v1/auth/login", Auth::None, &json!({ "email": email, "password": password })).await
     }
 
     /// An access token for a new staff account with `role`.
     pub async fn token_for(&self, role: Role) -> String {
         let email = format!("{}-{}@park.example", role.as_str(), uuid::Uuid::new_v4().simple());
         self.create_user(role, &email).await;
-        let response = self.login(&email, PASSWORD).await;
-        assert_eq!(response.status(), 200);
-        let body: Value = response.json().await.unwrap();
+        let body = self.login(&email, PASSWORD).await.expect(200).json();
         body["access_token"].as_str().unwrap().to_owned()
     }
 }
 
-/// Asserts the problem+json envelope and returns it.
-pub async fn problem(response: reqwest::Response, status: u16, code: &str) -> Value {
-    assert_eq!(response.status().as_u16(), status, "status");
-    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
-    assert_eq!(content_type, "application/problem+json");
-    let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["code"], code, "{body}");
-    assert_eq!(body["status"], status);
-    assert_eq!(body["request_id"], request_id.as_str(), "the body names the request of the header");
-    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
-    assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()));
-    body
+/// Asserts the problem+json envelope and returns it; [`Answer::problem`] for callers that hold a reference.
+#[expect(clippy::needless_pass_by_value, reason = "callers pass the answer they have just awaited")]
+pub fn problem(response: Answer, status: u16, code: &str) -> std::future::Ready<Value> {
+    std::future::ready(response.problem(status, code))
 }
 
 /// A programme that passes every check, open from an hour ago for thirty days.
@@ -366,11 +378,8 @@ pub fn program_body(code: &str) -> Value {
 impl TestApp {
     /// Creates and publishes a programme from `body`; answers its id.
     pub async fn publish_program(&self, admin: &str, body: &Value) -> i64 {
-        let created = self.post("/api/v1/programs", Some(admin), body).await;
-        assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
-        let id = created.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-        let published = self.post(&format!("/api/v1/programs/{id}/publish"), Some(admin), &serde_json::json!({})).await;
-        assert_eq!(published.status(), 200);
+        let id = self.post("/api/v1/programs", admin, body).await.expect(201).json()["id"].as_i64().unwrap();
+        self.post(&format!("/api/v1/programs/{id}/publish"), admin, &json!({})).await.expect(200);
         id
     }
 }
@@ -396,33 +405,49 @@ pub struct Case {
 pub async fn submitted(app: &TestApp, program: i64, name: &str) -> Case {
     let (company, _) = app.eligible_company(name).await;
     let body = json!({ "program_id": program, "requested_amount_fen": 300_000_000, "form_data": { "project_name": "项目", "rd_budget_fen": 1 } });
-    let draft: Value = app.post("/api/v1/applications", Some(&company), &body).await.json().await.unwrap();
+    let draft = app.post("/api/v1/applications", &company, &body).await.expect(201).json();
     let id = draft["id"].as_i64().unwrap();
-    let done = act(app, &company, id, json!({ "action": "submit", "version": draft["version"] })).await;
-    assert_eq!(done.status(), 200, "{}", done.text().await.unwrap());
-    let me: Value = app.get("/api/v1/me", &company).await.json().await.unwrap();
+    act(app, &company, id, json!({ "action": "submit", "version": draft["version"] })).await.expect(200);
+    let me = app.get("/api/v1/me", &company).await.json();
     Case { company, company_email: me["email"].as_str().unwrap().to_owned(), id }
 }
 
-pub async fn act(app: &TestApp, token: &str, id: i64, body: Value) -> reqwest::Response {
-    app.post(&format!("/api/v1/applications/{id}/actions"), Some(token), &body).await
+pub async fn act(app: &TestApp, token: &str, id: i64, body: Value) -> Answer {
+    app.post(&format!("/api/v1/applications/{id}/actions"), token, &body).await
+}
+
+/// The application as `token` sees it.
+pub async fn application(app: &TestApp, token: &str, id: i64) -> Value {
+    app.get(&format!("/api/v1/applications/{id}"), token).await.expect(200).json()
+}
+
+/// A small valid PDF.
+pub const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
+
+/// Uploads `bytes` as material `key` of application `id`, named `name` and claimed to be of type `claimed`.
+pub async fn upload(app: &TestApp, token: &str, id: i64, key: &str, name: &str, bytes: &[u8], claimed: &str) -> Answer {
+    let form = reqwest::multipart::Form::new().text("material_key", key.to_owned()).part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_owned()).mime_str(claimed).unwrap(),
+    );
+    app.request(Method::POST, &format!("/api/v1/applications/{id}/attachments"), token).multipart(form).await
 }
 
 pub async fn version(app: &TestApp, token: &str, id: i64) -> Value {
-    app.get(&format!("/api/v1/applications/{id}"), token).await.json::<Value>().await.unwrap()["version"].clone()
+    application(app, token, id).await["version"].clone()
 }
 
 /// Takes `action` with the current version and expects 200; answers the application.
 pub async fn step(app: &TestApp, token: &str, id: i64, mut body: Value) -> Value {
     body["version"] = version(app, token, id).await;
     let response = act(app, token, id, body.clone()).await;
-    assert_eq!(response.status(), 200, "{body}: {}", response.text().await.unwrap());
-    response.json().await.unwrap()
+    assert_eq!(response.status(), 200, "{body}: {}", response.text());
+    response.json()
 }
 
 pub async fn expert(app: &TestApp, email: &str) -> (i64, String) {
     let id = app.create_user(Role::Expert, email).await;
-    let body: Value = app.login(email, PASSWORD).await.json().await.unwrap();
+    let body = app.login(email, PASSWORD).await.expect(200).json();
     (id, body["access_token"].as_str().unwrap().to_owned())
 }
 
@@ -435,4 +460,166 @@ pub async fn approved(app: &TestApp, reviewer: &str, program: i64, name: &str, a
     let done = step(app, reviewer, case.id, json!({ "action": "approve" })).await;
     assert_eq!(done["status"], "approved");
     case
+}
+
+// The one HTTP client of the tests: every request goes through `Client` (or the `TestApp` methods that use it).
+
+/// How a request identifies its caller.
+#[derive(Clone, Copy, Debug)]
+pub enum Auth<'a> {
+    /// No `Authorization` header.
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer(&'a str),
+    /// The `Authorization` header exactly as given (`Basic ...`, a malformed bearer).
+    Header(&'a str),
+}
+
+impl<'a> From<&'a str> for Auth<'a> {
+    fn from(token: &'a str) -> Self {
+        Self::Bearer(token)
+    }
+}
+
+impl<'a> From<&'a String> for Auth<'a> {
+    fn from(token: &'a String) -> Self {
+        Self::Bearer(token)
+    }
+}
+
+/// Requests to one instance of the service.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    pub fn request<'a>(&self, method: Method, path: &str, auth: impl Into<Auth<'a>>) -> Call {
+        let request = self.http.request(method, format!("{}{path}", self.base));
+        let request = match auth.into() {
+            Auth::None => request,
+            Auth::Bearer(token) => request.bearer_auth(token),
+            Auth::Header(value) => request.header(reqwest::header::AUTHORIZATION, value),
+        };
+        Call(request)
+    }
+
+    pub fn get<'a>(&self, path: &str, auth: impl Into<Auth<'a>>) -> Call {
+        self.request(Method::GET, path, auth)
+    }
+
+    pub fn delete<'a>(&self, path: &str, auth: impl Into<Auth<'a>>) -> Call {
+        self.request(Method::DELETE, path, auth)
+    }
+
+    pub fn post<'a>(&self, path: &str, auth: impl Into<Auth<'a>>, body: &Value) -> Call {
+        self.request(Method::POST, path, auth).json(body)
+    }
+
+    pub fn put<'a>(&self, path: &str, auth: impl Into<Auth<'a>>, body: &Value) -> Call {
+        self.request(Method::PUT, path, auth).json(body)
+    }
+
+    pub fn patch<'a>(&self, path: &str, auth: impl Into<Auth<'a>>, body: &Value) -> Call {
+        self.request(Method::PATCH, path, auth).json(body)
+    }
+}
+
+/// A request being built; awaiting it sends it and reads the whole answer.
+#[must_use = "a call does nothing until it is awaited"]
+pub struct Call(reqwest::RequestBuilder);
+
+impl Call {
+    pub fn header(self, name: &str, value: &str) -> Self {
+        Self(self.0.header(name, value))
+    }
+
+    pub fn json(self, body: &Value) -> Self {
+        Self(self.0.json(body))
+    }
+
+    /// A body sent as it is, with its content type.
+    pub fn body(self, content_type: &str, body: impl Into<reqwest::Body>) -> Self {
+        Self(self.0.header(reqwest::header::CONTENT_TYPE, content_type).body(body))
+    }
+
+    pub fn multipart(self, form: reqwest::multipart::Form) -> Self {
+        Self(self.0.multipart(form))
+    }
+
+    pub async fn send(self) -> Answer {
+        let response = self.0.send().await.expect("the service answers");
+        let (status, headers) = (response.status(), response.headers().clone());
+        let body = response.bytes().await.expect("the whole body").to_vec();
+        Answer { status, headers, body }
+    }
+}
+
+impl IntoFuture for Call {
+    type Output = Answer;
+    type IntoFuture = Pin<Box<dyn Future<Output = Answer> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// A response read in full: its status, headers and body.
+#[derive(Debug)]
+pub struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The value of header `name`, which must be present.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).unwrap_or_else(|| panic!("no {name} header")).to_str().unwrap()
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.body
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON, which it must be.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{} answered a body that is not JSON ({e}): {}", self.status, self.text()))
+    }
+
+    /// Asserts the status, showing the body when it is another, and passes the answer on.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status.as_u16(), status, "{}", self.text());
+        self
+    }
+
+    /// Asserts the problem+json envelope with `status` and `code` and returns it.
+    #[track_caller]
+    pub fn problem(&self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status.as_u16(), status, "status: {}", self.text());
+        assert_eq!(self.header("content-type"), "application/problem+json");
+        let request_id = self.header("x-request-id");
+        let body = self.json();
+        assert_eq!(body["code"], code, "{body}");
+        assert_eq!(body["status"], status);
+        assert_eq!(body["request_id"], request_id, "the body names the request of the header");
+        assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()));
+        body
+    }
 }

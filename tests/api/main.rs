@@ -1,6 +1,7 @@
 //! The HTTP API, end to end, against a real database: SQLite by default, PostgreSQL when
 //! `TEST_POSTGRES_URL` is set.
 
+mod access;
 mod applications;
 mod audit;
 mod cli;

@@ -5,25 +5,14 @@ use std::sync::Arc;
 use portal::domain::role::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, approved, problem, quick_program, spawn_app};
+use crate::helpers::{Answer, Auth, TestApp, application, approved, problem, quick_program, spawn_app};
 
-async fn pay(app: &TestApp, finance: &str, id: i64, key: &str, body: &Value) -> reqwest::Response {
-    app.client
-        .post(app.url(&format!("/api/v1/applications/{id}/disbursements")))
-        .bearer_auth(finance)
-        .header("idempotency-key", key)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
+async fn pay(app: &TestApp, finance: &str, id: i64, key: &str, body: &Value) -> Answer {
+    app.post(&format!("/api/v1/applications/{id}/disbursements"), finance, body).header("idempotency-key", key).await
 }
 
 fn payment(amount_fen: i64, voucher: &str) -> Value {
     json!({ "amount_fen": amount_fen, "paid_on": chrono::Utc::now().date_naive().pred_opt().unwrap(), "voucher_no": voucher })
-}
-
-async fn application(app: &TestApp, token: &str, id: i64) -> Value {
-    app.get(&format!("/api/v1/applications/{id}"), token).await.json().await.unwrap()
 }
 
 struct Setup {
@@ -52,7 +41,7 @@ async fn fifty_payments_on_an_award_that_fits_ten_pay_exactly_ten() {
             let response =
                 pay(&app, &finance, case.id, &format!("key-{n}"), &payment(10_000_000, &format!("V-{n}"))).await;
             let status = response.status().as_u16();
-            let body: Value = response.json().await.unwrap();
+            let body: Value = response.json();
             (status, body["code"].as_str().map(ToOwned::to_owned))
         })
     });
@@ -61,7 +50,7 @@ async fn fifty_payments_on_an_award_that_fits_ten_pay_exactly_ten() {
     assert_eq!(outcomes.iter().filter(|(s, c)| *s == 409 && c.as_deref() == Some("over_disbursement")).count(), 40);
     let after = application(&app, &s.finance, case.id).await;
     assert_eq!((after["disbursed_fen"].as_i64(), after["status"].as_str()), (Some(100_000_000), Some("disbursed")));
-    let program: Value = app.get(&format!("/api/v1/programs/{}", s.program), &s.admin).await.json().await.unwrap();
+    let program: Value = app.get(&format!("/api/v1/programs/{}", s.program), &s.admin).await.json();
     assert_eq!((program["reserved_fen"].as_i64(), program["disbursed_fen"].as_i64()), (Some(0), Some(100_000_000)));
     let mail = app.mail_to(&case.company_email, 13).await;
     assert_eq!(mail.iter().filter(|m| m.subject.starts_with("资金已拨付")).count(), 10);
@@ -77,7 +66,7 @@ async fn one_idempotency_key_sent_twenty_times_pays_once() {
         let (app, finance, body) = (app.clone(), s.finance.clone(), body.clone());
         tokio::spawn(async move {
             let response = pay(&app, &finance, case.id, "pay-once", &body).await;
-            (response.status().as_u16(), response.text().await.unwrap())
+            (response.status().as_u16(), response.text())
         })
     });
     let outcomes: Vec<(u16, String)> =
@@ -86,22 +75,21 @@ async fn one_idempotency_key_sent_twenty_times_pays_once() {
     assert!(!successes.is_empty());
     assert!(successes.iter().all(|b| *b == successes[0]), "every success is the first answer");
     assert!(outcomes.iter().all(|(s, _)| *s == 201 || *s == 409), "{outcomes:?}");
-    let entries: Value =
-        app.get(&format!("/api/v1/applications/{}/disbursements", case.id), &s.finance).await.json().await.unwrap();
+    let entries: Value = app.get(&format!("/api/v1/applications/{}/disbursements", case.id), &s.finance).await.json();
     assert_eq!(entries.as_array().unwrap().len(), 1, "paid once");
 
     let replay = pay(&app, &s.finance, case.id, "pay-once", &body).await;
     assert_eq!(replay.status(), 201);
-    assert_eq!(&replay.text().await.unwrap(), successes[0]);
+    assert_eq!(&replay.text(), successes[0]);
     let other = pay(&app, &s.finance, case.id, "pay-once", &payment(20_000_000, "V-2026-0002")).await;
     problem(other, 422, "idempotency_key_reused").await;
-    let missing = app.post(&format!("/api/v1/applications/{}/disbursements", case.id), Some(&s.finance), &body).await;
+    let missing = app.post(&format!("/api/v1/applications/{}/disbursements", case.id), &s.finance, &body).await;
     problem(missing, 400, "malformed_request").await;
     let refused_again = pay(&app, &s.finance, case.id, "too-much", &payment(80_000_000, "V-2026-0003")).await;
     assert_eq!(problem(refused_again, 409, "over_disbursement").await["available_fen"], 70_000_000);
     let replayed_refusal = pay(&app, &s.finance, case.id, "too-much", &payment(80_000_000, "V-2026-0003")).await;
     assert_eq!(replayed_refusal.status(), 409, "a refusal is the key's answer too");
-    let replayed: Value = replayed_refusal.json().await.unwrap();
+    let replayed: Value = replayed_refusal.json();
     assert_eq!(
         (replayed["code"].as_str(), replayed["available_fen"].as_i64()),
         (Some("over_disbursement"), Some(70_000_000))
@@ -113,7 +101,7 @@ async fn a_reversal_restores_the_amounts_and_the_status() {
     let app = spawn_app().await;
     let s = setup(&app).await;
     let case = approved(&app, &s.reviewer, s.program, "甲公司", 50_000_000).await;
-    let paid: Value = pay(&app, &s.finance, case.id, "k1", &payment(50_000_000, "V-1")).await.json().await.unwrap();
+    let paid: Value = pay(&app, &s.finance, case.id, "k1", &payment(50_000_000, "V-1")).await.json();
     assert_eq!(application(&app, &s.finance, case.id).await["status"], "disbursed");
     problem(pay(&app, &s.finance, case.id, "k2", &payment(1, "V-2")).await, 409, "over_disbursement").await;
     let absurd = pay(&app, &s.finance, case.id, "k2b", &payment(i64::MAX, "V-2b")).await;
@@ -123,26 +111,17 @@ async fn a_reversal_restores_the_amounts_and_the_status() {
     let path = format!("/api/v1/disbursements/{}/reversal", paid["id"]);
     let reverse = |key: &'static str| {
         let (app, finance, path) = (&app, &s.finance, &path);
-        async move {
-            app.client
-                .post(app.url(path))
-                .bearer_auth(finance)
-                .header("idempotency-key", key)
-                .json(&json!({ "reason": "银行退票" }))
-                .send()
-                .await
-                .unwrap()
-        }
+        async move { app.post(path, finance, &json!({ "reason": "银行退票" })).header("idempotency-key", key).await }
     };
     let reversal = reverse("r1").await;
     assert_eq!(reversal.status(), 201);
-    let reversal: Value = reversal.json().await.unwrap();
+    let reversal: Value = reversal.json();
     assert_eq!((reversal["kind"].as_str(), reversal["reverses_id"].clone()), (Some("reversal"), paid["id"].clone()));
     problem(reverse("r2").await, 409, "conflict").await;
 
     let after = application(&app, &s.finance, case.id).await;
     assert_eq!((after["status"].as_str(), after["disbursed_fen"].as_i64()), (Some("approved"), Some(0)));
-    let program: Value = app.get(&format!("/api/v1/programs/{}", s.program), &s.admin).await.json().await.unwrap();
+    let program: Value = app.get(&format!("/api/v1/programs/{}", s.program), &s.admin).await.json();
     assert_eq!((program["reserved_fen"].as_i64(), program["disbursed_fen"].as_i64()), (Some(50_000_000), Some(0)));
     problem(pay(&app, &s.finance, case.id, "k4", &payment(10, "V-1")).await, 409, "voucher_taken").await;
     assert_eq!(pay(&app, &s.finance, case.id, "k5", &payment(50_000_000, "V-1b")).await.status(), 201);
@@ -154,20 +133,20 @@ async fn a_payment_plan_adds_up_to_the_approved_amount() {
     let s = setup(&app).await;
     let case = approved(&app, &s.reviewer, s.program, "甲公司", 90_000_000).await;
     let path = format!("/api/v1/applications/{}/payment-plan", case.id);
-    let default: Value = app.get(&path, &s.finance).await.json().await.unwrap();
+    let default: Value = app.get(&path, &s.finance).await.json();
     assert_eq!(
         (default["planned"].as_bool(), default["instalments"][0]["amount_fen"].as_i64()),
         (Some(false), Some(90_000_000))
     );
     let put = |body: Value| {
         let (app, finance, path) = (&app, &s.finance, &path);
-        async move { app.client.put(app.url(path)).bearer_auth(finance).json(&body).send().await.unwrap() }
+        async move { app.put(path, finance, &body).await }
     };
     let short = put(json!({ "instalments": [{ "due_on": "2027-01-15", "amount_fen": 30_000_000 }] })).await;
     assert_eq!(problem(short, 422, "validation_failed").await["errors"][0]["code"], "sum_mismatch");
     let plan = put(json!({ "instalments": [{ "due_on": "2027-01-15", "amount_fen": 30_000_000 }, { "due_on": "2027-06-15", "amount_fen": 60_000_000 }] })).await;
-    assert_eq!(plan.json::<Value>().await.unwrap()["planned"], true);
-    let mine: Value = app.get(&path, &case.company).await.json().await.unwrap();
+    assert_eq!(plan.json()["planned"], true);
+    let mine: Value = app.get(&path, &case.company).await.json();
     assert_eq!(mine["instalments"].as_array().unwrap().len(), 2);
 }
 
@@ -184,8 +163,7 @@ async fn only_finance_pays_and_reads_the_money_and_companies_see_only_their_own(
         problem(app.get("/api/v1/disbursements", token).await, 403, "forbidden").await;
         problem(app.get("/api/v1/reports/disbursements?group_by=program", token).await, 403, "forbidden").await;
     }
-    let own: Value =
-        app.get(&format!("/api/v1/applications/{}/disbursements", case.id), &case.company).await.json().await.unwrap();
+    let own: Value = app.get(&format!("/api/v1/applications/{}/disbursements", case.id), &case.company).await.json();
     assert_eq!(own.as_array().unwrap().len(), 1);
     problem(
         app.get(&format!("/api/v1/applications/{}/disbursements", case.id), &other.company).await,
@@ -193,9 +171,9 @@ async fn only_finance_pays_and_reads_the_money_and_companies_see_only_their_own(
         "not_found",
     )
     .await;
-    let anonymous = app.client.get(app.url("/api/v1/reports/summary")).send().await.unwrap();
+    let anonymous = app.get("/api/v1/reports/summary", Auth::None).await;
     problem(anonymous, 401, "unauthenticated").await;
-    let summary: Value = app.get("/api/v1/reports/summary", &s.reviewer).await.json().await.unwrap();
+    let summary: Value = app.get("/api/v1/reports/summary", &s.reviewer).await.json();
     assert_eq!(summary[0]["counts"]["approved"], 2);
     assert_eq!(summary[0]["disbursed_fen"], 10_000_000);
     assert_eq!(summary[0]["available_fen"], summary[0]["budget_fen"].as_i64().unwrap() - 100_000_000);
@@ -212,19 +190,14 @@ async fn the_reports_add_up_to_the_fen_in_json_csv_and_xlsx() {
     let s = setup(&app).await;
     let first = approved(&app, &s.reviewer, s.program, "=HYPERLINK(\"http://x\",\"点我\")", 123_456_789).await;
     let second = approved(&app, &s.reviewer, s.program, "珠海生物医药有限公司", 50_000_001).await;
-    let p1: Value = pay(&app, &s.finance, first.id, "a", &payment(23_456_789, "V-1")).await.json().await.unwrap();
+    let p1: Value = pay(&app, &s.finance, first.id, "a", &payment(23_456_789, "V-1")).await.json();
     pay(&app, &s.finance, first.id, "b", &payment(100_000_000, "V-2")).await;
     pay(&app, &s.finance, second.id, "c", &payment(1, "V-3")).await;
-    app.client
-        .post(app.url(&format!("/api/v1/disbursements/{}/reversal", p1["id"])))
-        .bearer_auth(&s.finance)
+    app.post(&format!("/api/v1/disbursements/{}/reversal", p1["id"]), &s.finance, &json!({ "reason": "退票" }))
         .header("idempotency-key", "r")
-        .json(&json!({ "reason": "退票" }))
-        .send()
-        .await
-        .unwrap();
+        .await;
 
-    let entries: Value = app.get("/api/v1/disbursements?per_page=100", &s.finance).await.json().await.unwrap();
+    let entries: Value = app.get("/api/v1/disbursements?per_page=100", &s.finance).await.json();
     let net: i64 = entries["items"]
         .as_array()
         .unwrap()
@@ -236,12 +209,8 @@ async fn the_reports_add_up_to_the_fen_in_json_csv_and_xlsx() {
     assert_eq!(net, 100_000_001);
 
     for group_by in ["program", "company", "industry", "park_zone", "month", "year"] {
-        let report: Value = app
-            .get(&format!("/api/v1/reports/disbursements?group_by={group_by}"), &s.finance)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let report: Value =
+            app.get(&format!("/api/v1/reports/disbursements?group_by={group_by}"), &s.finance).await.json();
         assert_eq!(report_totals(&report), (173_456_790, net, 73_456_789), "{group_by}");
         let rows = report["rows"].as_array().unwrap();
         assert_eq!(rows.iter().map(|r| r["disbursed_fen"].as_i64().unwrap()).sum::<i64>(), net, "{group_by}");
@@ -249,14 +218,12 @@ async fn the_reports_add_up_to_the_fen_in_json_csv_and_xlsx() {
     let windowed: Value = app
         .get("/api/v1/reports/disbursements?group_by=program&paid_from=2000-01-01&paid_to=2000-12-31", &s.finance)
         .await
-        .json()
-        .await
-        .unwrap();
+        .json();
     assert_eq!(report_totals(&windowed), (173_456_790, 0, 173_456_790), "nothing was paid in 2000");
 
     let csv = app.get("/api/v1/reports/disbursements?group_by=company&format=csv", &s.finance).await;
     assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
-    let bytes = csv.bytes().await.unwrap();
+    let bytes = csv.bytes();
     assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a BOM so spreadsheets read UTF-8");
     let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -264,9 +231,9 @@ async fn the_reports_add_up_to_the_fen_in_json_csv_and_xlsx() {
     assert!(text.contains("\"'=HYPERLINK(\"\"http://x\"\",\"\"点我\"\")\""), "{text}");
     assert_eq!(*lines.last().unwrap(), "total,合计,2,1734567.90,1000000.01,734567.89");
 
-    let xlsx =
-        app.get("/api/v1/reports/disbursements?group_by=company&format=xlsx", &s.finance).await.bytes().await.unwrap();
-    let mut workbook: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+    let xlsx = app.get("/api/v1/reports/disbursements?group_by=company&format=xlsx", &s.finance).await;
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.bytes().to_vec())).unwrap();
     let sheet = calamine::Reader::worksheet_range(&mut workbook, "拨付统计").unwrap();
     let rows: Vec<Vec<String>> = sheet.rows().map(|r| r.iter().map(ToString::to_string).collect()).collect();
     assert_eq!(rows[0][3], "批准金额（元）");
@@ -285,13 +252,12 @@ async fn timeliness_counts_working_days_across_a_holiday_week_with_make_up_days(
     let s = setup(&app).await;
     let holidays: Vec<String> = (1..=8).map(|d| format!("2025-10-0{d}")).collect();
     let put = app
-        .client
-        .put(app.url("/api/v1/calendar/2025"))
-        .bearer_auth(&s.admin)
-        .json(&json!({ "holidays": holidays, "workdays": ["2025-09-28", "2025-10-11"] }))
-        .send()
-        .await
-        .unwrap();
+        .put(
+            "/api/v1/calendar/2025",
+            &s.admin,
+            &json!({ "holidays": holidays, "workdays": ["2025-09-28", "2025-10-11"] }),
+        )
+        .await;
     assert_eq!(put.status(), 200);
 
     let on_time = approved(&app, &s.reviewer, s.program, "准时公司", 10_000_000).await;
@@ -316,12 +282,8 @@ async fn timeliness_counts_working_days_across_a_holiday_week_with_make_up_days(
     assert_eq!(pay(&app, &s.finance, on_time.id, "a", &dated(10_000_000, "V-1", "2025-10-09")).await.status(), 201);
     assert_eq!(pay(&app, &s.finance, late.id, "b", &dated(5_000_000, "V-2", "2025-10-11")).await.status(), 201);
 
-    let report: Value = app
-        .get("/api/v1/reports/timeliness?approved_from=2025-09-01&approved_to=2025-09-30", &s.finance)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let report: Value =
+        app.get("/api/v1/reports/timeliness?approved_from=2025-09-01&approved_to=2025-09-30", &s.finance).await.json();
     assert_eq!(report["approvals"], 3);
     assert_eq!(
         (report["paid_on_time"].as_i64(), report["paid_late"].as_i64(), report["unpaid_not_due"].as_i64()),

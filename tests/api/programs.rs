@@ -4,7 +4,7 @@
 use portal::domain::role::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, problem, program_body, spawn_app};
+use crate::helpers::{Auth, TestApp, problem, program_body, spawn_app};
 
 struct Bad {
     name: &'static str,
@@ -132,7 +132,7 @@ async fn a_programme_definition_is_checked_as_a_whole_with_a_message_per_problem
     for case in bad_programs() {
         let mut body = program_body("IC-2026");
         (case.change)(&mut body);
-        let response = app.post("/api/v1/programs", Some(&admin), &body).await;
+        let response = app.post("/api/v1/programs", &admin, &body).await;
         let body = problem(response, 422, "validation_failed").await;
         let errors = body["errors"].as_array().unwrap();
         assert!(
@@ -147,9 +147,24 @@ async fn a_programme_definition_is_checked_as_a_whole_with_a_message_per_problem
     many["budget_fen"] = json!(0);
     many["public_notice_days"] = json!(-1);
     many["form_fields"][2]["key"] = json!("project_name");
-    let all = problem(app.post("/api/v1/programs", Some(&admin), &many).await, 422, "validation_failed").await;
-    assert!(all["errors"].as_array().unwrap().len() >= 3, "every problem at once: {all}");
-    let listed: Value = app.get("/api/v1/programs?status=draft", &admin).await.json().await.unwrap();
+    let all = problem(app.post("/api/v1/programs", &admin, &many).await, 422, "validation_failed").await;
+    let problems: Vec<(&str, &str)> = all["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            ("budget_fen", "out_of_range"),
+            ("max_award_fen", "exceeds_budget"),
+            ("public_notice_days", "out_of_range"),
+            ("form_fields[2].key", "duplicate_key"),
+        ],
+        "every problem at once"
+    );
+    let listed: Value = app.get("/api/v1/programs?status=draft", &admin).await.json();
     assert_eq!(listed["total"], 0, "nothing was saved");
 }
 
@@ -157,8 +172,7 @@ async fn a_programme_definition_is_checked_as_a_whole_with_a_message_per_problem
 async fn once_published_only_the_text_and_closing_time_may_change() {
     let app = spawn_app().await;
     let admin = app.token_for(Role::Admin).await;
-    let created: Value =
-        app.post("/api/v1/programs", Some(&admin), &program_body("IC-2026")).await.json().await.unwrap();
+    let created: Value = app.post("/api/v1/programs", &admin, &program_body("IC-2026")).await.json();
     let id = created["id"].as_i64().unwrap();
     assert_eq!(created["status"], "draft");
     assert_eq!(created["available_fen"], 5_000_000_000_i64);
@@ -167,10 +181,10 @@ async fn once_published_only_the_text_and_closing_time_may_change() {
     let path = format!("/api/v1/programs/{id}");
     let send_patch = |body: Value| {
         let (app, admin, path) = (&app, &admin, &path);
-        async move { app.client.patch(app.url(path)).bearer_auth(admin).json(&body).send().await.unwrap() }
+        async move { app.patch(path, admin, &body).await }
     };
     assert_eq!(send_patch(json!({ "min_expert_reviews": 3 })).await.status(), 200, "a draft may change anything");
-    app.post(&format!("{path}/publish"), Some(&admin), &json!({})).await;
+    app.post(&format!("{path}/publish"), &admin, &json!({})).await;
 
     for frozen in [
         json!({ "eligibility_rules": [] }),
@@ -184,14 +198,14 @@ async fn once_published_only_the_text_and_closing_time_may_change() {
     let later = (chrono::Utc::now() + chrono::Duration::days(60)).to_rfc3339();
     let edited = send_patch(json!({ "title": "2026年度集成电路专项（第二批）", "closes_at": later })).await;
     assert_eq!(edited.status(), 200);
-    let edited: Value = edited.json().await.unwrap();
+    let edited: Value = edited.json();
     assert_eq!(edited["title"], "2026年度集成电路专项（第二批）");
     assert_eq!(edited["min_expert_reviews"], 3);
     let too_early = send_patch(json!({ "closes_at": "2000-01-01T00:00:00Z" })).await;
     problem(too_early, 422, "validation_failed").await;
 
-    problem(app.post(&format!("{path}/publish"), Some(&admin), &json!({})).await, 409, "conflict").await;
-    assert_eq!(app.post(&format!("{path}/close"), Some(&admin), &json!({})).await.status(), 200);
+    problem(app.post(&format!("{path}/publish"), &admin, &json!({})).await, 409, "conflict").await;
+    assert_eq!(app.post(&format!("{path}/close"), &admin, &json!({})).await.status(), 200);
 }
 
 #[tokio::test]
@@ -199,49 +213,32 @@ async fn anyone_reads_published_programmes_and_nobody_but_admins_sees_drafts() {
     let app = spawn_app().await;
     let admin = app.token_for(Role::Admin).await;
     let published = app.publish_program(&admin, &program_body("IC-2026")).await;
-    let draft: Value =
-        app.post("/api/v1/programs", Some(&admin), &program_body("BIO-2026")).await.json().await.unwrap();
+    let draft: Value = app.post("/api/v1/programs", &admin, &program_body("BIO-2026")).await.json();
 
-    let anonymous = app.client.get(app.url(&format!("/api/v1/programs/{published}"))).send().await.unwrap();
-    let anonymous: Value = anonymous.json().await.unwrap();
+    let anonymous = app.get(&format!("/api/v1/programs/{published}"), Auth::None).await;
+    let anonymous: Value = anonymous.json();
     assert_eq!(anonymous["guide"]["consulting_address"], "高新区科技产业局 302 室");
     assert_eq!(anonymous["is_open"], true);
-    let hidden = app.client.get(app.url(&format!("/api/v1/programs/{}", draft["id"]))).send().await.unwrap();
+    let hidden = app.get(&format!("/api/v1/programs/{}", draft["id"]), Auth::None).await;
     problem(hidden, 404, "not_found").await;
     let reviewer = app.token_for(Role::Reviewer).await;
     problem(app.get(&format!("/api/v1/programs/{}", draft["id"]), &reviewer).await, 404, "not_found").await;
     assert_eq!(app.get(&format!("/api/v1/programs/{}", draft["id"]), &admin).await.status(), 200);
 
-    let list: Value = app.client.get(app.url("/api/v1/programs")).send().await.unwrap().json().await.unwrap();
+    let list: Value = app.get("/api/v1/programs", Auth::None).await.json();
     assert_eq!(list["total"], 1);
-    let open: Value = app
-        .client
-        .get(app.url("/api/v1/programs?open=true&category=integrated_circuit"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let open: Value = app.get("/api/v1/programs?open=true&category=integrated_circuit", Auth::None).await.json();
     assert_eq!(open["total"], 1);
-    let not_open: Value =
-        app.client.get(app.url("/api/v1/programs?open=false")).send().await.unwrap().json().await.unwrap();
+    let not_open: Value = app.get("/api/v1/programs?open=false", Auth::None).await.json();
     assert_eq!(not_open["total"], 0);
-    let drafts = app.client.get(app.url("/api/v1/programs?status=draft")).send().await.unwrap();
+    let drafts = app.get("/api/v1/programs?status=draft", Auth::None).await;
     problem(drafts, 401, "unauthenticated").await;
     problem(app.get("/api/v1/programs?status=draft", &reviewer).await, 403, "forbidden").await;
 }
 
 async fn with_figures(app: &TestApp, token: &str, year: i32) {
     let figures = json!({ "revenue_fen": 4_000_000_000_i64, "rd_expense_fen": 240_000_000, "employee_count": 80, "rd_staff_count": 20 });
-    let saved = app
-        .client
-        .put(app.url(&format!("/api/v1/companies/me/financials/{year}")))
-        .bearer_auth(token)
-        .json(&figures)
-        .send()
-        .await
-        .unwrap();
+    let saved = app.put(&format!("/api/v1/companies/me/financials/{year}"), token, &figures).await;
     assert_eq!(saved.status(), 200);
 }
 
@@ -262,17 +259,8 @@ async fn a_company_sees_which_programmes_it_qualifies_for_and_why_not() {
     app.publish_program(&admin, &bio).await;
 
     let (token, company_id) = app.signed_in_company("珠海芯源微电子有限公司").await;
-    let before: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/programs/{ic}/eligibility")))
-        .bearer_auth(&token)
-        .header("accept-language", "en")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let before: Value =
+        app.get(&format!("/api/v1/programs/{ic}/eligibility"), &token).header("accept-language", "en").await.json();
     assert_eq!(before["eligible"], false);
     let by_rule = |body: &Value, rule: &str| {
         body["checks"].as_array().unwrap().iter().find(|c| c["rule"] == rule).unwrap().clone()
@@ -282,14 +270,13 @@ async fn a_company_sees_which_programmes_it_qualifies_for_and_why_not() {
     let last_year = chrono::Utc::now().naive_utc().date().format("%Y").to_string().parse::<i32>().unwrap() - 1;
     assert_eq!(by_rule(&before, "min_employees")["actual"], format!("no {last_year} financials on file"));
 
-    app.post(&format!("/api/v1/companies/{company_id}/verification"), Some(&admin), &json!({ "decision": "verified" }))
-        .await;
+    app.post(&format!("/api/v1/companies/{company_id}/verification"), &admin, &json!({ "decision": "verified" })).await;
     with_figures(&app, &token, last_year).await;
-    let after: Value = app.get(&format!("/api/v1/programs/{ic}/eligibility"), &token).await.json().await.unwrap();
+    let after: Value = app.get(&format!("/api/v1/programs/{ic}/eligibility"), &token).await.json();
     assert_eq!(after["eligible"], true, "{after}");
     assert!(by_rule(&after, "min_employees")["message"].as_str().unwrap().starts_with("符合要求"));
 
-    let matches: Value = app.get("/api/v1/programs/matches", &token).await.json().await.unwrap();
+    let matches: Value = app.get("/api/v1/programs/matches", &token).await.json();
     let codes: Vec<&str> = matches.as_array().unwrap().iter().map(|m| m["program"]["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["IC-2026", "BIO-2026"], "eligible first");
     assert_eq!(matches[1]["eligible"], false);

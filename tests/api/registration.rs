@@ -4,7 +4,9 @@ use diesel::prelude::*;
 use portal::db::schema::{companies, outbox, users};
 use serde_json::{Value, json};
 
-use crate::helpers::{COMPANY_PASSWORD, TestApp, link_token, problem, registration, spawn_app, unique_credit_code};
+use crate::helpers::{
+    Auth, COMPANY_PASSWORD, TestApp, link_token, problem, registration, spawn_app, unique_credit_code,
+};
 
 fn counts(app: &TestApp) -> (i64, i64, i64) {
     let mut conn = app.db.connection().unwrap();
@@ -20,9 +22,9 @@ async fn a_company_registers_verifies_its_email_and_signs_in() {
     let app = spawn_app().await;
     let code = unique_credit_code();
     let body = registration(&code.to_lowercase(), "珠海芯源微电子有限公司", "Finance@XinYuan.example");
-    let response = app.post("/api/v1/auth/register", None, &body).await;
+    let response = app.post("/api/v1/auth/register", Auth::None, &body).await;
     assert_eq!(response.status(), 201);
-    let created: Value = response.json().await.unwrap();
+    let created: Value = response.json();
     assert_eq!(created["company"]["credit_code"], code.as_str(), "stored normalised");
     assert_eq!(created["company"]["verification_status"], "pending");
     assert_eq!(created["user"]["role"], "applicant");
@@ -38,16 +40,16 @@ async fn a_company_registers_verifies_its_email_and_signs_in() {
     let token = link_token(&mail[0].body);
     assert!(mail[0].body.contains(&format!("{}/verify-email?token={token}", app.settings.portal.frontend_base_url)));
 
-    let verified = app.post("/api/v1/auth/verify-email", None, &json!({ "token": token })).await;
+    let verified = app.post("/api/v1/auth/verify-email", Auth::None, &json!({ "token": token })).await;
     assert_eq!(verified.status(), 204);
-    let again = app.post("/api/v1/auth/verify-email", None, &json!({ "token": token })).await;
+    let again = app.post("/api/v1/auth/verify-email", Auth::None, &json!({ "token": token })).await;
     let again = problem(again, 422, "validation_failed").await;
     assert_eq!(again["errors"][0]["field"], "token");
 
     let signed_in = app.login("finance@xinyuan.example", COMPANY_PASSWORD).await;
     assert_eq!(signed_in.status(), 200);
-    let token = signed_in.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
-    let me: Value = app.get("/api/v1/me", &token).await.json().await.unwrap();
+    let token = signed_in.json()["access_token"].as_str().unwrap().to_owned();
+    let me: Value = app.get("/api/v1/me", &token).await.json();
     assert_eq!(me["company"]["name"], "珠海芯源微电子有限公司");
 }
 
@@ -192,7 +194,7 @@ async fn every_bad_registration_is_refused_on_its_field_and_leaves_nothing_behin
     for case in bad_registrations() {
         let mut body = registration(&unique_credit_code(), "珠海示例科技有限公司", "someone@company.example");
         (case.change)(&mut body);
-        let response = app.post("/api/v1/auth/register", None, &body).await;
+        let response = app.post("/api/v1/auth/register", Auth::None, &body).await;
         let problem = problem(response, 422, "validation_failed").await;
         let errors = problem["errors"].as_array().unwrap();
         assert!(
@@ -211,14 +213,16 @@ async fn every_bad_registration_is_refused_on_its_field_and_leaves_nothing_behin
 async fn a_credit_code_or_email_already_registered_is_a_conflict_that_changes_nothing() {
     let app = spawn_app().await;
     let code = unique_credit_code();
-    let first = app.post("/api/v1/auth/register", None, &registration(&code, "甲公司", "a@company.example")).await;
+    let first =
+        app.post("/api/v1/auth/register", Auth::None, &registration(&code, "甲公司", "a@company.example")).await;
     assert_eq!(first.status(), 201);
     let before = counts(&app);
 
-    let same_code = app.post("/api/v1/auth/register", None, &registration(&code, "乙公司", "b@company.example")).await;
+    let same_code =
+        app.post("/api/v1/auth/register", Auth::None, &registration(&code, "乙公司", "b@company.example")).await;
     problem(same_code, 409, "credit_code_taken").await;
     let same_email = app
-        .post("/api/v1/auth/register", None, &registration(&unique_credit_code(), "丙公司", "A@company.example"))
+        .post("/api/v1/auth/register", Auth::None, &registration(&unique_credit_code(), "丙公司", "A@company.example"))
         .await;
     problem(same_email, 409, "email_taken").await;
     assert_eq!(counts(&app), before);
@@ -228,14 +232,7 @@ async fn a_credit_code_or_email_already_registered_is_a_conflict_that_changes_no
 async fn the_credit_code_message_tells_the_company_what_to_fix() {
     let app = spawn_app().await;
     let body = registration("911100001000000000", "甲公司", "a@company.example");
-    let response = app
-        .client
-        .post(app.url("/api/v1/auth/register"))
-        .header("accept-language", "en")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post("/api/v1/auth/register", Auth::None, &body).header("accept-language", "en").await;
     let problem = problem(response, 422, "validation_failed").await;
     let message = problem["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("should be “R”"), "{message}");
@@ -246,7 +243,7 @@ async fn resending_verification_answers_the_same_for_unknown_addresses_and_sends
     let app = spawn_app().await;
     let (_, email) = app.register_company("甲公司").await;
     for address in [email.as_str(), "nobody@company.example"] {
-        let response = app.post("/api/v1/auth/resend-verification", None, &json!({ "email": address })).await;
+        let response = app.post("/api/v1/auth/resend-verification", Auth::None, &json!({ "email": address })).await;
         assert_eq!(response.status(), 202);
     }
     let mail = app.mail_to(&email, 2).await;
@@ -262,7 +259,7 @@ async fn one_address_can_register_only_so_many_companies_an_hour() {
         app.register_company(&format!("第{n}号公司")).await;
     }
     let body = registration(&unique_credit_code(), "第十一号公司", "eleven@company.example");
-    let refused = app.post("/api/v1/auth/register", None, &body).await;
+    let refused = app.post("/api/v1/auth/register", Auth::None, &body).await;
     assert!(refused.headers().contains_key("retry-after"));
     problem(refused, 429, "rate_limited").await;
 }

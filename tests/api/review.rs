@@ -7,7 +7,9 @@ use portal::db::schema::{applications, programs};
 use portal::domain::role::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, act, expert, problem, quick_program, spawn_app, step, submitted, version};
+use crate::helpers::{
+    Auth, TestApp, act, application, expert, problem, quick_program, spawn_app, step, submitted, version,
+};
 
 fn program_money(app: &TestApp, program: i64) -> (i64, i64, i64) {
     let mut conn = app.db.connection().unwrap();
@@ -37,7 +39,7 @@ async fn an_application_goes_from_submission_to_approval_and_everyone_is_told() 
         format!("评审邀请：IC-2026-0001 / Review invitation: IC-2026-0001")
     );
 
-    let before = app.get(&format!("/api/v1/applications/{id}"), &first).await.json::<Value>().await.unwrap();
+    let before = app.get(&format!("/api/v1/applications/{id}"), &first).await.json();
     assert_eq!(before["form_data"], Value::Null, "an expert sees no content before declaring");
     assert_eq!(before["company"]["name"], "珠海芯源微电子有限公司");
     assert_eq!(before["allowed_actions"], json!(["declare"]));
@@ -69,8 +71,7 @@ async fn an_application_goes_from_submission_to_approval_and_everyone_is_told() 
     assert!(subjects[1].starts_with("拟支持公示"), "{subjects:?}");
     assert!(subjects[2].starts_with("申报已批准"), "{subjects:?}");
 
-    let timeline: Value =
-        app.get(&format!("/api/v1/applications/{id}/events"), &case.company).await.json().await.unwrap();
+    let timeline: Value = app.get(&format!("/api/v1/applications/{id}/events"), &case.company).await.json();
     let actions: Vec<&str> = timeline.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(
         actions,
@@ -90,13 +91,13 @@ async fn an_application_goes_from_submission_to_approval_and_everyone_is_told() 
         );
     }
     assert!(!timeline.to_string().contains("技术路线"), "no expert opinions");
-    let staff: Value = app.get(&format!("/api/v1/applications/{id}/events"), &reviewer).await.json().await.unwrap();
+    let staff: Value = app.get(&format!("/api/v1/applications/{id}/events"), &reviewer).await.json();
     assert!(staff.as_array().unwrap().iter().any(|e| e["action"] == "application.score"));
-    let reviews: Value = app.get(&format!("/api/v1/applications/{id}/reviews"), &reviewer).await.json().await.unwrap();
+    let reviews: Value = app.get(&format!("/api/v1/applications/{id}/reviews"), &reviewer).await.json();
     assert_eq!(reviews.as_array().unwrap().iter().map(|r| r["score"].as_i64().unwrap()).sum::<i64>(), 168);
     problem(app.get(&format!("/api/v1/applications/{id}/reviews"), &first).await, 403, "forbidden").await;
 
-    let verified: Value = app.get("/api/v1/audit-events/verify", &admin).await.json().await.unwrap();
+    let verified: Value = app.get("/api/v1/audit-events/verify", &admin).await.json();
     assert_eq!(verified["valid"], true);
 }
 
@@ -127,21 +128,18 @@ async fn a_returned_application_is_corrected_and_resubmitted_by_its_working_day_
     let due = returned["correction_due_on"].as_str().unwrap().to_owned();
     let mail = app.mail_to(&case.company_email, 2).await;
     assert!(mail[1].body.contains("请补充研发预算明细") && mail[1].body.contains(&due));
-    let mine =
-        app.get(&format!("/api/v1/applications/{}", case.id), &case.company).await.json::<Value>().await.unwrap();
+    let mine = app.get(&format!("/api/v1/applications/{}", case.id), &case.company).await.json();
     assert_eq!(mine["allowed_actions"], json!(["submit", "withdraw"]));
-    let timeline: Value =
-        app.get(&format!("/api/v1/applications/{}/events", case.id), &case.company).await.json().await.unwrap();
+    let timeline: Value = app.get(&format!("/api/v1/applications/{}/events", case.id), &case.company).await.json();
     assert!(timeline.as_array().unwrap().iter().any(|e| e["comment"] == "请补充研发预算明细"));
 
     let edited = app
-        .client
-        .patch(app.url(&format!("/api/v1/applications/{}", case.id)))
-        .bearer_auth(&case.company)
-        .json(&json!({ "form_data": { "project_name": "项目", "rd_budget_fen": 5_000_000 } }))
-        .send()
-        .await
-        .unwrap();
+        .patch(
+            &format!("/api/v1/applications/{}", case.id),
+            &case.company,
+            &json!({ "form_data": { "project_name": "项目", "rd_budget_fen": 5_000_000 } }),
+        )
+        .await;
     assert_eq!(edited.status(), 200);
     let resubmitted = step(&app, &case.company, case.id, json!({ "action": "submit" })).await;
     assert_eq!(resubmitted["status"], "submitted");
@@ -173,16 +171,9 @@ async fn the_calendar_moves_deadlines_past_holidays_and_onto_make_up_days() {
         let in_year: Vec<&NaiveDate> = holidays.iter().filter(|d| d.year() == *year).collect();
         let workdays: Vec<NaiveDate> = Some(make_up).filter(|d| d.year() == *year).into_iter().collect();
         let body = json!({ "holidays": in_year, "workdays": workdays });
-        let put = app
-            .client
-            .put(app.url(&format!("/api/v1/calendar/{year}")))
-            .bearer_auth(&admin)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let put = app.put(&format!("/api/v1/calendar/{year}"), &admin, &body).await;
         assert_eq!(put.status(), 200);
-        let read: Value = app.get(&format!("/api/v1/calendar/{year}"), &admin).await.json().await.unwrap();
+        let read: Value = app.get(&format!("/api/v1/calendar/{year}"), &admin).await.json();
         assert_eq!(read["holidays"], body["holidays"]);
     }
 
@@ -194,24 +185,16 @@ async fn the_calendar_moves_deadlines_past_holidays_and_onto_make_up_days() {
     assert_eq!(returned["correction_due_on"], make_up.to_string());
 
     let weekday_made_workday = app
-        .client
-        .put(app.url("/api/v1/calendar/2025"))
-        .bearer_auth(&admin)
-        .json(&json!({ "holidays": ["2025-10-01"], "workdays": ["2025-10-01", "2025-10-08"] }))
-        .send()
-        .await
-        .unwrap();
+        .put(
+            "/api/v1/calendar/2025",
+            &admin,
+            &json!({ "holidays": ["2025-10-01"], "workdays": ["2025-10-01", "2025-10-08"] }),
+        )
+        .await;
     let errors = problem(weekday_made_workday, 422, "validation_failed").await;
     let codes: Vec<&str> = errors["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
     assert!(codes.contains(&"both") && codes.contains(&"not_weekend"), "{codes:?}");
-    let refused = app
-        .client
-        .put(app.url("/api/v1/calendar/2025"))
-        .bearer_auth(&reviewer)
-        .json(&json!({ "holidays": [], "workdays": [] }))
-        .send()
-        .await
-        .unwrap();
+    let refused = app.put("/api/v1/calendar/2025", &reviewer, &json!({ "holidays": [], "workdays": [] })).await;
     problem(refused, 403, "forbidden").await;
 }
 
@@ -223,7 +206,7 @@ async fn illegal_moves_are_refused_and_change_nothing() {
     let (_, expert_token) = expert(&app, "e@park.example").await;
     let program = app.publish_program(&admin, &quick_program("IC-2026", 5, 1)).await;
     let case = submitted(&app, program, "甲公司").await;
-    let before: Value = app.get(&format!("/api/v1/applications/{}", case.id), &reviewer).await.json().await.unwrap();
+    let before: Value = app.get(&format!("/api/v1/applications/{}", case.id), &reviewer).await.json();
     let v = before["version"].clone();
     let attempts = [
         (&reviewer, json!({ "action": "approve", "version": v }), 409, "conflict"),
@@ -242,7 +225,7 @@ async fn illegal_moves_are_refused_and_change_nothing() {
         assert_eq!(response.status().as_u16(), status, "{body}");
         problem(response, status, code).await;
     }
-    let after: Value = app.get(&format!("/api/v1/applications/{}", case.id), &reviewer).await.json().await.unwrap();
+    let after: Value = app.get(&format!("/api/v1/applications/{}", case.id), &reviewer).await.json();
     assert_eq!(after, before, "nothing changed");
 
     step(&app, &reviewer, case.id, json!({ "action": "accept", "draw": 1 })).await;
@@ -301,7 +284,7 @@ async fn an_expert_with_a_conflict_is_recused_and_the_reviewer_assigns_another()
 
     let not_assigned = app.get(&format!("/api/v1/applications/{}", case.id), &second).await;
     problem(not_assigned, 404, "not_found").await;
-    let listed: Value = app.get("/api/v1/applications", &second).await.json().await.unwrap();
+    let listed: Value = app.get("/api/v1/applications", &second).await.json();
     assert_eq!(listed["total"], 0);
     step(&app, &reviewer, case.id, json!({ "action": "assign", "expert_ids": [second_id] })).await;
     let dup = act(
@@ -312,7 +295,7 @@ async fn an_expert_with_a_conflict_is_recused_and_the_reviewer_assigns_another()
     )
     .await;
     problem(dup, 422, "validation_failed").await;
-    let listed: Value = app.get("/api/v1/applications", &second).await.json().await.unwrap();
+    let listed: Value = app.get("/api/v1/applications", &second).await.json();
     assert_eq!(listed["total"], 1);
     assert_eq!(listed["items"][0]["requested_amount_fen"], Value::Null);
 }
@@ -327,22 +310,22 @@ async fn objections_are_taken_only_during_the_notice_and_hold_up_approval_until_
     let case = submitted(&app, program, "甲公司").await;
     let objection = json!({ "name": "李四", "contact": "13800000000", "content": "该公司研发人员数据不实" });
     let path = format!("/api/v1/public-notices/{}/objections", case.id);
-    problem(app.post(&path, None, &objection).await, 409, "notice_closed").await;
+    problem(app.post(&path, Auth::None, &objection).await, 409, "notice_closed").await;
 
     let (expert_id, _) = expert(&app, "e@park.example").await;
     step(&app, &reviewer, case.id, json!({ "action": "accept", "expert_ids": [expert_id] })).await;
     step(&app, &reviewer, case.id, json!({ "action": "propose", "approved_amount_fen": 100_000_000 })).await;
 
-    let notices: Value = app.client.get(app.url("/api/v1/public-notices")).send().await.unwrap().json().await.unwrap();
+    let notices: Value = app.get("/api/v1/public-notices", Auth::None).await.json();
     assert_eq!(notices["total"], 1);
     assert_eq!(notices["items"][0]["company_name"], "甲公司");
     assert_eq!(notices["items"][0]["approved_amount_fen"], 100_000_000);
 
-    let anonymous = app.post(&path, None, &json!({ "name": " ", "contact": "x", "content": "y" })).await;
+    let anonymous = app.post(&path, Auth::None, &json!({ "name": " ", "contact": "x", "content": "y" })).await;
     assert_eq!(problem(anonymous, 422, "validation_failed").await["errors"][0]["field"], "name");
-    let lodged = app.post(&path, None, &objection).await;
+    let lodged = app.post(&path, Auth::None, &objection).await;
     assert_eq!(lodged.status(), 201);
-    let lodged: Value = lodged.json().await.unwrap();
+    let lodged: Value = lodged.json();
     assert!(app.mail_to("reviewer@park.example", 2).await[1].body.contains("研发人员数据不实"));
 
     let too_early = act(
@@ -361,7 +344,7 @@ async fn objections_are_taken_only_during_the_notice_and_hold_up_approval_until_
         .set(applications::notice_ends_on.eq(yesterday))
         .execute(&mut *conn)
         .unwrap();
-    problem(app.post(&path, None, &objection).await, 409, "notice_closed").await;
+    problem(app.post(&path, Auth::None, &objection).await, 409, "notice_closed").await;
     let open = act(
         &app,
         &reviewer,
@@ -372,11 +355,9 @@ async fn objections_are_taken_only_during_the_notice_and_hold_up_approval_until_
     assert!(problem(open, 409, "conflict").await["detail"].as_str().unwrap().contains("异议"));
 
     let resolve = format!("/api/v1/applications/{}/objections/{}/resolve", case.id, lodged["id"]);
-    let resolved =
-        app.post(&resolve, Some(&reviewer), &json!({ "upheld": false, "comment": "经核实，数据属实" })).await;
-    assert_eq!(resolved.json::<Value>().await.unwrap()["upheld"], false);
-    problem(app.post(&resolve, Some(&reviewer), &json!({ "upheld": true, "comment": "再改" })).await, 409, "conflict")
-        .await;
+    let resolved = app.post(&resolve, &reviewer, &json!({ "upheld": false, "comment": "经核实，数据属实" })).await;
+    assert_eq!(resolved.json()["upheld"], false);
+    problem(app.post(&resolve, &reviewer, &json!({ "upheld": true, "comment": "再改" })).await, 409, "conflict").await;
     let approved = step(&app, &reviewer, case.id, json!({ "action": "approve" })).await;
     assert_eq!(approved["status"], "approved");
 }
@@ -395,16 +376,14 @@ async fn an_upheld_objection_blocks_approval_and_rejection_releases_the_reservat
     let lodged: Value = app
         .post(
             &format!("/api/v1/public-notices/{}/objections", case.id),
-            None,
+            Auth::None,
             &json!({ "name": "李四", "contact": "13800000000", "content": "重复申报" }),
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .json();
     app.post(
         &format!("/api/v1/applications/{}/objections/{}/resolve", case.id, lodged["id"]),
-        Some(&reviewer),
+        &reviewer,
         &json!({ "upheld": true, "comment": "属实" }),
     )
     .await;
@@ -435,33 +414,39 @@ async fn two_reviewers_acting_on_the_same_version_one_wins_the_other_gets_409() 
     let app = Arc::new(spawn_app().await);
     let admin = app.token_for(Role::Admin).await;
     let program = app.publish_program(&admin, &quick_program("IC-2026", 5, 0)).await;
-    let (expert_id, _) = expert(&app, "e@park.example").await;
+    let (first_expert, _) = expert(&app, "e1@park.example").await;
+    let experts = [expert(&app, "e2@park.example").await.0, expert(&app, "e3@park.example").await.0];
     for round in 0..5 {
         let case = submitted(&app, program, &format!("第{round}号公司")).await;
-        let first = app.token_for(Role::Reviewer).await;
-        let second = app.token_for(Role::Reviewer).await;
-        let v = version(&app, &first, case.id).await;
-        let returning = {
-            let (app, v) = (app.clone(), v.clone());
+        let lead = app.token_for(Role::Reviewer).await;
+        step(&app, &lead, case.id, json!({ "action": "accept", "expert_ids": [first_expert] })).await;
+        // Each racer adds an expert: an action that stays legal after the other's, so the loser is refused by
+        // the version check and not by the workflow. Both read the version before either writes.
+        let barrier = Arc::new(tokio::sync::Barrier::new(2));
+        let racers = experts.map(|expert_id| {
+            let (app, barrier) = (app.clone(), barrier.clone());
             tokio::spawn(async move {
-                act(&app, &first, case.id, json!({ "action": "return", "comment": "补正", "version": v }))
-                    .await
-                    .status()
-                    .as_u16()
+                let reviewer = app.token_for(Role::Reviewer).await;
+                let read = version(&app, &reviewer, case.id).await;
+                barrier.wait().await;
+                let body = json!({ "action": "assign", "expert_ids": [expert_id], "version": read });
+                (read, act(&app, &reviewer, case.id, body).await)
             })
-        };
-        let accepting = {
-            let app = app.clone();
-            tokio::spawn(async move {
-                act(&app, &second, case.id, json!({ "action": "accept", "expert_ids": [expert_id], "version": v }))
-                    .await
-                    .status()
-                    .as_u16()
-            })
-        };
-        let mut statuses = [returning.await.unwrap(), accepting.await.unwrap()];
-        statuses.sort_unstable();
-        assert_eq!(statuses, [200, 409], "round {round}");
+        });
+        let [(first_read, first), (second_read, second)] = futures_util::future::join_all(racers)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect::<Vec<_>>()
+            .try_into()
+            .unwrap();
+        assert_eq!(first_read, second_read, "round {round}: both read the same version");
+        let (won, lost) = if first.status() == 200 { (first, second) } else { (second, first) };
+        assert_eq!(won.status(), 200, "round {round}: {}", won.text());
+        let refusal = lost.problem(409, "conflict");
+        assert_eq!(refusal["detail"], "申报已被他人更新，请刷新后重试。", "round {round}: refused as stale");
+        let after = application(&app, &lead, case.id).await;
+        assert_eq!(after["version"], first_read.as_i64().unwrap() + 1, "round {round}: one write");
     }
 }
 
@@ -492,7 +477,7 @@ async fn fifty_proposals_on_a_budget_for_ten_reserve_exactly_ten() {
             )
             .await;
             let status = response.status().as_u16();
-            let body: Value = response.json().await.unwrap();
+            let body: Value = response.json();
             (status, body["code"].as_str().map(ToOwned::to_owned))
         })
     });
@@ -502,6 +487,6 @@ async fn fifty_proposals_on_a_budget_for_ten_reserve_exactly_ten() {
     assert_eq!(outcomes.iter().filter(|(s, c)| *s == 409 && c.as_deref() == Some("budget_exceeded")).count(), 40);
     let (budget, reserved, disbursed) = program_money(&app, program);
     assert_eq!((reserved, disbursed), (budget, 0));
-    let in_notice: Value = app.get("/api/v1/applications?status=public_notice", &reviewer).await.json().await.unwrap();
+    let in_notice: Value = app.get("/api/v1/applications?status=public_notice", &reviewer).await.json();
     assert_eq!(in_notice["total"], 10);
 }

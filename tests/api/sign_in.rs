@@ -13,23 +13,14 @@ async fn staff_sign_in_and_see_themselves() {
 
     let response = app.login("  reviewer@park.example ", PASSWORD).await;
     assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
+    let body: Value = response.json();
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 900);
     assert!(body["refresh_token"].as_str().is_some_and(|t| t.len() == 64));
     assert_eq!(body["user"]["id"], id);
     assert!(body["user"].get("password_hash").is_none());
 
-    let me: Value = app
-        .client
-        .get(app.url("/api/v1/me"))
-        .bearer_auth(body["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get("/api/v1/me", body["access_token"].as_str().unwrap()).await.json();
     assert_eq!(me["email"], "reviewer@park.example");
     assert_eq!(me["role"], "reviewer");
     assert_eq!(me["status"], "active");
@@ -50,14 +41,14 @@ async fn a_wrong_password_and_an_unknown_account_get_the_same_answer() {
 async fn a_disabled_account_cannot_sign_in_and_its_tokens_stop_working() {
     let app = spawn_app().await;
     let id = app.create_user(Role::Expert, "expert@park.example").await;
-    let body: Value = app.login("expert@park.example", PASSWORD).await.json().await.unwrap();
+    let body: Value = app.login("expert@park.example", PASSWORD).await.json();
     let token = body["access_token"].as_str().unwrap().to_owned();
 
     let mut conn = app.db.connection().unwrap();
     diesel::update(users::table.find(id)).set(users::status.eq("disabled")).execute(&mut *conn).unwrap();
 
     problem(app.login("expert@park.example", PASSWORD).await, 401, "invalid_credentials").await;
-    let me = app.client.get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
+    let me = app.get("/api/v1/me", &token).await;
     problem(me, 401, "unauthenticated").await;
 }
 

@@ -8,7 +8,7 @@ use portal::domain::role::Role;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, link_token, problem, spawn_app};
+use crate::helpers::{Auth, PASSWORD, TestApp, link_token, problem, spawn_app};
 
 struct Signed {
     access: String,
@@ -17,7 +17,7 @@ struct Signed {
 }
 
 async fn sign_in(app: &TestApp, email: &str) -> Signed {
-    let body: Value = app.login(email, PASSWORD).await.json().await.unwrap();
+    let body: Value = app.login(email, PASSWORD).await.json();
     let access = body["access_token"].as_str().unwrap().to_owned();
     let payload = access.split('.').nth(1).unwrap();
     let claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
@@ -61,7 +61,7 @@ async fn forged_altered_and_misused_tokens_are_all_refused() {
     let claims = &signed.claims;
     let now = Utc::now().timestamp();
     let reset_mail_token = {
-        app.post("/api/v1/auth/password-reset", None, &json!({ "email": "admin@park.example" })).await;
+        app.post("/api/v1/auth/password-reset", Auth::None, &json!({ "email": "admin@park.example" })).await;
         link_token(&app.mail_to("admin@park.example", 1).await[0].body)
     };
     let cases: Vec<(&str, String)> = vec![
@@ -96,18 +96,18 @@ async fn a_refresh_token_works_once_and_its_replay_ends_the_session() {
     app.create_user(Role::Finance, "finance@park.example").await;
     let first = sign_in(&app, "finance@park.example").await;
 
-    let rotated = app.post("/api/v1/auth/refresh", None, &json!({ "refresh_token": first.refresh })).await;
+    let rotated = app.post("/api/v1/auth/refresh", Auth::None, &json!({ "refresh_token": first.refresh })).await;
     assert_eq!(rotated.status(), 200);
-    let rotated: Value = rotated.json().await.unwrap();
+    let rotated: Value = rotated.json();
     let (second_access, second_refresh) =
         (rotated["access_token"].as_str().unwrap().to_owned(), rotated["refresh_token"].as_str().unwrap().to_owned());
     assert_ne!(second_refresh, first.refresh);
     assert_eq!(status_with(&app, &second_access).await, 200);
 
-    let replay = app.post("/api/v1/auth/refresh", None, &json!({ "refresh_token": first.refresh })).await;
+    let replay = app.post("/api/v1/auth/refresh", Auth::None, &json!({ "refresh_token": first.refresh })).await;
     problem(replay, 401, "unauthenticated").await;
     assert_eq!(status_with(&app, &second_access).await, 401, "the whole family is revoked");
-    let after = app.post("/api/v1/auth/refresh", None, &json!({ "refresh_token": second_refresh })).await;
+    let after = app.post("/api/v1/auth/refresh", Auth::None, &json!({ "refresh_token": second_refresh })).await;
     problem(after, 401, "unauthenticated").await;
 
     let other = sign_in(&app, "finance@park.example").await;
@@ -121,11 +121,10 @@ async fn logout_ends_the_access_token_and_the_refresh_token_at_once() {
     let signed = sign_in(&app, "reviewer@park.example").await;
     let other_device = sign_in(&app, "reviewer@park.example").await;
 
-    let logout =
-        app.post("/api/v1/auth/logout", Some(&signed.access), &json!({ "refresh_token": signed.refresh })).await;
+    let logout = app.post("/api/v1/auth/logout", &signed.access, &json!({ "refresh_token": signed.refresh })).await;
     assert_eq!(logout.status(), 204);
     assert_eq!(status_with(&app, &signed.access).await, 401);
-    let refresh = app.post("/api/v1/auth/refresh", None, &json!({ "refresh_token": signed.refresh })).await;
+    let refresh = app.post("/api/v1/auth/refresh", Auth::None, &json!({ "refresh_token": signed.refresh })).await;
     problem(refresh, 401, "unauthenticated").await;
     assert_eq!(status_with(&app, &other_device.access).await, 200, "other devices stay signed in");
 }
@@ -140,7 +139,7 @@ async fn a_password_change_ends_the_other_sessions_and_keeps_this_one() {
     let wrong = app
         .post(
             "/api/v1/me/password",
-            Some(&here.access),
+            &here.access,
             &json!({ "current_password": "not it at all", "new_password": "amber-quarry-violin-58" }),
         )
         .await;
@@ -149,7 +148,7 @@ async fn a_password_change_ends_the_other_sessions_and_keeps_this_one() {
     let change = app
         .post(
             "/api/v1/me/password",
-            Some(&here.access),
+            &here.access,
             &json!({ "current_password": PASSWORD, "new_password": "amber-quarry-violin-58" }),
         )
         .await;
@@ -168,17 +167,10 @@ async fn disabling_a_user_ends_its_sessions_on_every_instance() {
     let reviewer = sign_in(&app, "reviewer@park.example").await;
     let (other_instance, _) = app.another_instance().await;
 
-    let disable = app
-        .client
-        .patch(app.url(&format!("/api/v1/users/{reviewer_id}")))
-        .bearer_auth(&admin)
-        .json(&json!({ "status": "disabled" }))
-        .send()
-        .await
-        .unwrap();
+    let disable = app.patch(&format!("/api/v1/users/{reviewer_id}"), &admin, &json!({ "status": "disabled" })).await;
     assert_eq!(disable.status(), 200);
     for base in [app.address.as_str(), other_instance.as_str()] {
-        let me = app.client.get(format!("{base}/api/v1/me")).bearer_auth(&reviewer.access).send().await.unwrap();
+        let me = app.on(base).get("/api/v1/me", &reviewer.access).await;
         assert_eq!(me.status(), 401, "{base}");
     }
 }
@@ -200,12 +192,9 @@ async fn repeated_wrong_passwords_are_throttled_and_stay_throttled_after_a_resta
 
     let (restarted, _) = app.another_instance().await;
     let after_restart = app
-        .client
-        .post(format!("{restarted}/api/v1/auth/login"))
-        .json(&json!({ "email": "finance@park.example", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+        .on(&restarted)
+        .post("/api/v1/auth/login", Auth::None, &json!({ "email": "finance@park.example", "password": PASSWORD }))
+        .await;
     problem(after_restart, 429, "rate_limited").await;
 }
 
@@ -215,7 +204,7 @@ async fn a_password_reset_goes_through_the_email_and_works_once() {
     app.create_user(Role::Reviewer, "reviewer@park.example").await;
     let before = sign_in(&app, "reviewer@park.example").await;
     for address in ["reviewer@park.example", "nobody@park.example"] {
-        let response = app.post("/api/v1/auth/password-reset", None, &json!({ "email": address })).await;
+        let response = app.post("/api/v1/auth/password-reset", Auth::None, &json!({ "email": address })).await;
         assert_eq!(response.status(), 202);
     }
     let mail = app.mail_to("reviewer@park.example", 1).await;
@@ -223,13 +212,17 @@ async fn a_password_reset_goes_through_the_email_and_works_once() {
     let token = link_token(&mail[0].body);
 
     let weak = app
-        .post("/api/v1/auth/password-reset/confirm", None, &json!({ "token": token, "new_password": "reviewer123" }))
+        .post(
+            "/api/v1/auth/password-reset/confirm",
+            Auth::None,
+            &json!({ "token": token, "new_password": "reviewer123" }),
+        )
         .await;
     assert_eq!(problem(weak, 422, "validation_failed").await["errors"][0]["field"], "new_password");
     let confirm = app
         .post(
             "/api/v1/auth/password-reset/confirm",
-            None,
+            Auth::None,
             &json!({ "token": token, "new_password": "granite-orchid-tempo-91" }),
         )
         .await;
@@ -237,7 +230,7 @@ async fn a_password_reset_goes_through_the_email_and_works_once() {
     let reuse = app
         .post(
             "/api/v1/auth/password-reset/confirm",
-            None,
+            Auth::None,
             &json!({ "token": token, "new_password": "another-granite-tempo-92" }),
         )
         .await;
@@ -256,12 +249,12 @@ async fn an_invited_staff_member_sets_a_password_from_the_invitation_and_signs_i
     let created = app
         .post(
             "/api/v1/users",
-            Some(&admin),
+            &admin,
             &json!({ "email": "New.Expert@Park.example", "display_name": "李教授", "role": "expert" }),
         )
         .await;
     assert_eq!(created.status(), 201);
-    let created: Value = created.json().await.unwrap();
+    let created: Value = created.json();
     assert_eq!(created["role"], "expert");
     assert_eq!(created["email_verified"], false);
     problem(app.login("new.expert@park.example", "anything at all").await, 401, "invalid_credentials").await;
@@ -272,29 +265,25 @@ async fn an_invited_staff_member_sets_a_password_from_the_invitation_and_signs_i
     let confirm = app
         .post(
             "/api/v1/auth/password-reset/confirm",
-            None,
+            Auth::None,
             &json!({ "token": token, "new_password": "copper-willow-signal-33" }),
         )
         .await;
     assert_eq!(confirm.status(), 204);
-    let signed_in: Value = app.login("new.expert@park.example", "copper-willow-signal-33").await.json().await.unwrap();
+    let signed_in: Value = app.login("new.expert@park.example", "copper-willow-signal-33").await.json();
     assert_eq!(signed_in["user"]["role"], "expert");
     assert_eq!(signed_in["user"]["email_verified"], true);
 
     let duplicate = app
         .post(
             "/api/v1/users",
-            Some(&admin),
+            &admin,
             &json!({ "email": "new.expert@park.example", "display_name": "李", "role": "reviewer" }),
         )
         .await;
     problem(duplicate, 409, "email_taken").await;
     let applicant = app
-        .post(
-            "/api/v1/users",
-            Some(&admin),
-            &json!({ "email": "x@park.example", "display_name": "李", "role": "applicant" }),
-        )
+        .post("/api/v1/users", &admin, &json!({ "email": "x@park.example", "display_name": "李", "role": "applicant" }))
         .await;
     assert_eq!(problem(applicant, 422, "validation_failed").await["errors"][0]["field"], "role");
 }
