@@ -8,6 +8,7 @@ pub mod caller;
 pub mod companies;
 pub mod error;
 pub mod programs;
+pub mod requests;
 pub mod throttle;
 
 pub use caller::SignedIn;

@@ -13,6 +13,7 @@ pub mod money;
 pub mod outbox;
 pub mod programs;
 pub mod reports;
+pub mod requests;
 pub mod reviews;
 pub mod schema;
 pub mod throttle;

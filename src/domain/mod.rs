@@ -34,6 +34,7 @@ pub mod limits;
 pub mod money;
 pub mod program;
 pub mod report;
+pub mod requests;
 pub mod role;
 pub mod time;
 pub mod validation;
