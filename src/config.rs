@@ -59,6 +59,7 @@ pub struct Settings {
     pub mail: MailSettings,
     pub portal: PortalSettings,
     pub storage: StorageSettings,
+    pub requests: RequestSettings,
     pub log: LogSettings,
 }
 
@@ -144,6 +145,13 @@ pub struct PortalSettings {
 #[serde(deny_unknown_fields)]
 pub struct StorageSettings {
     pub upload_dir: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSettings {
+    pub sweep_interval_secs: u64,
+    pub deadlines: crate::domain::requests::Deadlines,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -12,9 +12,10 @@ use utoipa_actix_web::AppExt;
 
 use crate::api::middleware::{DefaultLang, request_context};
 use crate::api::{self, RouteTable, docs, extract};
+use crate::app::requests;
 use crate::auth::password::Passwords;
 use crate::auth::tokens::Tokens;
-use crate::config::Settings;
+use crate::config::{RequestSettings, Settings};
 use crate::db::{Db, migrations};
 use crate::email::{Mailbox, Transport, worker};
 use crate::storage::{LocalDisk, Storage};
@@ -33,6 +34,7 @@ impl Application {
         let transport = Arc::new(Transport::from_settings(&settings.mail)?);
         let mailbox = transport.mailbox();
         tokio::spawn(worker::run(db.clone(), transport, Duration::from_millis(settings.mail.poll_interval_ms)));
+        tokio::spawn(sweep_requests(db.clone(), settings.requests.clone(), settings.portal.utc_offset));
         let storage: Arc<dyn Storage> = Arc::new(LocalDisk::new(&settings.storage.upload_dir)?);
         let storage = web::Data::from(storage);
         let passwords = web::Data::new(Passwords::new(&settings.auth)?);
@@ -43,6 +45,7 @@ impl Application {
         let db = web::Data::new(db);
         let default_lang = web::Data::new(DefaultLang(settings.portal.default_language));
         let portal = web::Data::new(settings.portal.clone());
+        let request_settings = web::Data::new(settings.requests.clone());
         let server_settings = web::Data::new(settings.server.clone());
         let json_limit = settings.server.json_limit_bytes;
         let docs_enabled = settings.server.docs_enabled;
@@ -60,6 +63,7 @@ impl Application {
                 .app_data(route_table.clone())
                 .app_data(default_lang.clone())
                 .app_data(portal.clone())
+                .app_data(request_settings.clone())
                 .app_data(server_settings.clone())
                 .app_data(storage.clone())
                 .app_data(web::PayloadConfig::new(json_limit))
@@ -111,4 +115,20 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
         tracing::info!(migration = %name, "migration applied");
     }
     Ok(())
+}
+
+/// Every `sweep_interval_secs`, escalates overdue company requests and closes unrated resolved ones.
+async fn sweep_requests(db: Db, settings: RequestSettings, offset: chrono::FixedOffset) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(settings.sweep_interval_secs.max(1)));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match requests::sweep(&db, settings.deadlines, requests::Clock::now(offset)).await {
+            Ok(swept) if swept != requests::Swept::default() => {
+                tracing::info!(escalated = swept.escalated, closed = swept.closed, "company requests swept");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "sweeping company requests failed; trying again later"),
+        }
+    }
 }

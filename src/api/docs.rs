@@ -28,6 +28,7 @@ use utoipa::{Modify, OpenApi};
         (name = "applications", description = "Applications, their materials and the review workflow"),
         (name = "money", description = "Payment plans, payments and reversals"),
         (name = "reports", description = "Where the money went, what is late, where each programme stands"),
+        (name = "requests", description = "Company requests (企业诉求): questions and complaints, answered on time"),
         (name = "public notices", description = "Public notices (公示) and objections"),
         (name = "calendar", description = "The working-day calendar"),
         (name = "audit", description = "The tamper-evident audit trail"),

@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod client;
 pub mod companies;
 pub mod docs;
+pub mod export;
 pub mod extract;
 pub mod health;
 pub mod middleware;
@@ -20,6 +21,7 @@ pub mod payments;
 pub mod plans;
 pub mod programs;
 pub mod reports;
+pub mod requests;
 pub mod reviews;
 pub mod session;
 pub mod users;
@@ -98,6 +100,16 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(reports::disbursement_report)
             .service(reports::timeliness_report)
             .service(reports::summary_report)
+            .service(requests::request_report)
+            // Company requests
+            .service(requests::file_request)
+            .service(requests::list_requests)
+            .service(requests::get_request)
+            .service(requests::post_message)
+            .service(requests::assign_request)
+            .service(requests::wait_for_company)
+            .service(requests::resolve_request)
+            .service(requests::rate_request)
             // Public notices
             .service(notices::list_notices)
             .service(notices::lodge_objection)

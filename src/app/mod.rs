@@ -14,6 +14,7 @@ pub mod payments;
 pub mod plans;
 pub mod programs;
 pub mod reports;
+pub mod requests;
 pub mod reviews;
 pub mod throttle;
 pub mod workflow;

@@ -18,6 +18,7 @@ pub mod objections;
 pub mod outbox;
 pub mod programs;
 pub mod reports;
+pub mod requests;
 pub mod schema;
 pub mod throttle;
 pub mod tokens;

@@ -37,6 +37,59 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    company_requests (id) {
+        id -> BigInt,
+        reference_no -> Text,
+        company_id -> BigInt,
+        created_by -> BigInt,
+        category -> Text,
+        subject -> Text,
+        content -> Text,
+        program_id -> Nullable<BigInt>,
+        application_id -> Nullable<BigInt>,
+        status -> Text,
+        assignee_id -> Nullable<BigInt>,
+        received_on -> Date,
+        first_response_due_on -> Date,
+        due_on -> Date,
+        first_responded_at -> Nullable<Timestamp>,
+        waiting_since -> Nullable<Date>,
+        paused_days -> Integer,
+        resolution -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamp>,
+        resolved_on -> Nullable<Date>,
+        rating -> Nullable<Integer>,
+        rating_comment -> Nullable<Text>,
+        ratings_given -> Integer,
+        rating_sum -> Integer,
+        bad_ratings -> Integer,
+        escalated_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    request_messages (id) {
+        id -> BigInt,
+        request_id -> BigInt,
+        author_id -> BigInt,
+        body -> Text,
+        internal -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    request_counters (year) {
+        year -> Integer,
+        last_seq -> BigInt,
+    }
+}
+
 diesel::joinable!(users -> companies (company_id));
 
 diesel::table! {
@@ -300,6 +353,8 @@ diesel::joinable!(expert_assignments -> applications (application_id));
 diesel::joinable!(objections -> applications (application_id));
 diesel::joinable!(payment_instalments -> applications (application_id));
 diesel::joinable!(disbursements -> applications (application_id));
+diesel::joinable!(company_requests -> companies (company_id));
+diesel::joinable!(request_messages -> company_requests (request_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     applications,
@@ -309,6 +364,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     companies,
     company_bank_accounts,
     company_financials,
+    company_requests,
     disbursements,
     expert_assignments,
     idempotency_keys,
@@ -316,6 +372,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     one_time_tokens,
     payment_instalments,
     programs,
+    request_counters,
+    request_messages,
     sessions,
     spent_refresh_tokens,
     users,

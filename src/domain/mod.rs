@@ -36,6 +36,7 @@ pub mod limits;
 pub mod money;
 pub mod program;
 pub mod report;
+pub mod requests;
 pub mod role;
 pub mod submission;
 pub mod time;

@@ -192,3 +192,81 @@ pub fn payment_made(to: &str, reference_no: &str, amount: &str, paid_on: chrono:
         ),
     )
 }
+
+pub fn request_replied(to: &str, reference_no: &str, body: &str) -> Email {
+    bilingual(
+        to,
+        &format!("诉求 {reference_no} 有新的答复"),
+        &format!("A reply to your request {reference_no}"),
+        &format!("您好：\n\n您提交的诉求 {reference_no} 有新的答复：\n\n{body}\n\n可登录平台查看完整记录。"),
+        &format!(
+            "Hello,\n\nYour request {reference_no} has a new reply:\n\n{body}\n\nSign in to the portal to see the whole thread."
+        ),
+    )
+}
+
+pub fn request_needs_more(to: &str, reference_no: &str, body: &str) -> Email {
+    bilingual(
+        to,
+        &format!("诉求 {reference_no} 需要补充信息"),
+        &format!("More information needed for request {reference_no}"),
+        &format!(
+            "您好：\n\n办理您的诉求 {reference_no} 需要您补充以下信息：\n\n{body}\n\n请登录平台回复；在您回复之前，办理时限暂停计算。"
+        ),
+        &format!(
+            "Hello,\n\nTo handle your request {reference_no} we need more information:\n\n{body}\n\nPlease reply in the portal; the deadline is paused until you do."
+        ),
+    )
+}
+
+pub fn request_resolved(to: &str, reference_no: &str, resolution: &str) -> Email {
+    bilingual(
+        to,
+        &format!("诉求 {reference_no} 已办结，请评价"),
+        &format!("Request {reference_no} is resolved: please rate it"),
+        &format!(
+            "您好：\n\n您的诉求 {reference_no} 已办结，办理结果：\n\n{resolution}\n\n请登录平台对办理情况作出评价（1 非常不满意 … 5 非常满意）；评价为 1 或 2 的诉求将重新办理。"
+        ),
+        &format!(
+            "Hello,\n\nYour request {reference_no} is resolved:\n\n{resolution}\n\nPlease rate how it was handled in the portal (1 very dissatisfied … 5 very satisfied); a rating of 1 or 2 reopens it."
+        ),
+    )
+}
+
+pub fn request_assigned(to: &str, reference_no: &str, subject: &str, due_on: chrono::NaiveDate) -> Email {
+    bilingual(
+        to,
+        &format!("请承办企业诉求 {reference_no}"),
+        &format!("Company request {reference_no} is yours to handle"),
+        &format!("您好：\n\n企业诉求 {reference_no}“{subject}”已交由您承办，请于 {due_on} 前办结。"),
+        &format!(
+            "Hello,\n\nThe company request {reference_no} “{subject}” is assigned to you; resolve it by {due_on}."
+        ),
+    )
+}
+
+pub fn request_reopened(to: &str, reference_no: &str, rating: i32, comment: &str) -> Email {
+    bilingual(
+        to,
+        &format!("诉求 {reference_no} 因不满意评价重新办理"),
+        &format!("Request {reference_no} reopened after a bad rating"),
+        &format!(
+            "您好：\n\n企业对诉求 {reference_no} 的办理评价为 {rating} 分，诉求已重新打开，请核实并重新办理。\n企业意见：{comment}"
+        ),
+        &format!(
+            "Hello,\n\nThe company rated request {reference_no} {rating} out of 5; it is reopened: verify and handle it again.\nThe company's comment: {comment}"
+        ),
+    )
+}
+
+pub fn request_overdue(to: &str, reference_no: &str, company: &str, subject: &str, due_on: chrono::NaiveDate) -> Email {
+    bilingual(
+        to,
+        &format!("催办：企业诉求 {reference_no} 已超期"),
+        &format!("Overdue: company request {reference_no}"),
+        &format!("您好：\n\n“{company}”的诉求 {reference_no}“{subject}”已超过办理时限（{due_on}），请尽快办理。"),
+        &format!(
+            "Hello,\n\nThe request {reference_no} “{subject}” from “{company}” is past its deadline ({due_on}); please handle it now."
+        ),
+    )
+}

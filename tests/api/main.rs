@@ -15,6 +15,7 @@ mod money;
 mod openapi;
 mod programs;
 mod registration;
+mod requests;
 mod review;
 mod sign_in;
 mod tokens;
