@@ -7,8 +7,12 @@ pub mod calendar;
 pub mod caller;
 pub mod companies;
 pub mod error;
+pub mod passwords;
 pub mod programs;
+pub mod registration;
+pub mod sessions;
 pub mod throttle;
+pub mod users;
 
 pub use caller::SignedIn;
 pub use error::{Error, Result};

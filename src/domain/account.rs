@@ -1,6 +1,8 @@
 //! Rules for e-mail addresses and passwords, the same for companies and staff.
 
-use crate::domain::error::FieldError;
+use crate::domain::error::{Error as Refusal, FieldError};
+use crate::domain::role::{Role, UserStatus};
+use crate::domain::validation::Vocabulary;
 use crate::i18n::Text;
 
 pub const PASSWORD_MIN_CHARS: usize = 10;
@@ -99,9 +101,86 @@ pub fn check_password(field: &'static str, password: &str, own_words: &[&str]) -
     ))
 }
 
+impl Vocabulary for Role {
+    const CHOICES: &'static [Self] = &Role::ALL;
+
+    fn as_str(self) -> &'static str {
+        Role::as_str(self)
+    }
+
+    fn label(self) -> Text {
+        match self {
+            Role::Applicant => Text::new("企业", "company"),
+            Role::Reviewer => Text::new("审核人员", "reviewer"),
+            Role::Expert => Text::new("评审专家", "expert"),
+            Role::Finance => Text::new("财务人员", "finance"),
+            Role::Admin => Text::new("系统管理员", "administrator"),
+        }
+    }
+}
+
+impl Vocabulary for UserStatus {
+    const CHOICES: &'static [Self] = &[UserStatus::Active, UserStatus::Disabled];
+
+    fn as_str(self) -> &'static str {
+        UserStatus::as_str(self)
+    }
+
+    fn label(self) -> Text {
+        match self {
+            UserStatus::Active => Text::new("启用", "active"),
+            UserStatus::Disabled => Text::new("停用", "disabled"),
+        }
+    }
+}
+
+/// Accounts created by an administrator are staff accounts: companies register themselves.
+pub fn check_staff_role(role: Role) -> Result<(), FieldError> {
+    if role.is_staff() {
+        return Ok(());
+    }
+    Err(FieldError::new(
+        "role",
+        "not_staff",
+        Text::new(
+            "企业账号由企业自行注册，这里只能创建工作人员账号。",
+            "Companies register themselves; create staff accounts here.",
+        ),
+    ))
+}
+
+/// An administrator cannot disable their own account, so the park always keeps one who can act.
+pub fn check_status_change(by_user_id: i64, user_id: i64, status: Option<UserStatus>) -> Result<(), Refusal> {
+    if by_user_id == user_id && status == Some(UserStatus::Disabled) {
+        return Err(Refusal::conflict(
+            "conflict",
+            Text::new(
+                "不能停用自己的账号，请由另一位管理员操作。",
+                "You cannot disable your own account; ask another administrator.",
+            ),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_staff_roles_are_created_by_administrators() {
+        for role in Role::ALL {
+            assert_eq!(check_staff_role(role).is_ok(), role != Role::Applicant, "{role:?}");
+        }
+    }
+
+    #[test]
+    fn administrators_cannot_disable_themselves() {
+        assert!(check_status_change(1, 1, Some(UserStatus::Disabled)).is_err());
+        assert!(check_status_change(1, 1, Some(UserStatus::Active)).is_ok());
+        assert!(check_status_change(1, 1, None).is_ok());
+        assert!(check_status_change(1, 2, Some(UserStatus::Disabled)).is_ok());
+    }
 
     #[test]
     fn addresses_are_normalised_and_nonsense_is_refused() {
