@@ -15,10 +15,9 @@ use crate::config::PortalSettings;
 use crate::db::audit::{self, Event};
 use crate::db::tokens::{self, Purpose};
 use crate::db::{Db, companies, outbox, users};
-use crate::domain::account::{Email, check_password};
+use crate::domain::account::{CheckedRegistration, Email, RegistrationForm, check_registration};
 use crate::domain::audit::Actor;
-use crate::domain::company::{Industry, check_established_on, check_phone};
-use crate::domain::credit_code::CreditCode;
+use crate::domain::company::Industry;
 use crate::domain::error::{Error as Refusal, FieldError};
 use crate::domain::limits;
 use crate::domain::role::{Role, UserStatus};
@@ -81,36 +80,6 @@ pub struct Registered {
     pub company: CompanyView,
 }
 
-/// The checked parts of a registration.
-struct Checked {
-    credit_code: CreditCode,
-    industry: Industry,
-    email: Email,
-}
-
-/// Every problem with a registration at once, so the company can fix them in one go.
-fn check(registration: &mut Registration, today: NaiveDate) -> Result<Checked, Refusal> {
-    let mut errors = std::mem::take(&mut registration.form_errors);
-    let (company, account) = (&registration.company, &registration.account);
-    let credit_code = CreditCode::parse(&company.credit_code)
-        .map_err(|e| errors.push(FieldError::new("company.credit_code", e.code(), e.message())))
-        .ok();
-    let industry = company.industry.check("company.industry").map_err(|e| errors.push(e)).ok();
-    errors.extend(check_established_on("company.established_on", company.established_on, today).err());
-    errors.extend(check_phone("company.contact_phone", &company.contact_phone).err());
-    let email = Email::parse("account.email", &account.email).map_err(|e| errors.push(e)).ok();
-    let own_words = [account.email.as_str(), company.name.as_str(), account.display_name.as_str()];
-    errors.extend(check_password("account.password", account.password.expose_secret(), &own_words).err());
-    errors.sort_by(|a, b| a.field.cmp(&b.field));
-    errors.dedup_by(|a, b| a.field == b.field && a.code == b.code);
-    match (credit_code, industry, email) {
-        (Some(credit_code), Some(industry), Some(email)) if errors.is_empty() => {
-            Ok(Checked { credit_code, industry, email })
-        }
-        _ => Err(Refusal::invalid(errors)),
-    }
-}
-
 /// Registers a company and its first account, from the client at `client`; a verification email follows.
 pub async fn register(
     db: &Db,
@@ -118,10 +87,21 @@ pub async fn register(
     portal: &PortalSettings,
     request_id: &str,
     client: IpAddr,
-    mut registration: Registration,
+    registration: Registration,
 ) -> Result<Registered> {
-    let Checked { credit_code, industry, email } = check(&mut registration, time::today(portal.utc_offset))?;
-    let Registration { company, account, .. } = registration;
+    let Registration { company, account, form_errors } = registration;
+    let form = RegistrationForm {
+        credit_code: &company.credit_code,
+        company_name: &company.name,
+        industry: &company.industry,
+        established_on: company.established_on,
+        contact_phone: &company.contact_phone,
+        email: &account.email,
+        password: account.password.expose_secret(),
+        display_name: &account.display_name,
+    };
+    let CheckedRegistration { credit_code, industry, email } =
+        check_registration(&form, time::today(portal.utc_offset), form_errors)?;
     let hash = passwords.hash(account.password.clone()).await?;
     let (portal, request_id) = (portal.clone(), request_id.to_owned());
     let (user, company) = db

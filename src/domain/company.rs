@@ -58,7 +58,7 @@ impl Vocabulary for Industry {
     }
 }
 
-/// What the staff decide about a company's registration.
+// What the staff decide about a company's registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
