@@ -21,7 +21,8 @@ use crate::error::ApiError;
 pub struct Bearer {
     user_id: i64,
     session_id: i64,
-    request_id: String,
+    /// The id of the request it came with.
+    request: String,
 }
 
 impl Bearer {
@@ -39,7 +40,7 @@ impl Bearer {
                 role,
                 company_id,
                 session_id: self.session_id,
-                request_id: self.request_id,
+                request_id: self.request,
             };
             f(conn, signed_in)
         })
@@ -69,7 +70,7 @@ fn bearer(req: &HttpRequest) -> Result<Bearer, ApiError> {
     let claims = tokens.verify(token.trim())?;
     let user_id = claims.sub.parse().map_err(|_| invalid_token())?;
     let request_id = req.extensions().get::<RequestContext>().map(|c| c.id.clone()).unwrap_or_default();
-    Ok(Bearer { user_id, session_id: claims.sid, request_id })
+    Ok(Bearer { user_id, session_id: claims.sid, request: request_id })
 }
 
 impl FromRequest for SignedIn {

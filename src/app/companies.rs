@@ -206,7 +206,11 @@ pub async fn update_own(
     let (actor, role) = (caller.actor(), caller.role);
     db.write(move |conn| {
         companies::update_profile(conn, id, &changes)?;
-        audit::append(conn, &actor, Event::new("company.update", "company", id, json!({ "changed": changed(&changes) })))?;
+        audit::append(
+            conn,
+            &actor,
+            Event::new("company.update", "company", id, json!({ "changed": changed(&changes) })),
+        )?;
         Ok(CompanyView::load(conn, id, role)?)
     })
     .await

@@ -63,8 +63,8 @@ pub async fn confirm_reset(
     let (token, request_id) = (token.trim().to_owned(), request_id.to_owned());
     db.write(move |conn| {
         let now = time::now();
-        let (user_id, purpose) =
-            tokens::spend(conn, &token, &[Purpose::PasswordReset, Purpose::Invitation], now)?.ok_or_else(invalid_link)?;
+        let (user_id, purpose) = tokens::spend(conn, &token, &[Purpose::PasswordReset, Purpose::Invitation], now)?
+            .ok_or_else(invalid_link)?;
         let user = users::find(conn, user_id)?;
         check_password("new_password", new_password.expose_secret(), &[&user.email, &user.display_name])
             .map_err(|e| Refusal::invalid(vec![e]))?;

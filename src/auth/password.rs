@@ -58,8 +58,7 @@ impl Passwords {
         let exists = stored.is_some();
         let stored = stored.unwrap_or_else(|| self.dummy_hash.to_string());
         self.run(move || {
-            let parsed =
-                PasswordHash::new(&stored).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
+            let parsed = PasswordHash::new(&stored).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
             let matches = matches(&parsed, password.expose_secret().as_bytes())?;
             let outdated = Params::try_from(&parsed).map_or(true, |p| {
                 p.m_cost() != params.m_cost() || p.t_cost() != params.t_cost() || p.p_cost() != params.p_cost()

@@ -130,7 +130,11 @@ pub enum Choice<T> {
 
 impl<T: Vocabulary> Choice<T> {
     pub fn parse(text: &str) -> Self {
-        T::CHOICES.iter().copied().find(|c| c.as_str() == text).map_or_else(|| Self::Unknown(text.to_owned()), Self::Known)
+        T::CHOICES
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == text)
+            .map_or_else(|| Self::Unknown(text.to_owned()), Self::Known)
     }
 
     /// The choice, or the field error listing every allowed choice by its names in both languages.

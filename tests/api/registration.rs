@@ -214,7 +214,9 @@ async fn a_wrong_industry_is_one_more_problem_in_the_callers_language() {
     body["company"]["industry"] = json!("banking");
     body["company"]["contact_phone"] = json!("call us");
     body["account"]["email"] = json!("finance-at-company");
-    for (lang, choice) in [("en", "integrated_circuit (integrated circuits)"), ("zh-CN", "integrated_circuit（集成电路）")] {
+    for (lang, choice) in
+        [("en", "integrated_circuit (integrated circuits)"), ("zh-CN", "integrated_circuit（集成电路）")]
+    {
         let response = app
             .client
             .post(app.url("/api/v1/auth/register"))
