@@ -4,7 +4,6 @@ pub mod actions;
 pub mod applications;
 pub mod attachments;
 pub mod audit;
-pub mod auth;
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod calendar;
@@ -17,13 +16,16 @@ pub mod health;
 pub mod middleware;
 pub mod notices;
 pub mod pagination;
+pub mod passwords;
 pub mod payments;
 pub mod plans;
 pub mod programs;
+pub mod registration;
 pub mod reports;
 pub mod requests;
 pub mod reviews;
 pub mod session;
+pub mod sessions;
 pub mod users;
 
 use actix_web::http::Method;
@@ -42,16 +44,16 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::live).service(health::ready).service(docs::openapi_json).service(
         scope("/api/v1")
             // Accounts and sign-in
-            .service(auth::register)
-            .service(auth::verify_email)
-            .service(auth::resend_verification)
-            .service(auth::login)
-            .service(auth::refresh)
-            .service(auth::logout)
-            .service(auth::password_reset)
-            .service(auth::password_reset_confirm)
+            .service(registration::register)
+            .service(registration::verify_email)
+            .service(registration::resend_verification)
+            .service(sessions::login)
+            .service(sessions::refresh)
+            .service(sessions::logout)
+            .service(passwords::password_reset)
+            .service(passwords::password_reset_confirm)
             .service(users::me)
-            .service(auth::change_password)
+            .service(passwords::change_password)
             // Staff accounts
             .service(users::create_user)
             .service(users::list_users)

@@ -21,6 +21,7 @@ use crate::error::ApiError;
 pub struct Bearer {
     user_id: i64,
     session_id: i64,
+    /// The id of the request it came with.
     request: String,
 }
 

@@ -1,13 +1,26 @@
-//! Companies: the tenants, their profile and the facts eligibility rules read.
+//! Companies: the tenants, their profile, figures, bank account and certifications; staff search and
+//! verification; and the facts eligibility rules read.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
-use crate::app::Result;
-use crate::db::DbConnection;
-use crate::db::companies::{self, CompanyRow, FinancialsRow};
-use crate::domain::company::{Industry, VerificationStatus};
+use crate::app::{Result, SignedIn};
+use crate::config::PortalSettings;
+use crate::db::audit::{self, Event};
+use crate::db::companies::{self, BankAccountRow, CompanyRow, FinancialsRow, ProfileChanges};
+use crate::db::{self, Db, DbConnection, outbox, users};
+use crate::domain::company::{
+    Decision, Industry, VerificationStatus, account_no_digits, check_account_no, check_certificate,
+    check_decision_comment, check_established_on, check_financials, check_phone, mask_account_no,
+};
 use crate::domain::eligibility::{self, Check, Facts, Figures, Rule};
+use crate::domain::error::{Error as Refusal, FieldError};
+use crate::domain::role::Role;
+use crate::domain::time;
+use crate::domain::validation::{Choice, Window, checked};
+use crate::email::templates;
 
 /// A company and its last full year's figures, as the rules read them.
 pub struct CompanyFacts {
@@ -64,4 +77,372 @@ impl CompanyFacts {
     pub fn evaluate(&self, rules: &[Rule]) -> Vec<Check> {
         eligibility::evaluate(rules, &self.facts())
     }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CompanyView {
+    pub id: i64,
+    #[schema(example = "91350100M000100Y43")]
+    pub credit_code: String,
+    pub name: String,
+    pub legal_representative: String,
+    pub industry: Industry,
+    pub park_zone: String,
+    pub established_on: NaiveDate,
+    pub registered_capital_fen: i64,
+    pub address: String,
+    pub contact_phone: String,
+    pub verification_status: VerificationStatus,
+    pub verification_comment: Option<String>,
+    pub high_tech_certificate_no: Option<String>,
+    pub high_tech_valid_until: Option<NaiveDate>,
+    pub tech_sme: bool,
+    /// Masked as `****1234` for everyone but finance.
+    pub bank_account: Option<BankAccountView>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BankAccountView {
+    pub bank_name: String,
+    pub account_name: String,
+    pub account_no: String,
+}
+
+impl BankAccountView {
+    fn new(row: BankAccountRow, viewer: Role) -> Self {
+        let account_no = if viewer == Role::Finance { row.account_no } else { mask_account_no(&row.account_no) };
+        Self { bank_name: row.bank_name, account_name: row.account_name, account_no }
+    }
+}
+
+impl CompanyView {
+    /// The stored company as `viewer` may see it; an unknown stored industry or status is damaged data.
+    pub fn new(row: CompanyRow, bank_account: Option<BankAccountRow>, viewer: Role) -> db::Result<Self> {
+        let (id, industry, status) = (row.id, &row.industry, &row.verification_status);
+        Ok(Self {
+            industry: Industry::parse(industry)
+                .ok_or_else(|| db::Error::damaged("companies", id, format!("unknown industry `{industry}`")))?,
+            verification_status: VerificationStatus::parse(status).ok_or_else(|| {
+                db::Error::damaged("companies", id, format!("unknown verification status `{status}`"))
+            })?,
+            bank_account: bank_account.map(|b| BankAccountView::new(b, viewer)),
+            id: row.id,
+            credit_code: row.credit_code,
+            name: row.name,
+            legal_representative: row.legal_representative,
+            park_zone: row.park_zone,
+            established_on: row.established_on,
+            registered_capital_fen: row.registered_capital_fen,
+            address: row.address,
+            contact_phone: row.contact_phone,
+            verification_comment: row.verification_comment,
+            high_tech_certificate_no: row.high_tech_certificate_no,
+            high_tech_valid_until: row.high_tech_valid_until,
+            tech_sme: row.tech_sme,
+            created_at: time::to_utc(row.created_at),
+        })
+    }
+
+    /// The company with its bank account, as `viewer` may see it.
+    pub fn load(conn: &mut DbConnection, id: i64, viewer: Role) -> db::Result<Self> {
+        let row = companies::find(conn, id)?;
+        let bank = companies::bank_account(conn, id)?;
+        Self::new(row, bank, viewer)
+    }
+}
+
+/// The caller's own company.
+pub async fn own(db: &Db, caller: &SignedIn) -> Result<CompanyView> {
+    let id = caller.company_id()?;
+    let role = caller.role;
+    Ok(db.read(move |conn| CompanyView::load(conn, id, role)).await?)
+}
+
+/// A change to the caller's profile; absent fields stay. `form_errors` are the problems the edge already
+/// found in the input's form (lengths, blank text), reported with the rest after the access check.
+#[derive(Debug, Default)]
+pub struct ProfilePatch {
+    pub name: Option<String>,
+    pub legal_representative: Option<String>,
+    pub industry: Option<Choice<Industry>>,
+    pub park_zone: Option<String>,
+    pub established_on: Option<NaiveDate>,
+    pub registered_capital_fen: Option<i64>,
+    pub address: Option<String>,
+    pub contact_phone: Option<String>,
+    pub form_errors: Vec<FieldError>,
+}
+
+/// Changes the caller's company profile; the credit code cannot change.
+pub async fn update_own(
+    db: &Db,
+    portal: &PortalSettings,
+    caller: &SignedIn,
+    patch: ProfilePatch,
+) -> Result<CompanyView> {
+    let id = caller.company_id()?;
+    let ProfilePatch { form_errors: mut errors, .. } = patch;
+    let industry = checked(patch.industry.as_ref(), "industry", &mut errors);
+    if let Some(date) = patch.established_on {
+        errors.extend(check_established_on("established_on", date, time::today(portal.utc_offset)).err());
+    }
+    if let Some(phone) = &patch.contact_phone {
+        errors.extend(check_phone("contact_phone", phone).err());
+    }
+    Refusal::unless_any(errors)?;
+    let trimmed = |v: Option<String>| v.map(|s| s.trim().to_owned());
+    let changes = ProfileChanges {
+        name: trimmed(patch.name),
+        legal_representative: trimmed(patch.legal_representative),
+        industry: industry.map(|i| i.as_str().to_owned()),
+        park_zone: trimmed(patch.park_zone),
+        established_on: patch.established_on,
+        registered_capital_fen: patch.registered_capital_fen,
+        address: trimmed(patch.address),
+        contact_phone: trimmed(patch.contact_phone),
+        updated_at: Some(time::now()),
+    };
+    let (actor, role) = (caller.actor(), caller.role);
+    db.write(move |conn| {
+        companies::update_profile(conn, id, &changes)?;
+        audit::append(
+            conn,
+            &actor,
+            Event::new("company.update", "company", id, json!({ "changed": changed(&changes) })),
+        )?;
+        Ok(CompanyView::load(conn, id, role)?)
+    })
+    .await
+}
+
+/// The names of the profile fields a change sets, for the audit trail.
+fn changed(changes: &ProfileChanges) -> Vec<&'static str> {
+    [
+        ("name", changes.name.is_some()),
+        ("legal_representative", changes.legal_representative.is_some()),
+        ("industry", changes.industry.is_some()),
+        ("park_zone", changes.park_zone.is_some()),
+        ("established_on", changes.established_on.is_some()),
+        ("registered_capital_fen", changes.registered_capital_fen.is_some()),
+        ("address", changes.address.is_some()),
+        ("contact_phone", changes.contact_phone.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, changed)| changed.then_some(name))
+    .collect()
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FinancialsView {
+    pub year: i32,
+    pub revenue_fen: i64,
+    pub rd_expense_fen: i64,
+    pub employee_count: i32,
+    pub rd_staff_count: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<FinancialsRow> for FinancialsView {
+    fn from(row: FinancialsRow) -> Self {
+        Self {
+            year: row.year,
+            revenue_fen: row.revenue_fen,
+            rd_expense_fen: row.rd_expense_fen,
+            employee_count: row.employee_count,
+            rd_staff_count: row.rd_staff_count,
+            updated_at: time::to_utc(row.updated_at),
+        }
+    }
+}
+
+/// One year's figures; `form_errors` as in [`ProfilePatch`].
+#[derive(Debug)]
+pub struct YearFigures {
+    pub year: i32,
+    pub revenue_fen: i64,
+    pub rd_expense_fen: i64,
+    pub employee_count: i32,
+    pub rd_staff_count: i32,
+    pub form_errors: Vec<FieldError>,
+}
+
+/// Records one year's figures for the caller's company, replacing what that year had.
+pub async fn put_financials(
+    db: &Db,
+    portal: &PortalSettings,
+    caller: &SignedIn,
+    input: YearFigures,
+) -> Result<FinancialsView> {
+    let id = caller.company_id()?;
+    let this_year = time::today(portal.utc_offset).year();
+    let mut errors = check_financials(input.year, this_year, input.employee_count, input.rd_staff_count);
+    let mut form_errors = input.form_errors;
+    form_errors.append(&mut errors);
+    Refusal::unless_any(form_errors)?;
+    let row = FinancialsRow {
+        company_id: id,
+        year: input.year,
+        revenue_fen: input.revenue_fen,
+        rd_expense_fen: input.rd_expense_fen,
+        employee_count: input.employee_count,
+        rd_staff_count: input.rd_staff_count,
+        updated_at: time::now(),
+    };
+    let actor = caller.actor();
+    let saved = row.clone();
+    db.write(move |conn| {
+        companies::put_financials(conn, &row)?;
+        let summary = json!({ "year": row.year });
+        audit::append(conn, &actor, Event::new("company.financials_update", "company", id, summary))
+    })
+    .await?;
+    Ok(saved.into())
+}
+
+/// Every year's figures of the caller's company, newest first.
+pub async fn financials(db: &Db, caller: &SignedIn) -> Result<Vec<FinancialsView>> {
+    let id = caller.company_id()?;
+    let rows = db.read(move |conn| companies::financials(conn, id)).await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// The account awards are paid into; `form_errors` as in [`ProfilePatch`].
+#[derive(Debug)]
+pub struct BankAccount {
+    pub bank_name: String,
+    pub account_name: String,
+    pub account_no: String,
+    pub form_errors: Vec<FieldError>,
+}
+
+/// Sets the caller's company's bank account; it is read back masked.
+pub async fn put_bank_account(db: &Db, caller: &SignedIn, input: BankAccount) -> Result<BankAccountView> {
+    let id = caller.company_id()?;
+    let mut errors = input.form_errors;
+    errors.extend(check_account_no(&input.account_no).err());
+    Refusal::unless_any(errors)?;
+    let row = BankAccountRow {
+        company_id: id,
+        bank_name: input.bank_name.trim().to_owned(),
+        account_name: input.account_name.trim().to_owned(),
+        account_no: account_no_digits(&input.account_no),
+        updated_at: time::now(),
+    };
+    let actor = caller.actor();
+    let view = BankAccountView::new(row.clone(), caller.role);
+    db.write(move |conn| {
+        companies::put_bank_account(conn, &row)?;
+        let summary = json!({ "bank_name": row.bank_name, "account_no": mask_account_no(&row.account_no) });
+        audit::append(conn, &actor, Event::new("company.bank_account_update", "company", id, summary))
+    })
+    .await?;
+    Ok(view)
+}
+
+/// The company's certifications; `form_errors` as in [`ProfilePatch`].
+#[derive(Debug)]
+pub struct Certifications {
+    pub high_tech_certificate_no: Option<String>,
+    pub high_tech_valid_until: Option<NaiveDate>,
+    pub tech_sme: Option<bool>,
+    pub form_errors: Vec<FieldError>,
+}
+
+/// Replaces the caller's company's certifications: high-tech enterprise certificate and tech-SME status.
+pub async fn put_certifications(db: &Db, caller: &SignedIn, input: Certifications) -> Result<CompanyView> {
+    let id = caller.company_id()?;
+    let mut errors = input.form_errors;
+    errors.extend(
+        check_certificate(input.high_tech_certificate_no.is_some(), input.high_tech_valid_until.is_some()).err(),
+    );
+    Refusal::unless_any(errors)?;
+    let (actor, role) = (caller.actor(), caller.role);
+    db.write(move |conn| {
+        let number = input.high_tech_certificate_no.as_deref().map(str::trim);
+        let tech_sme = input.tech_sme.unwrap_or(false);
+        companies::set_certifications(conn, id, number, input.high_tech_valid_until, tech_sme, time::now())?;
+        let summary = json!({
+            "high_tech_certificate_no": number,
+            "high_tech_valid_until": input.high_tech_valid_until,
+            "tech_sme": tech_sme,
+        });
+        audit::append(conn, &actor, Event::new("company.certifications_update", "company", id, summary))?;
+        Ok(CompanyView::load(conn, id, role)?)
+    })
+    .await
+}
+
+/// Staff who may read every company.
+const COMPANY_READERS: [Role; 3] = [Role::Reviewer, Role::Finance, Role::Admin];
+
+/// Which companies to list, and which page of them.
+#[derive(Debug, Default)]
+pub struct CompanyFilter {
+    /// Part of the name or of the credit code, in any case.
+    pub q: Option<String>,
+    pub industry: Option<Industry>,
+    pub park_zone: Option<String>,
+    pub verification_status: Option<VerificationStatus>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// A page of the companies matching `filter`, for staff, and how many there are in all.
+pub async fn list(db: &Db, caller: &SignedIn, filter: CompanyFilter) -> Result<(Vec<CompanyView>, Window, i64)> {
+    caller.require(&COMPANY_READERS)?;
+    let window = Window::parse(filter.page, filter.per_page)?;
+    let query = companies::Filter {
+        q: filter.q,
+        industry: filter.industry.map(|i| i.as_str().to_owned()),
+        park_zone: filter.park_zone,
+        verification_status: filter.verification_status.map(|s| s.as_str().to_owned()),
+    };
+    let (rows, total) = db.read(move |conn| companies::list(conn, &query, window.offset(), window.per_page)).await?;
+    let role = caller.role;
+    let items = rows.into_iter().map(|row| CompanyView::new(row, None, role)).collect::<db::Result<_>>()?;
+    Ok((items, window, total))
+}
+
+/// One company, for staff; finance sees the full bank account.
+pub async fn get(db: &Db, caller: &SignedIn, id: i64) -> Result<CompanyView> {
+    caller.require(&COMPANY_READERS)?;
+    let role = caller.role;
+    Ok(db.read(move |conn| CompanyView::load(conn, id, role)).await?)
+}
+
+/// A verification decision; `form_errors` as in [`ProfilePatch`].
+#[derive(Debug)]
+pub struct Verification {
+    pub decision: Choice<Decision>,
+    pub comment: Option<String>,
+    pub form_errors: Vec<FieldError>,
+}
+
+/// Verifies or rejects a company's registration (reviewers and admins); its accounts are told by email.
+pub async fn verify(db: &Db, caller: &SignedIn, id: i64, input: Verification) -> Result<CompanyView> {
+    caller.require(&[Role::Reviewer, Role::Admin])?;
+    let comment = input.comment.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    let mut errors = input.form_errors;
+    let decision = checked(Some(&input.decision), "decision", &mut errors);
+    if let Some(decision) = decision {
+        errors.extend(check_decision_comment(decision, &comment).err());
+    }
+    let (Some(decision), true) = (decision, errors.is_empty()) else {
+        return Err(Refusal::invalid(errors).into());
+    };
+    let status = decision.status();
+    let (actor, role) = (caller.actor(), caller.role);
+    db.write(move |conn| {
+        let company = companies::set_verification(conn, id, status.as_str(), &comment, time::now())?;
+        for applicant in users::of_company(conn, id)? {
+            let verified = status == VerificationStatus::Verified;
+            let email = templates::company_verification(&applicant.email, &company.name, verified, &comment);
+            outbox::enqueue(conn, &email, time::now())?;
+        }
+        let summary = json!({ "decision": status.as_str(), "comment": comment });
+        audit::append(conn, &actor, Event::new("company.verification", "company", id, summary))?;
+        Ok(CompanyView::load(conn, id, role)?)
+    })
+    .await
 }

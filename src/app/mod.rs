@@ -10,13 +10,17 @@ pub mod companies;
 pub mod error;
 pub mod idempotency;
 pub mod objections;
+pub mod passwords;
 pub mod payments;
 pub mod plans;
 pub mod programs;
+pub mod registration;
 pub mod reports;
 pub mod requests;
 pub mod reviews;
+pub mod sessions;
 pub mod throttle;
+pub mod users;
 pub mod workflow;
 
 pub use caller::SignedIn;

@@ -12,7 +12,6 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::AuthSettings;
-use crate::error::ApiError;
 
 #[derive(Clone)]
 pub struct Passwords {
@@ -48,20 +47,19 @@ impl Passwords {
         Ok(Self { params, workers, dummy_hash: dummy_hash.into() })
     }
 
-    pub async fn hash(&self, password: SecretString) -> Result<String, ApiError> {
+    pub async fn hash(&self, password: SecretString) -> anyhow::Result<String> {
         let params = self.params.clone();
-        self.run(move || hash_with(&params, password.expose_secret()).map_err(ApiError::Internal)).await
+        self.run(move || hash_with(&params, password.expose_secret())).await
     }
 
     /// Checks `password` against `stored`, or against a dummy hash when there is no account.
-    pub async fn verify(&self, password: SecretString, stored: Option<String>) -> Result<Verified, ApiError> {
+    pub async fn verify(&self, password: SecretString, stored: Option<String>) -> anyhow::Result<Verified> {
         let params = self.params.clone();
         let exists = stored.is_some();
         let stored = stored.unwrap_or_else(|| self.dummy_hash.to_string());
         self.run(move || {
-            let parsed =
-                PasswordHash::new(&stored).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored hash: {e}")))?;
-            let matches = matches(&parsed, password.expose_secret().as_bytes()).map_err(ApiError::Internal)?;
+            let parsed = PasswordHash::new(&stored).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
+            let matches = matches(&parsed, password.expose_secret().as_bytes())?;
             let outdated = Params::try_from(&parsed).map_or(true, |p| {
                 p.m_cost() != params.m_cost() || p.t_cost() != params.t_cost() || p.p_cost() != params.p_cost()
             }) || parsed.algorithm.as_str() != "argon2id";
@@ -73,13 +71,13 @@ impl Passwords {
     /// Runs `f` on the hashing threads; requests beyond their number wait their turn.
     async fn run<T: Send + 'static>(
         &self,
-        f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-    ) -> Result<T, ApiError> {
+        f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
         let (answer, answered) = tokio::sync::oneshot::channel();
         self.workers
             .send(Box::new(move || drop(answer.send(f()))))
-            .map_err(|_| ApiError::Internal(anyhow::anyhow!("the password threads have stopped")))?;
-        answered.await.map_err(|_| ApiError::Internal(anyhow::anyhow!("a password task failed")))?
+            .map_err(|_| anyhow::anyhow!("the password threads have stopped"))?;
+        answered.await.map_err(|_| anyhow::anyhow!("a password task failed"))?
     }
 }
 

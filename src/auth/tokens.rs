@@ -56,7 +56,7 @@ impl Tokens {
         }
     }
 
-    pub fn issue(&self, user_id: i64, role: Role, session_id: i64, now: i64) -> Result<String, ApiError> {
+    pub fn issue(&self, user_id: i64, role: Role, session_id: i64, now: i64) -> anyhow::Result<String> {
         let claims = AccessClaims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
@@ -68,7 +68,7 @@ impl Tokens {
             typ: ACCESS.to_owned(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("signing a token: {e}")))
+            .map_err(|e| anyhow::anyhow!("signing a token: {e}"))
     }
 
     /// The claims of a valid access token; any flaw is the same 401.

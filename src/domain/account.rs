@@ -1,6 +1,12 @@
 //! Rules for e-mail addresses and passwords, the same for companies and staff.
 
-use crate::domain::error::FieldError;
+use chrono::NaiveDate;
+
+use crate::domain::company::{Industry, check_established_on, check_phone};
+use crate::domain::credit_code::CreditCode;
+use crate::domain::error::{Error as Refusal, FieldError};
+use crate::domain::role::{Role, UserStatus};
+use crate::domain::validation::{Choice, Vocabulary};
 use crate::i18n::Text;
 
 pub const PASSWORD_MIN_CHARS: usize = 10;
@@ -99,9 +105,178 @@ pub fn check_password(field: &'static str, password: &str, own_words: &[&str]) -
     ))
 }
 
+impl Vocabulary for Role {
+    const CHOICES: &'static [Self] = &Role::ALL;
+
+    fn as_str(self) -> &'static str {
+        Role::as_str(self)
+    }
+
+    fn label(self) -> Text {
+        match self {
+            Role::Applicant => Text::new("企业", "company"),
+            Role::Reviewer => Text::new("审核人员", "reviewer"),
+            Role::Expert => Text::new("评审专家", "expert"),
+            Role::Finance => Text::new("财务人员", "finance"),
+            Role::Admin => Text::new("系统管理员", "administrator"),
+        }
+    }
+}
+
+impl Vocabulary for UserStatus {
+    const CHOICES: &'static [Self] = &[UserStatus::Active, UserStatus::Disabled];
+
+    fn as_str(self) -> &'static str {
+        UserStatus::as_str(self)
+    }
+
+    fn label(self) -> Text {
+        match self {
+            UserStatus::Active => Text::new("启用", "active"),
+            UserStatus::Disabled => Text::new("停用", "disabled"),
+        }
+    }
+}
+
+/// A company's registration as the rules read it: the company's fields they check and its first account.
+#[derive(Debug)]
+pub struct RegistrationForm<'a> {
+    pub credit_code: &'a str,
+    pub company_name: &'a str,
+    pub industry: &'a Choice<Industry>,
+    pub established_on: NaiveDate,
+    pub contact_phone: &'a str,
+    pub email: &'a str,
+    pub password: &'a str,
+    pub display_name: &'a str,
+}
+
+/// The parts of a registration its checks turn into typed values.
+#[derive(Debug)]
+pub struct CheckedRegistration {
+    pub credit_code: CreditCode,
+    pub industry: Industry,
+    pub email: Email,
+}
+
+/// Every problem with a registration at once (with `errors`, those already found in its form), sorted by
+/// field, so the company can fix them in one go.
+pub fn check_registration(
+    form: &RegistrationForm<'_>,
+    today: NaiveDate,
+    mut errors: Vec<FieldError>,
+) -> Result<CheckedRegistration, Refusal> {
+    let credit_code = CreditCode::parse(form.credit_code)
+        .map_err(|e| errors.push(FieldError::new("company.credit_code", e.code(), e.message())))
+        .ok();
+    let industry = form.industry.check("company.industry").map_err(|e| errors.push(e)).ok();
+    errors.extend(check_established_on("company.established_on", form.established_on, today).err());
+    errors.extend(check_phone("company.contact_phone", form.contact_phone).err());
+    let email = Email::parse("account.email", form.email).map_err(|e| errors.push(e)).ok();
+    let own_words = [form.email, form.company_name, form.display_name];
+    errors.extend(check_password("account.password", form.password, &own_words).err());
+    errors.sort_by(|a, b| a.field.cmp(&b.field));
+    errors.dedup_by(|a, b| a.field == b.field && a.code == b.code);
+    match (credit_code, industry, email) {
+        (Some(credit_code), Some(industry), Some(email)) if errors.is_empty() => {
+            Ok(CheckedRegistration { credit_code, industry, email })
+        }
+        _ => Err(Refusal::invalid(errors)),
+    }
+}
+
+/// Accounts created by an administrator are staff accounts: companies register themselves.
+pub fn check_staff_role(role: Role) -> Result<(), FieldError> {
+    if role.is_staff() {
+        return Ok(());
+    }
+    Err(FieldError::new(
+        "role",
+        "not_staff",
+        Text::new(
+            "企业账号由企业自行注册，这里只能创建工作人员账号。",
+            "Companies register themselves; create staff accounts here.",
+        ),
+    ))
+}
+
+/// An administrator cannot disable their own account, so the park always keeps one who can act.
+pub fn check_status_change(by_user_id: i64, user_id: i64, status: Option<UserStatus>) -> Result<(), Refusal> {
+    if by_user_id == user_id && status == Some(UserStatus::Disabled) {
+        return Err(Refusal::conflict(
+            "conflict",
+            Text::new(
+                "不能停用自己的账号，请由另一位管理员操作。",
+                "You cannot disable your own account; ask another administrator.",
+            ),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn form<'a>(industry: &'a Choice<Industry>, email: &'a str, phone: &'a str) -> RegistrationForm<'a> {
+        RegistrationForm {
+            credit_code: "91350100M000100Y43",
+            company_name: "珠海示例微电子有限公司",
+            industry,
+            established_on: NaiveDate::from_ymd_opt(2019, 3, 1).unwrap(),
+            contact_phone: phone,
+            email,
+            password: "qingdao-harbour-lantern-17",
+            display_name: "张伟",
+        }
+    }
+
+    #[test]
+    fn a_sound_registration_gives_its_typed_parts() {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let industry = Choice::Known(Industry::Marine);
+        let checked = check_registration(&form(&industry, " A@B.example ", "0756-3612345"), today, vec![]).unwrap();
+        assert_eq!(checked.credit_code.as_str(), "91350100M000100Y43");
+        assert_eq!(checked.industry, Industry::Marine);
+        assert_eq!(checked.email.as_str(), "a@b.example");
+    }
+
+    #[test]
+    fn a_registration_answers_every_problem_at_once_sorted_by_field() {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let industry = Choice::parse("banking");
+        let earlier = vec![FieldError::new("company.name", "blank", Text::new("空", "blank"))];
+        let Err(Refusal::Invalid { errors, .. }) =
+            check_registration(&form(&industry, "nobody", "call us"), today, earlier)
+        else {
+            panic!("refused")
+        };
+        let found: Vec<_> = errors.iter().map(|e| (e.field.as_ref(), e.code.as_ref())).collect();
+        assert_eq!(
+            found,
+            [
+                ("account.email", "invalid_email"),
+                ("company.contact_phone", "invalid_phone"),
+                ("company.industry", "invalid_choice"),
+                ("company.name", "blank"),
+            ]
+        );
+    }
+
+    #[test]
+    fn only_staff_roles_are_created_by_administrators() {
+        for role in Role::ALL {
+            assert_eq!(check_staff_role(role).is_ok(), role != Role::Applicant, "{role:?}");
+        }
+    }
+
+    #[test]
+    fn administrators_cannot_disable_themselves() {
+        assert!(check_status_change(1, 1, Some(UserStatus::Disabled)).is_err());
+        assert!(check_status_change(1, 1, Some(UserStatus::Active)).is_ok());
+        assert!(check_status_change(1, 1, None).is_ok());
+        assert!(check_status_change(1, 2, Some(UserStatus::Disabled)).is_ok());
+    }
 
     #[test]
     fn addresses_are_normalised_and_nonsense_is_refused() {

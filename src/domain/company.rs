@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::error::FieldError;
+use crate::domain::validation::Vocabulary;
 use crate::i18n::Text;
 
 text_enum!(
@@ -43,6 +44,127 @@ impl Industry {
         };
         Text::new(zh, en)
     }
+}
+
+impl Vocabulary for Industry {
+    const CHOICES: &'static [Self] = Industry::ALL;
+
+    fn as_str(self) -> &'static str {
+        Industry::as_str(self)
+    }
+
+    fn label(self) -> Text {
+        Industry::label(self)
+    }
+}
+
+// What the staff decide about a company's registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Verified,
+    Rejected,
+}
+
+impl Decision {
+    /// The status the company has once decided.
+    pub fn status(self) -> VerificationStatus {
+        match self {
+            Decision::Verified => VerificationStatus::Verified,
+            Decision::Rejected => VerificationStatus::Rejected,
+        }
+    }
+}
+
+impl Vocabulary for Decision {
+    const CHOICES: &'static [Self] = &[Decision::Verified, Decision::Rejected];
+
+    fn as_str(self) -> &'static str {
+        self.status().as_str()
+    }
+
+    fn label(self) -> Text {
+        match self {
+            Decision::Verified => Text::new("通过", "verified"),
+            Decision::Rejected => Text::new("不通过", "rejected"),
+        }
+    }
+}
+
+/// A rejection tells the company what to correct; `comment` is already trimmed.
+pub fn check_decision_comment(decision: Decision, comment: &str) -> Result<(), FieldError> {
+    if decision == Decision::Rejected && comment.is_empty() {
+        return Err(FieldError::new(
+            "comment",
+            "required",
+            Text::new(
+                "不通过时须填写审核意见，告诉企业如何修改。",
+                "A rejection needs a comment telling the company what to correct.",
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A bank account number has 8 to 34 digits; spaces and dashes between them are allowed.
+pub fn check_account_no(account_no: &str) -> Result<(), FieldError> {
+    let digits: String = account_no.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    let valid = (8..=34).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit());
+    if valid {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            "account_no",
+            "invalid_account_no",
+            Text::new("银行账号应为 8–34 位数字。", "A bank account number has 8 to 34 digits."),
+        ))
+    }
+}
+
+/// The account number as stored: its digits only.
+pub fn account_no_digits(account_no: &str) -> String {
+    account_no.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// The first financial year figures may be given for.
+pub const FIRST_FINANCIAL_YEAR: i32 = 1949;
+
+/// Figures are for a year from 1949 up to the current one, and R&D staff are some of the employees.
+pub fn check_financials(year: i32, this_year: i32, employee_count: i32, rd_staff_count: i32) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if !(FIRST_FINANCIAL_YEAR..=this_year).contains(&year) {
+        errors.push(FieldError::new(
+            "year",
+            "out_of_range",
+            Text::owned(
+                format!("年度须在 {FIRST_FINANCIAL_YEAR}–{this_year} 之间。"),
+                format!("The year must be from {FIRST_FINANCIAL_YEAR} to {this_year}."),
+            ),
+        ));
+    }
+    if rd_staff_count > employee_count {
+        errors.push(FieldError::new(
+            "rd_staff_count",
+            "exceeds_employees",
+            Text::new("研发人员数不能多于职工总数。", "R&D staff cannot outnumber all employees."),
+        ));
+    }
+    errors
+}
+
+/// A high-tech enterprise certificate has both a number and an expiry date, or neither.
+pub fn check_certificate(has_number: bool, has_expiry: bool) -> Result<(), FieldError> {
+    if has_number == has_expiry {
+        return Ok(());
+    }
+    Err(FieldError::new(
+        "high_tech_valid_until",
+        "incomplete_certificate",
+        Text::new(
+            "高新技术企业证书编号与有效期须同时填写。",
+            "A high-tech enterprise certificate needs both its number and its expiry date.",
+        ),
+    ))
 }
 
 /// A bank account number as everyone but finance sees it: `****1234`.
@@ -110,6 +232,42 @@ mod tests {
         for bad in ["", "12345", "call me", "1381234567812345678901"] {
             assert!(check_phone("p", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn bank_account_numbers_have_8_to_34_digits() {
+        for ok in ["62220212", "6222 0212 3456 7890", "6222-0212-3456-7890", &"1".repeat(34)] {
+            assert!(check_account_no(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "1234567", "6222O21234567890", &"1".repeat(35)] {
+            assert_eq!(check_account_no(bad).unwrap_err().code, "invalid_account_no", "{bad}");
+        }
+        assert_eq!(account_no_digits("6222 0212-3456"), "622202123456");
+    }
+
+    #[test]
+    fn figures_are_for_a_past_or_current_year_with_no_more_rd_staff_than_employees() {
+        assert!(check_financials(2025, 2026, 10, 10).is_empty());
+        assert!(check_financials(1949, 2026, 0, 0).is_empty());
+        let codes = |errors: Vec<FieldError>| errors.into_iter().map(|e| e.code).collect::<Vec<_>>();
+        assert_eq!(codes(check_financials(1948, 2026, 1, 0)), ["out_of_range"]);
+        assert_eq!(codes(check_financials(2027, 2026, 1, 2)), ["out_of_range", "exceeds_employees"]);
+    }
+
+    #[test]
+    fn a_certificate_has_its_number_and_expiry_together() {
+        assert!(check_certificate(true, true).is_ok());
+        assert!(check_certificate(false, false).is_ok());
+        assert_eq!(check_certificate(true, false).unwrap_err().code, "incomplete_certificate");
+        assert_eq!(check_certificate(false, true).unwrap_err().field, "high_tech_valid_until");
+    }
+
+    #[test]
+    fn only_a_rejection_needs_a_comment() {
+        assert!(check_decision_comment(Decision::Verified, "").is_ok());
+        assert!(check_decision_comment(Decision::Rejected, "补充营业执照").is_ok());
+        assert_eq!(check_decision_comment(Decision::Rejected, "").unwrap_err().code, "required");
+        assert_eq!(Decision::Rejected.status(), VerificationStatus::Rejected);
     }
 
     #[test]

@@ -210,6 +210,40 @@ async fn every_bad_registration_is_refused_on_its_field_and_leaves_nothing_behin
 }
 
 #[tokio::test]
+async fn a_wrong_industry_is_one_more_problem_in_the_callers_language() {
+    let app = spawn_app().await;
+    let mut body = registration(&unique_credit_code(), "珠海示例科技有限公司", "someone@company.example");
+    body["company"]["industry"] = json!("banking");
+    body["company"]["contact_phone"] = json!("call us");
+    body["account"]["email"] = json!("finance-at-company");
+    for (lang, choice) in
+        [("en", "integrated_circuit (integrated circuits)"), ("zh-CN", "integrated_circuit（集成电路）")]
+    {
+        let response = app.post("/api/v1/auth/register", Auth::None, &body).header("accept-language", lang).await;
+        let problem = response.problem(422, "validation_failed");
+        let found: Vec<(&str, &str)> = problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("account.email", "invalid_email"),
+                ("company.contact_phone", "invalid_phone"),
+                ("company.industry", "invalid_choice"),
+            ],
+            "{problem}"
+        );
+        let message = problem["errors"][2]["message"].as_str().unwrap();
+        assert!(message.contains(choice), "{lang}: {message}");
+        assert!(!message.contains('`'), "no serde wording: {message}");
+    }
+    assert_eq!(counts(&app), (0, 0, 0));
+}
+
+#[tokio::test]
 async fn a_credit_code_or_email_already_registered_is_a_conflict_that_changes_nothing() {
     let app = spawn_app().await;
     let code = unique_credit_code();

@@ -1,0 +1,112 @@
+//! Signing in and out, and exchanging a refresh token for a new pair.
+
+use actix_web::{HttpResponse, post, web};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::client::ClientAddr;
+use crate::api::extract::Json;
+use crate::api::middleware::RequestContext;
+use crate::api::session::SignedIn;
+use crate::app::sessions::{self, Session};
+use crate::app::users::UserView;
+use crate::auth::password::Passwords;
+use crate::auth::tokens::{Tokens, invalid_token};
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::i18n::Text;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[schema(example = "admin@park.example")]
+    pub email: String,
+    #[schema(value_type = String, format = Password)]
+    pub password: SecretString,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Exchange it at `/auth/refresh` for a new pair; it works once.
+    pub refresh_token: String,
+    pub user: UserView,
+}
+
+impl From<Session> for LoginResponse {
+    fn from(session: Session) -> Self {
+        Self {
+            access_token: session.access_token,
+            token_type: "Bearer",
+            expires_in: session.expires_in,
+            refresh_token: session.refresh_token,
+            user: session.user,
+        }
+    }
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::Unauthenticated {
+        code: "invalid_credentials",
+        detail: Text::new("邮箱或密码不正确。", "The email or password is not correct."),
+    }
+}
+
+/// Signs in with email and password. Repeated failures, per account and per client address, are
+/// refused with 429 for a while.
+#[utoipa::path(tag = "auth", request_body = LoginRequest, responses(
+    (status = 200, description = "signed in", body = LoginResponse),
+    (status = 401, description = "`invalid_credentials`", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "`email_not_verified`", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 429, description = "`rate_limited`: too many failed attempts; see `Retry-After`", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[post("/auth/login")]
+pub async fn login(
+    db: web::Data<Db>,
+    passwords: web::Data<Passwords>,
+    tokens: web::Data<Tokens>,
+    ctx: RequestContext,
+    client: ClientAddr,
+    body: Json<LoginRequest>,
+) -> Result<web::Json<LoginResponse>, ApiError> {
+    let LoginRequest { email, password } = body.into_inner();
+    let session = sessions::login(&db, &passwords, &tokens, &ctx.id, client.0, &email, password).await?;
+    Ok(web::Json(session.ok_or_else(invalid_credentials)?.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// Exchanges a refresh token for a new pair. Each refresh token works once: presenting a spent one ends
+/// its whole session, since someone else must have it.
+#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses(
+    (status = 200, description = "a new pair; the old refresh token is spent", body = LoginResponse),
+    (status = 401, description = "`unauthenticated`: unknown, expired or spent refresh token", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    db: web::Data<Db>,
+    tokens: web::Data<Tokens>,
+    ctx: RequestContext,
+    body: Json<RefreshRequest>,
+) -> Result<web::Json<LoginResponse>, ApiError> {
+    let session = sessions::refresh(&db, &tokens, &ctx.id, &body.into_inner().refresh_token).await?;
+    Ok(web::Json(session.ok_or_else(invalid_token)?.into()))
+}
+
+/// Signs out: the session ends, so its refresh token and the access token stop working at once.
+#[utoipa::path(tag = "auth", security(("bearer" = [])), request_body = RefreshRequest,
+    responses((status = 204, description = "signed out")))]
+#[post("/auth/logout")]
+pub async fn logout(user: SignedIn, db: web::Data<Db>, body: Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+    sessions::logout(&db, &user, &body.into_inner().refresh_token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,172 @@
+//! Signing in and out: a session per sign-in, a short-lived access token, and a refresh token that works
+//! once.
+
+use std::net::IpAddr;
+
+use chrono::{Duration, Utc};
+use secrecy::SecretString;
+use serde_json::json;
+
+use crate::app::caller::anonymous;
+use crate::app::users::UserView;
+use crate::app::{Result, SignedIn};
+use crate::auth::password::Passwords;
+use crate::auth::secret;
+use crate::auth::tokens::Tokens;
+use crate::db::audit::{self, Event};
+use crate::db::users::{self, Refresh, UserRow};
+use crate::db::{Db, throttle};
+use crate::domain::account::Email;
+use crate::domain::audit::Actor;
+use crate::domain::error::Error as Refusal;
+use crate::domain::limits;
+use crate::domain::role::UserStatus;
+use crate::domain::time;
+use crate::i18n::Text;
+
+const REFRESH_TOKEN_DAYS: i64 = 30;
+
+/// A session's tokens and its user.
+#[derive(Debug)]
+pub struct Session {
+    pub access_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    pub refresh_token: String,
+    pub user: UserView,
+}
+
+fn session(tokens: &Tokens, user: UserRow, session_id: i64, refresh_token: String) -> Result<Session> {
+    Ok(Session {
+        access_token: tokens.issue(user.id, user.role()?, session_id, Utc::now().timestamp())?,
+        expires_in: tokens.ttl_secs,
+        refresh_token,
+        user: user.try_into()?,
+    })
+}
+
+fn login_keys(email: &Email, client: IpAddr) -> (String, String) {
+    (format!("login:account:{}", email.as_str()), format!("login:addr:{client}"))
+}
+
+/// Signs in with email and password from the client at `client`: the new session, or `None` when the
+/// email and password do not match an active account. Repeated failures, per account and per client
+/// address, are refused for a while.
+pub async fn login(
+    db: &Db,
+    passwords: &Passwords,
+    tokens: &Tokens,
+    request_id: &str,
+    client: IpAddr,
+    email: &str,
+    password: SecretString,
+) -> Result<Option<Session>> {
+    let email = Email::parse("email", email).map_err(|e| Refusal::invalid(vec![e]))?;
+    let (account_key, address_key) = login_keys(&email, client);
+    let lookup = email.clone();
+    let found = db
+        .read(move |conn| {
+            let now = time::now();
+            let blocked = throttle::blocked_for(conn, &account_key, limits::LOGIN_FAILURES_PER_ACCOUNT, now)?
+                .max(throttle::blocked_for(conn, &address_key, limits::LOGIN_FAILURES_PER_ADDRESS, now)?);
+            if let Some(retry_after_secs) = blocked {
+                return Err(Refusal::RateLimited { retry_after_secs }.into());
+            }
+            Ok::<_, crate::app::Error>(users::find_by_email(conn, lookup.as_str())?)
+        })
+        .await?;
+    let verified = passwords.verify(password.clone(), found.as_ref().and_then(|u| u.password_hash.clone())).await?;
+    let user = match found {
+        Some(user) if verified.matches && user.status == UserStatus::Active.as_str() => user,
+        found => {
+            let actor = anonymous(request_id);
+            db.write(move |conn| {
+                let now = time::now();
+                let (account_key, address_key) = login_keys(&email, client);
+                throttle::hit(conn, &account_key, limits::LOGIN_FAILURES_PER_ACCOUNT, now)?;
+                throttle::hit(conn, &address_key, limits::LOGIN_FAILURES_PER_ADDRESS, now)?;
+                let event = Event {
+                    action: "auth.login_failed",
+                    object_type: "user",
+                    object_id: found.map(|u| u.id),
+                    summary: json!({ "email": email.as_str(), "client": client.to_string() }),
+                };
+                audit::append(conn, &actor, event)
+            })
+            .await?;
+            return Ok(None);
+        }
+    };
+    if user.email_verified_at.is_none() {
+        return Err(Refusal::Forbidden {
+            code: "email_not_verified",
+            detail: Text::new(
+                "请先点击验证邮件中的链接完成邮箱验证；如未收到，可重新发送。",
+                "Verify your email address first, using the link we sent; you can ask for a new one.",
+            ),
+        }
+        .into());
+    }
+    let rehash = if verified.outdated { Some(passwords.hash(password).await?) } else { None };
+    let refresh_token = secret::generate();
+    let refresh_hash = secret::digest(&refresh_token);
+    let actor = Actor { user_id: Some(user.id), role: user.role().ok(), request_id: Some(request_id.to_owned()) };
+    let (account_key, _) = login_keys(&email, client);
+    let (user, session_id) = db
+        .write(move |conn| {
+            let now = time::now();
+            if let Some(hash) = rehash {
+                users::set_password_hash(conn, user.id, &hash, now)?;
+            }
+            throttle::clear(conn, &account_key)?;
+            let expires = now + Duration::days(REFRESH_TOKEN_DAYS);
+            let session_id = users::start_session(conn, user.id, &refresh_hash, now, expires)?;
+            let summary = json!({ "session_id": session_id });
+            audit::append(conn, &actor, Event::new("auth.login", "user", user.id, summary))?;
+            Ok::<_, crate::app::Error>((user, session_id))
+        })
+        .await?;
+    Ok(Some(session(tokens, user, session_id, refresh_token)?))
+}
+
+/// Exchanges a refresh token for a new session's tokens, or `None` when the token is unknown, expired
+/// or spent. Each refresh token works once: presenting a spent one ends its whole session, since someone
+/// else must have it.
+pub async fn refresh(db: &Db, tokens: &Tokens, request_id: &str, refresh_token: &str) -> Result<Option<Session>> {
+    let presented = secret::digest(refresh_token.trim());
+    let refresh_token = secret::generate();
+    let new_hash = secret::digest(&refresh_token);
+    let request_id = request_id.to_owned();
+    let outcome = db
+        .write(move |conn| {
+            let outcome = users::rotate_refresh_token(conn, &presented, &new_hash, time::now())?;
+            if let Refresh::Reused { session_id, user_id } = &outcome {
+                let actor = Actor { user_id: Some(*user_id), role: None, request_id: Some(request_id) };
+                let summary = json!({ "session_id": session_id });
+                audit::append(conn, &actor, Event::new("auth.refresh_token_reused", "user", *user_id, summary))?;
+            }
+            Ok::<_, crate::app::Error>(outcome)
+        })
+        .await?;
+    match outcome {
+        Refresh::Rotated { session_id, user } => Ok(Some(session(tokens, user, session_id, refresh_token)?)),
+        Refresh::Reused { .. } | Refresh::Invalid => Ok(None),
+    }
+}
+
+/// Signs out: the caller's session ends, and so does the session of `refresh_token` if it is another of
+/// the caller's (another device).
+pub async fn logout(db: &Db, caller: &SignedIn, refresh_token: &str) -> Result<()> {
+    let presented = secret::digest(refresh_token.trim());
+    let (actor, user_id, session_id) = (caller.actor(), caller.user_id, caller.session_id);
+    db.write(move |conn| {
+        let now = time::now();
+        users::end_session(conn, session_id, now)?;
+        if let Some(other) = users::session_of_refresh_token(conn, &presented)?.filter(|s| s.user_id == user_id) {
+            users::end_session(conn, other.id, now)?;
+        }
+        audit::append(conn, &actor, Event::new("auth.logout", "user", user_id, json!({ "session_id": session_id })))?;
+        Ok(())
+    })
+    .await
+}
