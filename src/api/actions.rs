@@ -288,7 +288,7 @@ fn return_for_correction(
     input: &ActionInput,
 ) -> Result<(TransitionChanges, Value), ApiError> {
     let program = Program::load(conn, record.application.program_id)?;
-    let days = correction_days.unwrap_or_else(|| u32::try_from(program.row.correction_days).unwrap_or(10));
+    let days = correction_days.unwrap_or_else(|| u32::try_from(program.correction_days).unwrap_or(10));
     let due_on = calendar::load(conn)?.add_working_days(input.today, days);
     let (reference_no, reason) = (reference(record), comment.trim().to_owned());
     notify_company(conn, record.application.company_id, |to| templates::returned(to, &reference_no, &reason, due_on))?;
@@ -392,7 +392,7 @@ fn propose(
 ) -> Result<(TransitionChanges, Value), ApiError> {
     let a = &record.application;
     let program = Program::load(conn, a.program_id)?;
-    let limit = a.requested_amount_fen.min(program.row.max_award_fen);
+    let limit = a.requested_amount_fen.min(program.max_award_fen);
     if amount > limit {
         return Err(ApiError::field(
             "approved_amount_fen",
@@ -421,7 +421,7 @@ fn propose(
             available_fen,
         });
     }
-    let days = u32::try_from(program.row.public_notice_days).unwrap_or(0);
+    let days = u32::try_from(program.public_notice_days).unwrap_or(0);
     let ends_on = calendar::load(conn)?.add_working_days(input.today, days);
     let (reference_no, shown) = (reference(record), yuan(amount));
     notify_company(conn, a.company_id, |to| templates::proposed(to, &reference_no, &shown, ends_on))?;
@@ -442,7 +442,7 @@ fn approve(
 ) -> Result<(TransitionChanges, Value), ApiError> {
     let a = &record.application;
     let program = Program::load(conn, a.program_id)?;
-    let days = u32::try_from(program.row.payment_due_days).unwrap_or(0);
+    let days = u32::try_from(program.payment_due_days).unwrap_or(0);
     let due_on = calendar::load(conn)?.add_working_days(input.today, days);
     let amount = a
         .approved_amount_fen
@@ -493,13 +493,13 @@ fn check_submission(
             Text::owned(
                 format!(
                     "本项目的申报时间为 {} 至 {}，现在不在申报期内。",
-                    time::to_utc(program.row.opens_at),
-                    time::to_utc(program.row.closes_at)
+                    time::to_utc(program.opens_at),
+                    time::to_utc(program.closes_at)
                 ),
                 format!(
                     "Applications are accepted from {} to {}; the window is not open now.",
-                    time::to_utc(program.row.opens_at),
-                    time::to_utc(program.row.closes_at)
+                    time::to_utc(program.opens_at),
+                    time::to_utc(program.closes_at)
                 ),
             ),
         ));
@@ -553,18 +553,18 @@ fn check_submission(
                 .collect(),
         });
     }
-    if a.requested_amount_fen > program.row.max_award_fen {
+    if a.requested_amount_fen > program.max_award_fen {
         return Err(ApiError::field(
             "requested_amount_fen",
             "exceeds_max_award",
             Text::owned(
                 format!(
                     "申请金额不能超过本项目单项最高支持额 {} 元。",
-                    crate::domain::money::yuan(program.row.max_award_fen)
+                    crate::domain::money::yuan(program.max_award_fen)
                 ),
                 format!(
                     "The requested amount cannot exceed the programme's maximum award of {} yuan.",
-                    crate::domain::money::yuan(program.row.max_award_fen)
+                    crate::domain::money::yuan(program.max_award_fen)
                 ),
             ),
         ));
@@ -583,7 +583,7 @@ fn submit(
     let a = &record.application;
     let reference_no = match &a.reference_no {
         Some(existing) => existing.clone(),
-        None => format!("{}-{:04}", program.row.code, programs::next_reference_seq(conn, program.row.id)?),
+        None => format!("{}-{:04}", program.code, programs::next_reference_seq(conn, program.id)?),
     };
     let snapshot = json!({
         "company": facts.company_json(),

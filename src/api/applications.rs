@@ -249,14 +249,14 @@ pub async fn create_application(
                 ));
             }
             Refusal::unless_any(check_form(&program.fields, &form, false))?;
-            if applications::live_for(conn, program.row.id, company_id)?.is_some() {
+            if applications::live_for(conn, program.id, company_id)?.is_some() {
                 return Err(duplicate_application());
             }
             let form_text = Value::Object(form).to_string();
             let now = time::now();
             let id = applications::insert_draft(
                 conn,
-                program.row.id,
+                program.id,
                 company_id,
                 user.user_id,
                 request.requested_amount_fen,
@@ -266,7 +266,7 @@ pub async fn create_application(
             .map_err(|e| {
                 if matches!(e, crate::db::Error::UniqueViolation { .. }) { duplicate_application() } else { e.into() }
             })?;
-            let summary = json!({ "program_id": program.row.id, "requested_amount_fen": request.requested_amount_fen });
+            let summary = json!({ "program_id": program.id, "requested_amount_fen": request.requested_amount_fen });
             audit::append(conn, &actor, Event::new("application.create", "application", id, summary))?;
             view(conn, &user, id, today)
         })

@@ -307,7 +307,7 @@ pub async fn upload_attachment(
             let per_file = program.materials.iter().map(|m| m.max_size_bytes).max().unwrap_or(0);
             Ok((
                 program.materials,
-                Limits { per_file, remaining_total: program.row.max_total_upload_bytes - already_stored },
+                Limits { per_file, remaining_total: program.max_total_upload_bytes - already_stored },
             ))
         })
         .await?;
@@ -338,8 +338,8 @@ pub async fn upload_attachment(
                 return Err(not_editable());
             }
             let program = Program::load(conn, record.application.program_id)?;
-            if applications::total_upload_bytes(conn, id)? + size > program.row.max_total_upload_bytes {
-                return Err(too_large(program.row.max_total_upload_bytes));
+            if applications::total_upload_bytes(conn, id)? + size > program.max_total_upload_bytes {
+                return Err(too_large(program.max_total_upload_bytes));
             }
             let now = time::now();
             let row = applications::insert_attachment(

@@ -120,7 +120,7 @@ pub async fn lodge_objection(
     let row = db
         .write(move |conn| {
             let record = applications::find(conn, id)?;
-            let notice_days = Program::load(conn, record.application.program_id)?.row.public_notice_days;
+            let notice_days = Program::load(conn, record.application.program_id)?.public_notice_days;
             let a = &record.application;
             let running =
                 a.status == "public_notice" && notice_days > 0 && a.notice_ends_on.is_some_and(|end| today <= end);

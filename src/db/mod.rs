@@ -16,6 +16,7 @@ pub mod reports;
 pub mod reviews;
 pub mod schema;
 pub mod throttle;
+pub mod types;
 pub mod tokens;
 pub mod users;
 
