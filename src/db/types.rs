@@ -139,9 +139,20 @@ text_column!(crate::domain::program::ProgramStatus, crate::domain::program::Cate
 /// [`Error::Damaged`] naming the row.
 pub fn damaged_row(table: &'static str, id: i64) -> impl FnOnce(DieselError) -> Error {
     move |error| match error {
-        DieselError::DeserializationError(reason) => Error::damaged(table, id, reason),
+        DieselError::DeserializationError(reason) => Error::damaged(table, id, with_causes(&*reason)),
         other => other.into(),
     }
+}
+
+/// An error with the causes diesel wraps it around, e.g. which field, then why it does not parse.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text = format!("{text}: {inner}");
+        cause = inner.source();
+    }
+    text
 }
 
 /// The error of a query that loaded several rows of `table` at once: when a stored value did not parse,
@@ -150,7 +161,7 @@ pub fn damaged_row(table: &'static str, id: i64) -> impl FnOnce(DieselError) -> 
 pub fn first_damaged(error: DieselError, table: &'static str, locate: impl FnOnce() -> Result<(), Error>) -> Error {
     let DieselError::DeserializationError(reason) = error else { return error.into() };
     match locate() {
-        Ok(()) => Error::damaged(table, 0, reason),
+        Ok(()) => Error::damaged(table, 0, with_causes(&*reason)),
         Err(error) => error,
     }
 }

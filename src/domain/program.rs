@@ -566,6 +566,22 @@ mod tests {
     }
 
     #[test]
+    fn a_published_programme_keeps_its_terms_and_changes_only_its_text_and_closing_time() {
+        let text_only = ProgramPatch { title: Some("新标题".into()), closes_at: Some(Utc::now()), ..Default::default() };
+        let terms = ProgramPatch { budget_fen: Some(1), form_fields: Some(Vec::new()), ..text_only.clone() };
+        for status in ProgramStatus::ALL.iter().copied() {
+            assert_eq!(check_patch(status, &text_only), Ok(()), "{status:?}");
+        }
+        assert_eq!(check_patch(ProgramStatus::Draft, &terms), Ok(()));
+        for status in [ProgramStatus::Published, ProgramStatus::Closed] {
+            let Err(Refusal::Conflict { code, detail }) = check_patch(status, &terms) else { panic!("{status:?}") };
+            assert_eq!(code, "program_frozen");
+            assert!(detail.en.ends_with("these can no longer change: budget_fen, form_fields."), "{}", detail.en);
+        }
+        assert_eq!(terms.changed(), ["budget_fen", "form_fields", "title", "closes_at"]);
+    }
+
+    #[test]
     fn missing_answers_matter_only_for_a_complete_form() {
         let fields = [field("a", FieldType::Text)];
         let empty = Map::new();
