@@ -3,6 +3,7 @@
 //! and outbox messages, and answers a typed result or an [`Error`].
 
 pub mod applications;
+pub mod audit;
 pub mod calendar;
 pub mod caller;
 pub mod companies;

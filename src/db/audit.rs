@@ -63,7 +63,7 @@ pub fn append(conn: &mut DbConnection, actor: &Actor, event: Event) -> Result<i6
     let claimed =
         diesel::update(audit_head::table.find(1)).set(audit_head::seq.eq(audit_head::seq + 1)).execute(conn)?;
     if claimed != 1 {
-        return Err(Error::inconsistent(format!("the audit chain has no head row")));
+        return Err(Error::inconsistent("the audit chain has no head row"));
     }
     let (seq, prev_hash): (i64, String) =
         audit_head::table.find(1).select((audit_head::seq, audit_head::hash)).first(conn)?;

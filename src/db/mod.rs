@@ -16,8 +16,8 @@ pub mod reports;
 pub mod reviews;
 pub mod schema;
 pub mod throttle;
-pub mod types;
 pub mod tokens;
+pub mod types;
 pub mod users;
 
 use std::time::Duration;

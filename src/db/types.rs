@@ -8,12 +8,12 @@ use std::io::Write;
 
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
 use diesel::pg::Pg;
 use diesel::result::Error as DieselError;
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::Text;
 use diesel::sqlite::Sqlite;
-use diesel::expression::AsExpression;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -28,7 +28,6 @@ pub struct JsonText<T>(pub T);
 
 impl<T> JsonText<T> {
     /// The value; named as diesel's `deserialize_as` expects.
-    #[expect(clippy::unnecessary_wraps, reason = "the signature `deserialize_as` calls")]
     pub fn try_into(self) -> Result<T, std::convert::Infallible> {
         Ok(self.0)
     }

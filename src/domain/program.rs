@@ -567,7 +567,8 @@ mod tests {
 
     #[test]
     fn a_published_programme_keeps_its_terms_and_changes_only_its_text_and_closing_time() {
-        let text_only = ProgramPatch { title: Some("新标题".into()), closes_at: Some(Utc::now()), ..Default::default() };
+        let text_only =
+            ProgramPatch { title: Some("新标题".into()), closes_at: Some(Utc::now()), ..Default::default() };
         let terms = ProgramPatch { budget_fen: Some(1), form_fields: Some(Vec::new()), ..text_only.clone() };
         for status in ProgramStatus::ALL.iter().copied() {
             assert_eq!(check_patch(status, &text_only), Ok(()), "{status:?}");
