@@ -18,6 +18,7 @@ use crate::db::audit::{self, Event};
 use crate::db::{Db, users};
 use crate::domain::account::{Email, check_password_length};
 use crate::domain::audit::Actor;
+use crate::domain::program::ProgramInput;
 use crate::domain::role::Role;
 use crate::domain::time;
 use crate::startup::{self, Application};
@@ -131,37 +132,19 @@ const DEMO_PROGRAMS: &str = include_str!("../seed/demo-programs.json");
 async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
     let now = chrono::Utc::now();
     let mut definitions: Vec<serde_json::Value> = serde_json::from_str(DEMO_PROGRAMS)?;
-    let mut programs = Vec::new();
+    let mut inputs = Vec::new();
     for definition in &mut definitions {
         definition["opens_at"] = serde_json::json!(now - chrono::Duration::days(1));
         definition["closes_at"] = serde_json::json!(now + chrono::Duration::days(60));
-        let input: crate::api::programs::ProgramInput = serde_json::from_value(definition.clone())?;
-        programs.push(input.validated().map_err(|e| anyhow::anyhow!("demo programme {}: {e:?}", input.code))?);
+        inputs.push(serde_json::from_value::<ProgramInput>(definition.clone())?);
     }
     let db = Db::new(&settings.database)?;
     startup::migrate(&db).await?;
-    let created = db
-        .write(move |conn| {
-            let mut created = Vec::new();
-            for fields in programs {
-                if crate::db::programs::code_taken(conn, &fields.code, None)? {
-                    continue;
-                }
-                let row = crate::db::programs::insert(conn, &fields, time::now())?;
-                crate::db::programs::set_status(conn, row.id, "draft", "published", time::now())?;
-                let actor = crate::domain::audit::Actor::default();
-                let event = crate::db::audit::Event::new(
-                    "program.create",
-                    "program",
-                    row.id,
-                    serde_json::json!({ "code": row.code, "seeded": true }),
-                );
-                crate::db::audit::append(conn, &actor, event)?;
-                created.push(format!("{} {}", row.code, row.title));
-            }
-            Ok::<_, crate::db::Error>(created)
-        })
-        .await?;
+    let created: Vec<String> = crate::app::programs::seed(&db, inputs)
+        .await?
+        .into_iter()
+        .map(|program| format!("{} {}", program.code, program.title))
+        .collect();
     if created.is_empty() {
         println!("the demo programmes exist already");
     }

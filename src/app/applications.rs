@@ -206,13 +206,13 @@ pub async fn create(db: &Db, caller: &SignedIn, draft: NewDraft, today: NaiveDat
             .into());
         }
         Refusal::unless_any(check_form(&program.fields, &form, false))?;
-        if applications::live_for(conn, program.row.id, company_id)?.is_some() {
+        if applications::live_for(conn, program.id, company_id)?.is_some() {
             return Err(duplicate_application().into());
         }
         let form_text = Value::Object(form).to_string();
         let amount = draft.requested_amount_fen;
         let id =
-            applications::insert_draft(conn, program.row.id, company_id, user.user_id, amount, &form_text, time::now())
+            applications::insert_draft(conn, program.id, company_id, user.user_id, amount, &form_text, time::now())
                 .map_err(|e| -> crate::app::Error {
                     if matches!(e, db::Error::UniqueViolation { .. }) {
                         duplicate_application().into()
@@ -220,7 +220,7 @@ pub async fn create(db: &Db, caller: &SignedIn, draft: NewDraft, today: NaiveDat
                         e.into()
                     }
                 })?;
-        let summary = json!({ "program_id": program.row.id, "requested_amount_fen": amount });
+        let summary = json!({ "program_id": program.id, "requested_amount_fen": amount });
         audit::append(conn, &actor, Event::new("application.create", "application", id, summary))?;
         view(conn, &user, id, today)
     })

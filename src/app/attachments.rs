@@ -83,7 +83,7 @@ pub async fn plan_upload(db: &Db, caller: &SignedIn, id: i64) -> Result<UploadPl
         let program = editable(conn, &user, id)?;
         let already_stored = attachments::total_bytes(conn, id)?;
         let per_file = program.materials.iter().map(|m| m.max_size_bytes).max().unwrap_or(0);
-        let cap = per_file.min(program.row.max_total_upload_bytes - already_stored).max(0);
+        let cap = per_file.min(program.max_total_upload_bytes - already_stored).max(0);
         Ok(UploadPlan { materials: program.materials, cap })
     })
     .await
@@ -121,7 +121,7 @@ pub async fn store(db: &Db, storage: Arc<dyn Storage>, caller: &SignedIn, id: i6
     let saved = db
         .write(move |conn| {
             let program = editable(conn, &user, id)?;
-            let limit = program.row.max_total_upload_bytes;
+            let limit = program.max_total_upload_bytes;
             if attachments::total_bytes(conn, id)? + size > limit {
                 return Ok(Stored::TooLarge { limit });
             }

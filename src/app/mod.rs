@@ -4,6 +4,7 @@
 
 pub mod applications;
 pub mod attachments;
+pub mod audit;
 pub mod calendar;
 pub mod caller;
 pub mod companies;

@@ -45,7 +45,7 @@ pub async fn lodge(
     let actor = anonymous(request_id);
     db.write(move |conn| {
         let record = applications::find(conn, id)?;
-        let notice_days = Program::load(conn, record.application.program_id)?.row.public_notice_days;
+        let notice_days = Program::load(conn, record.application.program_id)?.public_notice_days;
         let status = status_of(&record)?;
         if !workflow::notice_running(status, record.application.notice_ends_on, notice_days, today) {
             return Err(Refusal::conflict(

@@ -1,59 +1,305 @@
-//! Programmes: the support funds companies apply to.
+//! Programmes: the support funds companies apply to. Anyone reads the published ones, administrators
+//! write them, companies see whether they qualify and why.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde_json::json;
 
+use crate::app::companies::CompanyFacts;
 use crate::app::{Result, SignedIn};
-use crate::db::programs::{self, ProgramRow};
-use crate::db::{self, DbConnection};
-use crate::domain::eligibility::Rule;
-use crate::domain::program::{FormField, Guide, Material, ProgramStatus};
+use crate::db::audit::{self, Event};
+pub use crate::db::programs::Program;
+use crate::db::programs::{self, Filter};
+use crate::db::{Db, DbConnection};
+use crate::domain::eligibility::Check;
+use crate::domain::error::Error as Refusal;
+use crate::domain::program::{Category, ProgramInput, ProgramPatch, ProgramStatus, check_patch};
+pub use crate::domain::program::{DEFAULT_CORRECTION_DAYS, DEFAULT_MAX_TOTAL_UPLOAD_BYTES};
 use crate::domain::role::Role;
 use crate::domain::time;
-
-pub use crate::domain::workflow::DEFAULT_CORRECTION_DAYS;
-pub const DEFAULT_MAX_TOTAL_UPLOAD_BYTES: i64 = 200 * 1024 * 1024;
-
-/// A programme with its structured parts read back from storage.
-#[derive(Debug, Clone)]
-pub struct Program {
-    pub row: ProgramRow,
-    pub guide: Guide,
-    pub rules: Vec<Rule>,
-    pub materials: Vec<Material>,
-    pub fields: Vec<FormField>,
-}
+use crate::i18n::Text;
 
 impl Program {
-    pub fn from_row(row: ProgramRow) -> Result<Self> {
-        let parse = |what: &str, text: &str| {
-            db::Error::damaged("programs", row.id, format!("stored {what} do not parse: {text}"))
-        };
-        Ok(Self {
-            guide: serde_json::from_str(&row.guide).map_err(|e| parse("guide", &e.to_string()))?,
-            rules: serde_json::from_str(&row.eligibility_rules).map_err(|e| parse("rules", &e.to_string()))?,
-            materials: serde_json::from_str(&row.required_materials).map_err(|e| parse("materials", &e.to_string()))?,
-            fields: serde_json::from_str(&row.form_fields).map_err(|e| parse("fields", &e.to_string()))?,
-            row,
-        })
-    }
-
     pub fn load(conn: &mut DbConnection, id: i64) -> Result<Self> {
-        Self::from_row(programs::find(conn, id)?)
+        Ok(programs::find(conn, id)?)
     }
 
     pub fn status(&self) -> ProgramStatus {
-        ProgramStatus::parse(&self.row.status).unwrap_or(ProgramStatus::Draft)
+        self.status
     }
 
     /// Published, and its window contains `now`.
     pub fn is_open(&self, now: DateTime<Utc>) -> bool {
-        self.status() == ProgramStatus::Published
-            && time::to_utc(self.row.opens_at) <= now
-            && now < time::to_utc(self.row.closes_at)
+        self.status == ProgramStatus::Published
+            && time::to_utc(self.opens_at) <= now
+            && now < time::to_utc(self.closes_at)
     }
 
     /// Anyone sees published and closed programmes; drafts are for administrators only.
     pub fn visible_to(&self, viewer: Option<&SignedIn>) -> bool {
-        self.status() != ProgramStatus::Draft || viewer.is_some_and(|v| v.role == Role::Admin)
+        self.status != ProgramStatus::Draft || viewer.is_some_and(|v| v.role == Role::Admin)
     }
+
+    /// The budget not yet reserved or paid.
+    pub fn available_fen(&self) -> i64 {
+        self.budget_fen - self.reserved_fen - self.disbursed_fen
+    }
+
+    /// A new draft as `input` (validated) defines it.
+    fn draft(input: ProgramInput, now: NaiveDateTime) -> Self {
+        Self {
+            id: 0,
+            correction_days: input.correction_days_or_default(),
+            max_total_upload_bytes: input.max_total_upload_bytes_or_default(),
+            opens_at: input.opens_at.naive_utc(),
+            closes_at: input.closes_at.naive_utc(),
+            code: input.code,
+            title: input.title,
+            category: input.category,
+            summary: input.summary,
+            guide: input.guide,
+            budget_fen: input.budget_fen,
+            max_award_fen: input.max_award_fen,
+            public_notice_days: input.public_notice_days,
+            payment_due_days: input.payment_due_days,
+            min_expert_reviews: input.min_expert_reviews,
+            rules: input.eligibility_rules,
+            materials: input.required_materials,
+            fields: input.form_fields,
+            reserved_fen: 0,
+            disbursed_fen: 0,
+            status: ProgramStatus::Draft,
+            last_reference_seq: 0,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// This programme with what an administrator writes taken from `input` (validated).
+    fn redefined(self, input: ProgramInput, now: NaiveDateTime) -> Self {
+        Self {
+            id: self.id,
+            reserved_fen: self.reserved_fen,
+            disbursed_fen: self.disbursed_fen,
+            status: self.status,
+            last_reference_seq: self.last_reference_seq,
+            created_at: self.created_at,
+            ..Self::draft(input, now)
+        }
+    }
+
+    /// What an administrator wrote, as they would write it again.
+    fn input(&self) -> ProgramInput {
+        ProgramInput {
+            code: self.code.clone(),
+            title: self.title.clone(),
+            category: self.category,
+            summary: self.summary.clone(),
+            guide: self.guide.clone(),
+            opens_at: time::to_utc(self.opens_at),
+            closes_at: time::to_utc(self.closes_at),
+            budget_fen: self.budget_fen,
+            max_award_fen: self.max_award_fen,
+            public_notice_days: self.public_notice_days,
+            payment_due_days: self.payment_due_days,
+            correction_days: Some(self.correction_days),
+            min_expert_reviews: self.min_expert_reviews,
+            max_total_upload_bytes: Some(self.max_total_upload_bytes),
+            eligibility_rules: self.rules.clone(),
+            required_materials: self.materials.clone(),
+            form_fields: self.fields.clone(),
+        }
+    }
+}
+
+/// Which programmes a list shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Listing {
+    pub category: Option<Category>,
+    /// `true`: only programmes whose window is open now; `false`: only those whose window is not.
+    pub open: Option<bool>,
+    /// Published when absent; other statuses for administrators only.
+    pub status: Option<ProgramStatus>,
+}
+
+/// A page of programmes and how many there are in all.
+pub async fn list(
+    db: &Db,
+    viewer: Option<&SignedIn>,
+    listing: Listing,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Program>, i64)> {
+    let status = listing.status.unwrap_or(ProgramStatus::Published);
+    if status != ProgramStatus::Published {
+        let viewer = viewer.ok_or_else(|| Refusal::forbidden(Text::new("请先登录。", "Sign in first.")))?;
+        viewer.require(&[Role::Admin])?;
+    }
+    let now = Utc::now().naive_utc();
+    let filter = Filter {
+        statuses: vec![status],
+        category: listing.category,
+        open_at: (listing.open == Some(true)).then_some(now),
+        closed_at: (listing.open == Some(false)).then_some(now),
+    };
+    Ok(db.read(move |conn| programs::list(conn, &filter, offset, limit)).await?)
+}
+
+/// One programme, if the viewer may see it.
+pub async fn get(db: &Db, viewer: Option<&SignedIn>, id: i64) -> Result<Program> {
+    let program = db.read(move |conn| Program::load(conn, id)).await?;
+    if program.visible_to(viewer) { Ok(program) } else { Err(Refusal::NotFound.into()) }
+}
+
+fn code_taken() -> Refusal {
+    Refusal::conflict("code_taken", Text::new("该项目编号已被使用。", "This programme code is already in use."))
+}
+
+/// Creates a programme as a draft (administrators).
+pub async fn create(db: &Db, caller: &SignedIn, input: ProgramInput) -> Result<Program> {
+    caller.require(&[Role::Admin])?;
+    let input = input.validated()?;
+    let actor = caller.actor();
+    db.write(move |conn| create_in(conn, &actor, input, json!({}))).await
+}
+
+/// Inserts a draft with its audit event, in the caller's transaction; `summary` is added to the event's.
+fn create_in(
+    conn: &mut DbConnection,
+    actor: &crate::domain::audit::Actor,
+    input: ProgramInput,
+    mut summary: serde_json::Value,
+) -> Result<Program> {
+    if programs::code_taken(conn, &input.code, None)? {
+        return Err(code_taken().into());
+    }
+    let program = programs::insert(conn, Program::draft(input, time::now()))?;
+    summary["code"] = json!(program.code);
+    audit::append(conn, actor, Event::new("program.create", "program", program.id, summary))?;
+    Ok(program)
+}
+
+/// Edits a programme (administrators). Once published, its rules, materials, form and money are frozen:
+/// only the title, summary, guide and closing time may change.
+pub async fn update(db: &Db, caller: &SignedIn, id: i64, patch: ProgramPatch) -> Result<Program> {
+    caller.require(&[Role::Admin])?;
+    let actor = caller.actor();
+    db.write(move |conn| {
+        let program = Program::load(conn, id)?;
+        check_patch(program.status, &patch)?;
+        let changed = patch.changed();
+        let mut input = program.input();
+        patch.apply(&mut input);
+        let input = input.validated()?;
+        if programs::code_taken(conn, &input.code, Some(id))? {
+            return Err(code_taken().into());
+        }
+        let (status, read_at) = (program.status, program.updated_at);
+        if !programs::update(conn, program.redefined(input, time::now()), status, read_at)? {
+            return Err(Refusal::conflict(
+                "conflict",
+                Text::new("项目刚被他人修改，请刷新后重试。", "The programme changed meanwhile; reload and try again."),
+            )
+            .into());
+        }
+        audit::append(conn, &actor, Event::new("program.update", "program", id, json!({ "changed": changed })))?;
+        Program::load(conn, id)
+    })
+    .await
+}
+
+/// Publishes a draft (administrators): companies can read it and apply inside its window.
+pub async fn publish(db: &Db, caller: &SignedIn, id: i64) -> Result<Program> {
+    move_status(db, caller, id, ProgramStatus::Draft, ProgramStatus::Published).await
+}
+
+/// Closes a published programme to new applications (administrators).
+pub async fn close(db: &Db, caller: &SignedIn, id: i64) -> Result<Program> {
+    move_status(db, caller, id, ProgramStatus::Published, ProgramStatus::Closed).await
+}
+
+async fn move_status(db: &Db, caller: &SignedIn, id: i64, from: ProgramStatus, to: ProgramStatus) -> Result<Program> {
+    caller.require(&[Role::Admin])?;
+    let actor = caller.actor();
+    db.write(move |conn| {
+        let current = Program::load(conn, id)?;
+        if !programs::set_status(conn, id, from, to, time::now())? {
+            let status = current.status.as_str();
+            return Err(Refusal::conflict(
+                "conflict",
+                Text::owned(
+                    format!("项目当前为“{status}”状态，不能执行此操作。"),
+                    format!("The programme is {status}; this is not possible now."),
+                ),
+            )
+            .into());
+        }
+        let summary = json!({ "from": from.as_str(), "to": to.as_str() });
+        audit::append(conn, &actor, Event::new("program.status", "program", id, summary))?;
+        Program::load(conn, id)
+    })
+    .await
+}
+
+/// Whether the caller's company qualifies for a programme, rule by rule (applicants).
+pub async fn eligibility(db: &Db, caller: &SignedIn, id: i64, today: NaiveDate) -> Result<Vec<Check>> {
+    let company_id = caller.company_id()?;
+    let caller = caller.clone();
+    db.read(move |conn| {
+        let program = Program::load(conn, id)?;
+        if !program.visible_to(Some(&caller)) {
+            return Err(Refusal::NotFound.into());
+        }
+        Ok(CompanyFacts::load(conn, company_id, today)?.evaluate(&program.rules))
+    })
+    .await
+}
+
+/// Every programme open at `now` with the caller's checks against it (applicants), in no particular order.
+pub async fn matches(
+    db: &Db,
+    caller: &SignedIn,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<Vec<(Program, Vec<Check>)>> {
+    let company_id = caller.company_id()?;
+    db.read(move |conn| {
+        let filter =
+            Filter { statuses: vec![ProgramStatus::Published], open_at: Some(now.naive_utc()), ..Filter::default() };
+        let (programs, _) = programs::list(conn, &filter, 0, i64::MAX)?;
+        let facts = CompanyFacts::load(conn, company_id, today)?;
+        Ok(programs
+            .into_iter()
+            .map(|program| {
+                let checks = facts.evaluate(&program.rules);
+                (program, checks)
+            })
+            .collect())
+    })
+    .await
+}
+
+/// Creates and publishes each of `inputs` whose code is not taken yet, for a demonstration; nobody signed
+/// in, so the audit events name no actor. Answers the programmes created.
+pub async fn seed(db: &Db, inputs: Vec<ProgramInput>) -> Result<Vec<Program>> {
+    let inputs = inputs
+        .into_iter()
+        .map(|input| {
+            let code = input.code.clone();
+            input.validated().map_err(|refusal| anyhow::anyhow!("demo programme {code}: {refusal:?}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    db.write(move |conn| {
+        let mut created = Vec::new();
+        let actor = crate::domain::audit::Actor::default();
+        for input in inputs {
+            if programs::code_taken(conn, &input.code, None)? {
+                continue;
+            }
+            let program = create_in(conn, &actor, input, json!({ "seeded": true }))?;
+            programs::set_status(conn, program.id, ProgramStatus::Draft, ProgramStatus::Published, time::now())?;
+            created.push(Program::load(conn, program.id)?);
+        }
+        Ok(created)
+    })
+    .await
 }

@@ -180,7 +180,8 @@ pub async fn file(
             }
         }
         if let Some(id) = input.program_id {
-            let published = optional(programs::find(conn, id))?.is_some_and(|p| p.status != "draft");
+            let published = optional(programs::find(conn, id))?
+                .is_some_and(|p| p.status != crate::domain::program::ProgramStatus::Draft);
             if !published {
                 errors.push(FieldError::new(
                     "program_id",

@@ -139,8 +139,8 @@ impl Step<'_> {
         let eligibility = facts.evaluate(&program.rules);
         submission::check(&Submission {
             window_open: program.is_open(self.now),
-            opens_at: time::to_utc(program.row.opens_at),
-            closes_at: time::to_utc(program.row.closes_at),
+            opens_at: time::to_utc(program.opens_at),
+            closes_at: time::to_utc(program.closes_at),
             verification,
             materials: &program.materials,
             uploaded: &uploaded,
@@ -148,7 +148,7 @@ impl Step<'_> {
             form: &form,
             eligibility: &eligibility,
             requested_amount_fen: a.requested_amount_fen,
-            max_award_fen: program.row.max_award_fen,
+            max_award_fen: program.max_award_fen,
         })?;
         Ok((program, facts))
     }
@@ -160,7 +160,7 @@ impl Step<'_> {
         let a = &self.record.application;
         let reference_no = match &a.reference_no {
             Some(existing) => existing.clone(),
-            None => format!("{}-{:04}", program.row.code, programs::next_reference_seq(conn, program.row.id)?),
+            None => format!("{}-{:04}", program.code, programs::next_reference_seq(conn, program.id)?),
         };
         let snapshot = json!({
             "company": facts.company_json(),
@@ -184,7 +184,7 @@ impl Step<'_> {
 
     fn return_for_correction(&self, conn: &mut DbConnection, comment: &str, correction_days: Option<u32>) -> Outcome {
         let program = Program::load(conn, self.record.application.program_id)?;
-        let days = workflow::correction_days(correction_days, program.row.correction_days);
+        let days = workflow::correction_days(correction_days, program.correction_days);
         let due_on = calendar::load(conn)?.add_working_days(self.today, days);
         let (reference_no, reason) = (self.reference(), comment.trim().to_owned());
         self.notify_company(conn, |to| templates::returned(to, &reference_no, &reason, due_on))?;
@@ -242,7 +242,7 @@ impl Step<'_> {
     fn propose(&self, conn: &mut DbConnection, amount: i64, comment: Option<&str>) -> Outcome {
         let a = &self.record.application;
         let program = Program::load(conn, a.program_id)?;
-        if let Err(limit) = workflow::check_award(amount, a.requested_amount_fen, program.row.max_award_fen) {
+        if let Err(limit) = workflow::check_award(amount, a.requested_amount_fen, program.max_award_fen) {
             return Err(Refusal::field(
                 "approved_amount_fen",
                 "exceeds_limit",
@@ -272,7 +272,7 @@ impl Step<'_> {
             }
             .into());
         }
-        let days = u32::try_from(program.row.public_notice_days).unwrap_or(0);
+        let days = u32::try_from(program.public_notice_days).unwrap_or(0);
         let ends_on = calendar::load(conn)?.add_working_days(self.today, days);
         let (reference_no, shown) = (self.reference(), yuan(amount));
         self.notify_company(conn, |to| templates::proposed(to, &reference_no, &shown, ends_on))?;
@@ -288,7 +288,7 @@ impl Step<'_> {
     fn approve(&self, conn: &mut DbConnection, comment: Option<&str>) -> Outcome {
         let a = &self.record.application;
         let program = Program::load(conn, a.program_id)?;
-        let days = u32::try_from(program.row.payment_due_days).unwrap_or(0);
+        let days = u32::try_from(program.payment_due_days).unwrap_or(0);
         let due_on = calendar::load(conn)?.add_working_days(self.today, days);
         let amount = a
             .approved_amount_fen

@@ -184,7 +184,7 @@ fn seed_programs(conn: &mut DbConnection, count: usize, now: NaiveDateTime) -> R
     let mut ids = Vec::with_capacity(count);
     for n in 1..=count {
         let category = Category::ALL[n % Category::ALL.len()];
-        let row: super::programs::ProgramRow = diesel::insert_into(programs::table)
+        let row: super::programs::Program = diesel::insert_into(programs::table)
             .values((
                 programs::code.eq(format!("{BENCH_PROGRAM_PREFIX}{n:02}")),
                 programs::title.eq(format!("基准测试专项资金 {n:02}")),

@@ -22,6 +22,7 @@ pub mod requests;
 pub mod schema;
 pub mod throttle;
 pub mod tokens;
+pub mod types;
 pub mod users;
 
 use std::time::Duration;

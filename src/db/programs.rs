@@ -6,20 +6,31 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::programs;
 use crate::db::error::{Error, Result};
+use crate::db::types::{JsonText, damaged_row, first_damaged};
+use crate::domain::eligibility::Rule;
+use crate::domain::program::{Category, FormField, Guide, Material, ProgramStatus};
 
+/// A programme as stored: the one shape every part of the service reads. The structured parts are JSON
+/// in their columns and the enums their text; a stored value that does not parse is [`Error::Damaged`].
+/// Inserting skips the id; an update changes what an administrator writes and `updated_at`, never the
+/// status, the budget counters or the reference sequence.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = programs)]
-pub struct ProgramRow {
+pub struct Program {
+    #[diesel(skip_insertion)]
     pub id: i64,
     pub code: String,
     pub title: String,
-    pub category: String,
+    pub category: Category,
     pub summary: String,
-    pub guide: String,
+    #[diesel(deserialize_as = JsonText<Guide>, serialize_as = JsonText<Guide>)]
+    pub guide: Guide,
     pub opens_at: NaiveDateTime,
     pub closes_at: NaiveDateTime,
     pub budget_fen: i64,
+    #[diesel(skip_update)]
     pub reserved_fen: i64,
+    #[diesel(skip_update)]
     pub disbursed_fen: i64,
     pub max_award_fen: i64,
     pub public_notice_days: i32,
@@ -27,41 +38,27 @@ pub struct ProgramRow {
     pub correction_days: i32,
     pub min_expert_reviews: i32,
     pub max_total_upload_bytes: i64,
-    pub eligibility_rules: String,
-    pub required_materials: String,
-    pub form_fields: String,
-    pub status: String,
+    #[diesel(column_name = eligibility_rules)]
+    #[diesel(deserialize_as = JsonText<Vec<Rule>>, serialize_as = JsonText<Vec<Rule>>)]
+    pub rules: Vec<Rule>,
+    #[diesel(column_name = required_materials)]
+    #[diesel(deserialize_as = JsonText<Vec<Material>>, serialize_as = JsonText<Vec<Material>>)]
+    pub materials: Vec<Material>,
+    #[diesel(column_name = form_fields)]
+    #[diesel(deserialize_as = JsonText<Vec<FormField>>, serialize_as = JsonText<Vec<FormField>>)]
+    pub fields: Vec<FormField>,
+    #[diesel(skip_update)]
+    pub status: ProgramStatus,
+    #[diesel(skip_update)]
     pub last_reference_seq: i64,
+    #[diesel(skip_update)]
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
-/// A programme as written by an administrator; counters start at zero.
-#[derive(Debug, Clone, Insertable, AsChangeset)]
-#[diesel(table_name = programs)]
-pub struct ProgramFields {
-    pub code: String,
-    pub title: String,
-    pub category: String,
-    pub summary: String,
-    pub guide: String,
-    pub opens_at: NaiveDateTime,
-    pub closes_at: NaiveDateTime,
-    pub budget_fen: i64,
-    pub max_award_fen: i64,
-    pub public_notice_days: i32,
-    pub payment_due_days: i32,
-    pub correction_days: i32,
-    pub min_expert_reviews: i32,
-    pub max_total_upload_bytes: i64,
-    pub eligibility_rules: String,
-    pub required_materials: String,
-    pub form_fields: String,
-    pub updated_at: NaiveDateTime,
-}
-
-pub fn insert(conn: &mut DbConnection, fields: &ProgramFields, now: NaiveDateTime) -> Result<ProgramRow> {
-    Ok(diesel::insert_into(programs::table).values((fields, programs::created_at.eq(now))).get_result(conn)?)
+pub fn insert(conn: &mut DbConnection, program: Program) -> Result<Program> {
+    let id = diesel::insert_into(programs::table).values(program).returning(programs::id).get_result(conn)?;
+    find(conn, id)
 }
 
 pub fn code_taken(conn: &mut DbConnection, code: &str, other_than: Option<i64>) -> Result<bool> {
@@ -69,28 +66,34 @@ pub fn code_taken(conn: &mut DbConnection, code: &str, other_than: Option<i64>) 
     Ok(diesel::select(diesel::dsl::exists(same_code)).get_result(conn)?)
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<ProgramRow> {
-    Ok(programs::table.find(id).select(ProgramRow::as_select()).first(conn)?)
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Program> {
+    programs::table.find(id).select(Program::as_select()).first(conn).map_err(damaged_row("programs", id))
 }
 
-/// Saves `fields` only if the programme is still in `status` and unchanged since `updated_at`.
+/// Saves `program` (as it was read at `read_at`, with the changes made since) only if it is still in
+/// `status` and unchanged since.
 pub fn update(
     conn: &mut DbConnection,
-    id: i64,
-    fields: &ProgramFields,
-    status: &str,
-    updated_at: NaiveDateTime,
+    program: Program,
+    status: ProgramStatus,
+    read_at: NaiveDateTime,
 ) -> Result<bool> {
     let saved = diesel::update(
-        programs::table.find(id).filter(programs::status.eq(status)).filter(programs::updated_at.eq(updated_at)),
+        programs::table.find(program.id).filter(programs::status.eq(status)).filter(programs::updated_at.eq(read_at)),
     )
-    .set(fields)
+    .set(program)
     .execute(conn)?;
     Ok(saved == 1)
 }
 
 /// Moves the programme from `from` to `to`; false if it was not in `from`.
-pub fn set_status(conn: &mut DbConnection, id: i64, from: &str, to: &str, now: NaiveDateTime) -> Result<bool> {
+pub fn set_status(
+    conn: &mut DbConnection,
+    id: i64,
+    from: ProgramStatus,
+    to: ProgramStatus,
+    now: NaiveDateTime,
+) -> Result<bool> {
     let moved = diesel::update(programs::table.find(id).filter(programs::status.eq(from)))
         .set((programs::status.eq(to), programs::updated_at.eq(now)))
         .execute(conn)?;
@@ -99,19 +102,19 @@ pub fn set_status(conn: &mut DbConnection, id: i64, from: &str, to: &str, now: N
 
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    pub statuses: Vec<String>,
-    pub category: Option<String>,
+    pub statuses: Vec<ProgramStatus>,
+    pub category: Option<Category>,
     /// Only programmes whose window contains this instant.
     pub open_at: Option<NaiveDateTime>,
     /// Only programmes whose window does not contain this instant.
     pub closed_at: Option<NaiveDateTime>,
 }
 
-pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -> Result<(Vec<ProgramRow>, i64)> {
+pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -> Result<(Vec<Program>, i64)> {
     let query = || {
         let mut query = programs::table.filter(programs::status.eq_any(filter.statuses.clone())).into_boxed();
-        if let Some(category) = &filter.category {
-            query = query.filter(programs::category.eq(category.clone()));
+        if let Some(category) = filter.category {
+            query = query.filter(programs::category.eq(category));
         }
         if let Some(now) = filter.open_at {
             query = query.filter(programs::opens_at.le(now)).filter(programs::closes_at.gt(now));
@@ -122,12 +125,13 @@ pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -
         query
     };
     let total = query().count().get_result(conn)?;
-    let rows = query()
-        .order((programs::closes_at.asc(), programs::id.asc()))
-        .offset(offset)
-        .limit(limit)
-        .select(ProgramRow::as_select())
-        .load(conn)?;
+    let page = || query().order((programs::closes_at.asc(), programs::id.asc())).offset(offset).limit(limit);
+    let rows = page().select(Program::as_select()).load(conn).map_err(|error| {
+        first_damaged(error, "programs", || {
+            let ids: Vec<i64> = page().select(programs::id).load(conn)?;
+            ids.into_iter().try_for_each(|id| find(conn, id).map(drop))
+        })
+    })?;
     Ok((rows, total))
 }
 

@@ -3,13 +3,13 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::domain::eligibility::Rule;
-use crate::domain::error::FieldError;
+use crate::domain::error::{Error as Refusal, FieldError};
 use crate::domain::files::FileType;
 use crate::domain::money::MAX_FEN;
 use crate::i18n::Text;
@@ -102,22 +102,169 @@ pub struct FormField {
     pub options: Option<Vec<String>>,
 }
 
-/// Everything of a programme that is checked together.
-#[derive(Debug, Clone)]
-pub struct Definition<'a> {
-    pub code: &'a str,
+pub use crate::domain::workflow::DEFAULT_CORRECTION_DAYS;
+/// All of an application's files together, when the programme does not say.
+pub const DEFAULT_MAX_TOTAL_UPLOAD_BYTES: i64 = 200 * 1024 * 1024;
+
+/// A programme as an administrator writes it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramInput {
+    pub code: String,
+    pub title: String,
+    pub category: Category,
+    pub summary: String,
+    pub guide: Guide,
     pub opens_at: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,
     pub budget_fen: i64,
     pub max_award_fen: i64,
     pub public_notice_days: i32,
     pub payment_due_days: i32,
-    pub correction_days: i32,
+    /// Working days a returned application has for its correction; 10 when absent.
+    pub correction_days: Option<i32>,
     pub min_expert_reviews: i32,
-    pub max_total_upload_bytes: i64,
-    pub rules: &'a [Rule],
-    pub materials: &'a [Material],
-    pub fields: &'a [FormField],
+    /// All of an application's files together; 200 MiB when absent.
+    pub max_total_upload_bytes: Option<i64>,
+    pub eligibility_rules: Vec<Rule>,
+    pub required_materials: Vec<Material>,
+    pub form_fields: Vec<FormField>,
+}
+
+impl ProgramInput {
+    /// The programme as it is stored (code in capitals, text trimmed, defaults filled in, times to the
+    /// microsecond), or every problem with it at once.
+    pub fn validated(mut self) -> Result<Self, Refusal> {
+        self.code = self.code.trim().to_uppercase();
+        self.title = self.title.trim().to_owned();
+        self.summary = self.summary.trim().to_owned();
+        self.opens_at = self.opens_at.trunc_subsecs(6);
+        self.closes_at = self.closes_at.trunc_subsecs(6);
+        self.correction_days = Some(self.correction_days.unwrap_or(DEFAULT_CORRECTION_DAYS));
+        self.max_total_upload_bytes = Some(self.max_total_upload_bytes.unwrap_or(DEFAULT_MAX_TOTAL_UPLOAD_BYTES));
+        let mut errors = check(&self);
+        for (field, text, limit) in [("title", &self.title, 200), ("summary", &self.summary, 2000)] {
+            let length = text.chars().count();
+            if length == 0 || length > limit {
+                errors.push(FieldError::new(
+                    field,
+                    "length",
+                    Text::owned(format!("须为 1–{limit} 个字符。"), format!("Must be 1 to {limit} characters.")),
+                ));
+            }
+        }
+        Refusal::unless_any(errors)?;
+        Ok(self)
+    }
+
+    pub fn correction_days_or_default(&self) -> i32 {
+        self.correction_days.unwrap_or(DEFAULT_CORRECTION_DAYS)
+    }
+
+    pub fn max_total_upload_bytes_or_default(&self) -> i64 {
+        self.max_total_upload_bytes.unwrap_or(DEFAULT_MAX_TOTAL_UPLOAD_BYTES)
+    }
+}
+
+/// Changes to a programme; once it is published, only the title, summary, guide and closing time.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramPatch {
+    pub code: Option<String>,
+    pub title: Option<String>,
+    pub category: Option<Category>,
+    pub summary: Option<String>,
+    pub guide: Option<Guide>,
+    pub opens_at: Option<DateTime<Utc>>,
+    pub closes_at: Option<DateTime<Utc>>,
+    pub budget_fen: Option<i64>,
+    pub max_award_fen: Option<i64>,
+    pub public_notice_days: Option<i32>,
+    pub payment_due_days: Option<i32>,
+    pub correction_days: Option<i32>,
+    pub min_expert_reviews: Option<i32>,
+    pub max_total_upload_bytes: Option<i64>,
+    pub eligibility_rules: Option<Vec<Rule>>,
+    pub required_materials: Option<Vec<Material>>,
+    pub form_fields: Option<Vec<FormField>>,
+}
+
+impl ProgramPatch {
+    /// The fields this patch sets that a published programme no longer accepts.
+    fn frozen_fields(&self) -> Vec<&'static str> {
+        [
+            ("code", self.code.is_some()),
+            ("category", self.category.is_some()),
+            ("opens_at", self.opens_at.is_some()),
+            ("budget_fen", self.budget_fen.is_some()),
+            ("max_award_fen", self.max_award_fen.is_some()),
+            ("public_notice_days", self.public_notice_days.is_some()),
+            ("payment_due_days", self.payment_due_days.is_some()),
+            ("correction_days", self.correction_days.is_some()),
+            ("min_expert_reviews", self.min_expert_reviews.is_some()),
+            ("max_total_upload_bytes", self.max_total_upload_bytes.is_some()),
+            ("eligibility_rules", self.eligibility_rules.is_some()),
+            ("required_materials", self.required_materials.is_some()),
+            ("form_fields", self.form_fields.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
+    }
+
+    /// The names of the fields this patch sets, for the audit trail.
+    pub fn changed(&self) -> Vec<&'static str> {
+        let mut names = self.frozen_fields();
+        for (name, set) in [
+            ("title", self.title.is_some()),
+            ("summary", self.summary.is_some()),
+            ("guide", self.guide.is_some()),
+            ("closes_at", self.closes_at.is_some()),
+        ] {
+            if set {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    /// The programme `input` with this patch's fields in place of its own.
+    pub fn apply(self, input: &mut ProgramInput) {
+        macro_rules! take {
+            ($($field:ident),+) => { $(if let Some(value) = self.$field { input.$field = value; })+ };
+        }
+        take!(code, title, category, summary, guide, opens_at, closes_at, budget_fen, max_award_fen);
+        take!(
+            public_notice_days,
+            payment_due_days,
+            min_expert_reviews,
+            eligibility_rules,
+            required_materials,
+            form_fields
+        );
+        if self.correction_days.is_some() {
+            input.correction_days = self.correction_days;
+        }
+        if self.max_total_upload_bytes.is_some() {
+            input.max_total_upload_bytes = self.max_total_upload_bytes;
+        }
+    }
+}
+
+/// What a programme in `status` lets `patch` change: a draft anything, a published or closed programme
+/// only its title, summary, guide and closing time; refused naming every frozen field the patch sets.
+pub fn check_patch(status: ProgramStatus, patch: &ProgramPatch) -> Result<(), Refusal> {
+    let frozen = patch.frozen_fields();
+    if status == ProgramStatus::Draft || frozen.is_empty() {
+        return Ok(());
+    }
+    Err(Refusal::conflict(
+        "program_frozen",
+        Text::owned(
+            format!("项目已发布，以下内容不能再修改：{}。", frozen.join("、")),
+            format!("The programme is published; these can no longer change: {}.", frozen.join(", ")),
+        ),
+    ))
 }
 
 fn problem(field: impl Into<String>, code: &'static str, zh: String, en: String) -> FieldError {
@@ -142,10 +289,9 @@ fn in_range(errors: &mut Vec<FieldError>, field: &'static str, value: i64, min: 
     }
 }
 
-/// Every problem of a programme definition, each on its own field.
-pub fn check(definition: &Definition<'_>) -> Vec<FieldError> {
+/// Every problem of a programme's code, window, money and structured parts, each on its own field.
+fn check(d: &ProgramInput) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    let d = definition;
     let code_ok = !d.code.is_empty()
         && d.code.len() <= 20
         && d.code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
@@ -183,16 +329,16 @@ pub fn check(definition: &Definition<'_>) -> Vec<FieldError> {
     }
     in_range(&mut errors, "public_notice_days", d.public_notice_days.into(), 0, 30);
     in_range(&mut errors, "payment_due_days", d.payment_due_days.into(), 1, 365);
-    in_range(&mut errors, "correction_days", d.correction_days.into(), 1, 60);
+    in_range(&mut errors, "correction_days", d.correction_days_or_default().into(), 1, 60);
     in_range(&mut errors, "min_expert_reviews", d.min_expert_reviews.into(), 0, 20);
-    in_range(&mut errors, "max_total_upload_bytes", d.max_total_upload_bytes, 1, 2 * 1024 * 1024 * 1024);
+    in_range(&mut errors, "max_total_upload_bytes", d.max_total_upload_bytes_or_default(), 1, 2 * 1024 * 1024 * 1024);
     check_parts(d, &mut errors);
     errors
 }
 
 /// The structured parts: typed rules, materials and form fields with unique, well-formed keys.
-fn check_parts(d: &Definition<'_>, errors: &mut Vec<FieldError>) {
-    for (index, rule) in d.rules.iter().enumerate() {
+fn check_parts(d: &ProgramInput, errors: &mut Vec<FieldError>) {
+    for (index, rule) in d.eligibility_rules.iter().enumerate() {
         errors.extend(
             rule.check()
                 .into_iter()
@@ -200,7 +346,7 @@ fn check_parts(d: &Definition<'_>, errors: &mut Vec<FieldError>) {
         );
     }
     let mut keys = HashSet::new();
-    for (index, material) in d.materials.iter().enumerate() {
+    for (index, material) in d.required_materials.iter().enumerate() {
         let at = |name: &str| format!("required_materials[{index}].{name}");
         if !is_key(&material.key) {
             errors.push(problem(
@@ -238,7 +384,7 @@ fn check_parts(d: &Definition<'_>, errors: &mut Vec<FieldError>) {
         }
     }
     let mut keys = HashSet::new();
-    for (index, field) in d.fields.iter().enumerate() {
+    for (index, field) in d.form_fields.iter().enumerate() {
         let at = |name: &str| format!("form_fields[{index}].{name}");
         if !is_key(&field.key) {
             errors.push(problem(
@@ -416,6 +562,23 @@ mod tests {
                 ("form_data.new", "invalid_type"),
             ]
         );
+    }
+
+    #[test]
+    fn a_published_programme_keeps_its_terms_and_changes_only_its_text_and_closing_time() {
+        let text_only =
+            ProgramPatch { title: Some("新标题".into()), closes_at: Some(Utc::now()), ..Default::default() };
+        let terms = ProgramPatch { budget_fen: Some(1), form_fields: Some(Vec::new()), ..text_only.clone() };
+        for status in ProgramStatus::ALL.iter().copied() {
+            assert_eq!(check_patch(status, &text_only), Ok(()), "{status:?}");
+        }
+        assert_eq!(check_patch(ProgramStatus::Draft, &terms), Ok(()));
+        for status in [ProgramStatus::Published, ProgramStatus::Closed] {
+            let Err(Refusal::Conflict { code, detail }) = check_patch(status, &terms) else { panic!("{status:?}") };
+            assert_eq!(code, "program_frozen");
+            assert!(detail.en.ends_with("these can no longer change: budget_fen, form_fields."), "{}", detail.en);
+        }
+        assert_eq!(terms.changed(), ["budget_fen", "form_fields", "title", "closes_at"]);
     }
 
     #[test]

@@ -284,3 +284,24 @@ async fn a_company_sees_which_programmes_it_qualifies_for_and_why_not() {
     let staff = app.token_for(Role::Reviewer).await;
     problem(app.get(&format!("/api/v1/programs/{ic}/eligibility"), &staff).await, 403, "forbidden").await;
 }
+
+#[tokio::test]
+async fn a_damaged_stored_programme_is_an_internal_error_never_a_default() {
+    use diesel::prelude::*;
+    use portal::db::schema::programs;
+
+    let app = spawn_app().await;
+    let admin = app.token_for(Role::Admin).await;
+    let id = app.publish_program(&admin, &program_body("IC-2026")).await;
+    let path = format!("/api/v1/programs/{id}");
+    let mut conn = app.db.connection().unwrap();
+    let guide: String = programs::table.find(id).select(programs::guide).first(&mut *conn).unwrap();
+    // The enums are guarded by CHECK constraints; the JSON parts are only text to the database.
+    diesel::update(programs::table.find(id)).set(programs::guide.eq("{")).execute(&mut *conn).unwrap();
+
+    problem(app.get(&path, &admin).await, 500, "internal").await;
+    problem(app.get("/api/v1/programs", Auth::None).await, 500, "internal").await;
+
+    diesel::update(programs::table.find(id)).set(programs::guide.eq(guide)).execute(&mut *conn).unwrap();
+    assert_eq!(app.get(&path, &admin).await.status(), 200);
+}
