@@ -513,7 +513,7 @@ pub struct Swept {
 /// a conditional update, so one instance does each.
 pub async fn sweep(db: &Db, deadlines: Deadlines, clock: Clock) -> Result<Swept> {
     let mut swept = Swept::default();
-    let overdue = db.read(move |conn| Ok::<_, db::Error>(requests::unescalated_overdue(conn, clock.today)?)).await?;
+    let overdue = db.read(move |conn| requests::unescalated_overdue(conn, clock.today)).await?;
     for record in overdue {
         let claimed = db
             .write(move |conn| {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::calendar::{Calendar, YEARS};
 use crate::domain::error::{Error as Refusal, FieldError};
+use crate::domain::report::median;
 use crate::i18n::Text;
 
 text_enum! {
@@ -138,8 +139,7 @@ pub fn next(from: RequestStatus, step: Step, has_assignee: bool) -> Result<Reque
     use RequestStatus::{Assigned, Closed, Open, Reopened, Resolved, WaitingCompany};
     let to = match (step, from) {
         (Step::Assign, Open | Assigned | Reopened) => Some(Assigned),
-        (Step::Assign, WaitingCompany) => Some(WaitingCompany),
-        (Step::Wait, Open | Assigned | Reopened) => Some(WaitingCompany),
+        (Step::Assign, WaitingCompany) | (Step::Wait, Open | Assigned | Reopened) => Some(WaitingCompany),
         (Step::CompanyAnswers, WaitingCompany) => Some(if has_assignee { Assigned } else { Open }),
         (Step::CompanyAnswers | Step::StaffMessage, Open | Assigned | Reopened | WaitingCompany) => Some(from),
         (Step::Resolve, Open | Assigned | Reopened | WaitingCompany) => Some(Resolved),
@@ -305,19 +305,6 @@ pub fn figures<'a>(
     let mean = (out.ratings > 0).then(|| (rating_sum as f64 / out.ratings as f64 * 100.0).round() / 100.0);
     out.mean_rating = mean;
     out
-}
-
-fn median(values: &mut [u32]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_unstable();
-    let middle = values.len() / 2;
-    Some(if values.len() % 2 == 0 {
-        (f64::from(values[middle - 1]) + f64::from(values[middle])) / 2.0
-    } else {
-        f64::from(values[middle])
-    })
 }
 
 #[cfg(test)]
