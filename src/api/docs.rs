@@ -17,7 +17,7 @@ use utoipa::{Modify, OpenApi};
         crate::error::Problem,
         crate::error::ProblemField,
         crate::domain::report::GroupBy,
-        crate::api::reports::Format,
+        crate::api::export::Format,
     )),
     tags(
         (name = "service", description = "Health and documentation"),

@@ -39,3 +39,17 @@ pub fn csv_text(text: &str) -> String {
     let text = inert(text);
     if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_that_look_like_formulas_are_made_inert() {
+        for risky in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tcmd"] {
+            assert!(inert(risky).starts_with('\''), "{risky}");
+        }
+        assert_eq!(inert("珠海芯源"), "珠海芯源");
+        assert_eq!(csv_text("a,\"b\""), "\"a,\"\"b\"\"\"");
+    }
+}

@@ -1,11 +1,11 @@
 //! The reports finance lives in: where the money went, what is late, and where each programme stands.
 
-use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpResponse, get, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
+use crate::api::export::{CSV, Format, XLSX, csv_text, download, inert};
 use crate::api::extract::Query;
 use crate::api::session::SignedIn;
 use crate::app::reports::{self, DisbursementReport, ProgramSummary, TimelinessReport};
@@ -13,15 +13,6 @@ use crate::config::PortalSettings;
 use crate::db::Db;
 use crate::domain::report::GroupBy;
 use crate::error::ApiError;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Format {
-    #[default]
-    Json,
-    Csv,
-    Xlsx,
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -42,7 +33,7 @@ pub struct DisbursementReportQuery {
     (status = 200, description = "the report: JSON, or with `format` a CSV or XLSX download", content(
         (DisbursementReport = "application/json"),
         (String = "text/csv"),
-        (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (String = XLSX),
     )),
 ))]
 #[get("/reports/disbursements")]
@@ -57,27 +48,12 @@ pub async fn disbursement_report(
     let report = reports::disbursements(&db, &user, query, portal.utc_offset).await?;
     match format.unwrap_or_default() {
         Format::Json => Ok(HttpResponse::Ok().json(report)),
-        Format::Csv => Ok(download(csv(&report).into_bytes(), "text/csv; charset=utf-8", "disbursements.csv")),
+        Format::Csv => Ok(download(csv(&report).into_bytes(), CSV, "disbursements.csv")),
         Format::Xlsx => {
             let bytes = web::block(move || xlsx(&report)).await.map_err(|e| ApiError::Internal(e.into()))??;
-            Ok(download(
-                bytes,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "disbursements.xlsx",
-            ))
+            Ok(download(bytes, XLSX, "disbursements.xlsx"))
         }
     }
-}
-
-fn download(bytes: Vec<u8>, content_type: &str, name: &str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header(ContentDisposition {
-            disposition: DispositionType::Attachment,
-            parameters: vec![DispositionParam::Filename(name.to_owned())],
-        })
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .body(bytes)
 }
 
 const HEADERS: [&str; 6] = ["编码", "名称", "项目数", "批准金额（元）", "已拨付（元）", "未拨付（元）"];
@@ -88,23 +64,14 @@ fn plain_yuan(fen: i64) -> String {
     format!("{sign}{}.{:02}", fen.unsigned_abs() / 100, fen.unsigned_abs() % 100)
 }
 
-/// A text cell a spreadsheet will not run: one that starts like a formula gets a leading apostrophe.
-fn inert(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_owned() }
-}
-
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_owned() }
-}
-
 fn csv(report: &DisbursementReport) -> String {
     let mut out = String::from("\u{feff}");
     out.push_str(&HEADERS.join(","));
     out.push_str("\r\n");
     for line in report.rows.iter().chain(std::iter::once(&report.totals)) {
         let cells = [
-            csv_field(&inert(&line.key)),
-            csv_field(&inert(&line.label)),
+            csv_text(&line.key),
+            csv_text(&line.label),
             line.applications.to_string(),
             plain_yuan(line.approved_fen),
             plain_yuan(line.disbursed_fen),
@@ -188,15 +155,6 @@ pub async fn summary_report(user: SignedIn, db: web::Data<Db>) -> Result<web::Js
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cells_that_look_like_formulas_are_made_inert() {
-        for risky in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tcmd"] {
-            assert!(inert(risky).starts_with('\''), "{risky}");
-        }
-        assert_eq!(inert("珠海芯源"), "珠海芯源");
-        assert_eq!(csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
-    }
 
     #[test]
     fn amounts_are_yuan_with_two_decimals() {

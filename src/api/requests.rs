@@ -14,24 +14,24 @@ use crate::app::requests::{self, Clock, NewRequestInput, Report, Request};
 use crate::config::{PortalSettings, RequestSettings};
 use crate::db::Db;
 use crate::db::requests::{Filter, MessageRecord};
-use crate::domain::requests::{Category, RequestFigures, RequestStatus};
+use crate::domain::requests::{RequestCategory, RequestFigures, RequestStatus};
 use crate::domain::time;
 use crate::error::ApiError;
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CompanyRef {
+pub struct RequestCompany {
     pub id: i64,
     pub name: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Person {
+pub struct StaffRef {
     pub id: i64,
     pub display_name: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Author {
+pub struct MessageAuthor {
     /// `applicant` for the company, otherwise the staff member's role.
     pub role: String,
     pub display_name: String,
@@ -40,7 +40,7 @@ pub struct Author {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MessageView {
     pub id: i64,
-    pub author: Author,
+    pub author: MessageAuthor,
     pub body: String,
     /// A staff note the company never sees.
     pub internal: bool,
@@ -52,14 +52,14 @@ pub struct RequestView {
     pub id: i64,
     #[schema(example = "Q2026-00042")]
     pub reference_no: String,
-    pub company: CompanyRef,
-    pub category: Category,
+    pub company: RequestCompany,
+    pub category: RequestCategory,
     pub subject: String,
     pub content: String,
     pub program_id: Option<i64>,
     pub application_id: Option<i64>,
     pub status: RequestStatus,
-    pub assignee: Option<Person>,
+    pub assignee: Option<StaffRef>,
     pub first_response_due_on: NaiveDate,
     /// The resolution deadline; it moves on by the working days spent waiting on the company.
     pub due_on: NaiveDate,
@@ -84,14 +84,14 @@ impl RequestView {
         Self {
             id: r.id,
             reference_no: r.reference_no,
-            company: CompanyRef { id: r.company_id, name: record.company_name },
+            company: RequestCompany { id: r.company_id, name: record.company_name },
             category,
             subject: r.subject,
             content: r.content,
             program_id: r.program_id,
             application_id: r.application_id,
             status,
-            assignee: r.assignee_id.zip(record.assignee_name).map(|(id, display_name)| Person { id, display_name }),
+            assignee: r.assignee_id.zip(record.assignee_name).map(|(id, display_name)| StaffRef { id, display_name }),
             first_response_due_on: r.first_response_due_on,
             due_on: r.due_on,
             first_responded_at: r.first_responded_at.map(time::to_utc),
@@ -110,7 +110,7 @@ impl From<MessageRecord> for MessageView {
     fn from(m: MessageRecord) -> Self {
         Self {
             id: m.id,
-            author: Author { role: m.author_role, display_name: m.author_name },
+            author: MessageAuthor { role: m.author_role, display_name: m.author_name },
             body: m.body,
             internal: m.internal,
             created_at: time::to_utc(m.created_at),
@@ -161,7 +161,7 @@ pub async fn file_request(
 #[serde(deny_unknown_fields)]
 pub struct RequestQuery {
     pub status: Option<RequestStatus>,
-    pub category: Option<Category>,
+    pub category: Option<RequestCategory>,
     pub assignee_id: Option<i64>,
     /// `true`: only requests past a deadline with the clock running.
     pub overdue: Option<bool>,
@@ -355,7 +355,7 @@ pub struct RequestReportQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CategoryLine {
-    pub category: Category,
+    pub category: RequestCategory,
     pub label: String,
     #[serde(flatten)]
     pub figures: RequestFigures,
@@ -364,7 +364,7 @@ pub struct CategoryLine {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AssigneeLine {
     /// `null` for requests nobody owns yet.
-    pub assignee: Option<Person>,
+    pub assignee: Option<StaffRef>,
     #[serde(flatten)]
     pub figures: RequestFigures,
 }
@@ -392,7 +392,7 @@ impl RequestReport {
                 .by_assignee
                 .into_iter()
                 .map(|(owner, figures)| AssigneeLine {
-                    assignee: owner.map(|(id, display_name)| Person { id, display_name }),
+                    assignee: owner.map(|(id, display_name)| StaffRef { id, display_name }),
                     figures,
                 })
                 .collect(),

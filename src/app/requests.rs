@@ -12,7 +12,7 @@ use crate::db::{self, Db, DbConnection, applications, calendar, outbox, programs
 use crate::domain::audit::Actor;
 use crate::domain::error::{Error as Refusal, FieldError};
 use crate::domain::requests::{
-    self as rules, Category, Deadlines, DueDates, Handled, RequestFigures, RequestStatus, Step,
+    self as rules, Deadlines, DueDates, Handled, RequestCategory, RequestFigures, RequestStatus, Step,
 };
 use crate::domain::role::{Role, UserStatus};
 use crate::domain::time;
@@ -26,7 +26,7 @@ const STAFF: [Role; 3] = [Role::Reviewer, Role::Finance, Role::Admin];
 #[derive(Debug, Clone)]
 pub struct Request {
     pub record: RequestRecord,
-    pub category: Category,
+    pub category: RequestCategory,
     pub status: RequestStatus,
     pub overdue: bool,
     pub messages: Vec<MessageRecord>,
@@ -55,9 +55,9 @@ impl Clock {
     }
 }
 
-fn category_of(text: &str) -> std::result::Result<Category, FieldError> {
-    Category::parse(text).ok_or_else(|| {
-        let (zh, en): (Vec<_>, Vec<_>) = Category::ALL
+fn category_of(text: &str) -> std::result::Result<RequestCategory, FieldError> {
+    RequestCategory::parse(text).ok_or_else(|| {
+        let (zh, en): (Vec<_>, Vec<_>) = RequestCategory::ALL
             .iter()
             .map(|c| (format!("{}（{}）", c.as_str(), c.label().zh), format!("{} ({})", c.as_str(), c.label().en)))
             .unzip();
@@ -79,7 +79,7 @@ fn stored<T>(parsed: Option<T>, record: &RequestRecord, what: &str) -> Result<T>
 
 fn request(record: RequestRecord, messages: Vec<MessageRecord>, today: NaiveDate) -> Result<Request> {
     let status = stored(RequestStatus::parse(&record.request.status), &record, "status")?;
-    let category = stored(Category::parse(&record.request.category), &record, "category")?;
+    let category = stored(RequestCategory::parse(&record.request.category), &record, "category")?;
     let row = &record.request;
     let due = DueDates { first_response_due_on: row.first_response_due_on, due_on: row.due_on };
     let overdue = rules::is_overdue(status, row.first_responded_at.is_some(), due, today);
@@ -481,7 +481,7 @@ pub async fn rate(
             ..Changes::default()
         };
         if bad {
-            let category = stored(Category::parse(&r.category), &record, "category")?;
+            let category = stored(RequestCategory::parse(&r.category), &record, "category")?;
             let due = deadlines.due_dates(&calendar::load(conn)?, category, clock.today);
             changes.due_on = Some(due.due_on);
             changes.escalated_at = Some(None);
@@ -569,7 +569,7 @@ pub async fn sweep(db: &Db, deadlines: Deadlines, clock: Clock) -> Result<Swept>
 pub struct Report {
     pub from: NaiveDate,
     pub to: NaiveDate,
-    pub by_category: Vec<(Category, RequestFigures)>,
+    pub by_category: Vec<(RequestCategory, RequestFigures)>,
     /// `None` for requests nobody owns yet.
     pub by_assignee: Vec<(Option<(i64, String)>, RequestFigures)>,
     pub totals: RequestFigures,
@@ -611,7 +611,7 @@ pub async fn report(
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let by_category = Category::ALL
+    let by_category = RequestCategory::ALL
         .iter()
         .map(|&c| (c, rules::figures(handled.iter().filter(|h| h.category == c), &calendar, today)))
         .collect();

@@ -11,7 +11,7 @@ use crate::i18n::Text;
 
 text_enum! {
     /// What a request is about; each has its own resolution deadline.
-    Category {
+    RequestCategory {
         PolicyConsultation => "policy_consultation",
         ApplicationHelp => "application_help",
         PaymentInquiry => "payment_inquiry",
@@ -20,7 +20,7 @@ text_enum! {
     }
 }
 
-impl Category {
+impl RequestCategory {
     pub fn label(self) -> Text {
         match self {
             Self::PolicyConsultation => Text::new("政策咨询", "policy consultation"),
@@ -70,18 +70,18 @@ pub struct Deadlines {
 }
 
 impl Deadlines {
-    pub fn resolution_days(&self, category: Category) -> u32 {
+    pub fn resolution_days(&self, category: RequestCategory) -> u32 {
         match category {
-            Category::PolicyConsultation => self.policy_consultation_days,
-            Category::ApplicationHelp => self.application_help_days,
-            Category::PaymentInquiry => self.payment_inquiry_days,
-            Category::Complaint => self.complaint_days,
-            Category::Suggestion => self.suggestion_days,
+            RequestCategory::PolicyConsultation => self.policy_consultation_days,
+            RequestCategory::ApplicationHelp => self.application_help_days,
+            RequestCategory::PaymentInquiry => self.payment_inquiry_days,
+            RequestCategory::Complaint => self.complaint_days,
+            RequestCategory::Suggestion => self.suggestion_days,
         }
     }
 
     /// The first-response and resolution due dates of a request whose clock starts on `start`.
-    pub fn due_dates(&self, calendar: &Calendar, category: Category, start: NaiveDate) -> DueDates {
+    pub fn due_dates(&self, calendar: &Calendar, category: RequestCategory, start: NaiveDate) -> DueDates {
         DueDates {
             first_response_due_on: calendar.add_working_days(start, self.first_response_days),
             due_on: calendar.add_working_days(start, self.resolution_days(category)),
@@ -246,7 +246,7 @@ pub fn report_period(
 /// One request as the report reads it.
 #[derive(Debug, Clone)]
 pub struct Handled {
-    pub category: Category,
+    pub category: RequestCategory,
     pub assignee: Option<(i64, String)>,
     pub status: RequestStatus,
     pub received_on: NaiveDate,
@@ -334,7 +334,7 @@ mod tests {
     #[test]
     fn deadlines_skip_the_national_day_week_and_count_its_make_up_saturday() {
         let calendar = national_day();
-        let due = DEADLINES.due_dates(&calendar, Category::PaymentInquiry, day("2026-09-30"));
+        let due = DEADLINES.due_dates(&calendar, RequestCategory::PaymentInquiry, day("2026-09-30"));
         // Received Wednesday 30 September: the next working day is Thursday 8 October.
         assert_eq!(due.first_response_due_on, day("2026-10-08"));
         // 8, 9, 10 (the make-up Saturday), 12, 13 October.
@@ -344,7 +344,7 @@ mod tests {
     #[test]
     fn waiting_on_the_company_moves_each_deadline_by_the_working_days_waited() {
         let calendar = Calendar::default();
-        let due = DEADLINES.due_dates(&calendar, Category::Complaint, day("2026-11-02"));
+        let due = DEADLINES.due_dates(&calendar, RequestCategory::Complaint, day("2026-11-02"));
         assert_eq!(due.due_on, day("2026-11-16"));
         // Asked on Wednesday 4 November, answered on Monday 9 November: 3 working days waited.
         let (moved, paused) = due.resumed(&calendar, day("2026-11-04"), day("2026-11-09"));
@@ -397,7 +397,7 @@ mod tests {
         let calendar = Calendar::default();
         let due = DueDates { first_response_due_on: day("2026-11-03"), due_on: day("2026-11-05") };
         let base = Handled {
-            category: Category::PolicyConsultation,
+            category: RequestCategory::PolicyConsultation,
             assignee: None,
             status: RequestStatus::Closed,
             received_on: day("2026-11-02"),

@@ -29,6 +29,8 @@ struct Seed {
     awarded: i64,
     awarded_fen: i64,
     payment: i64,
+    /// Another company's request.
+    request: i64,
     /// A staff account nobody signs in with.
     spare_user: i64,
     last_year: i32,
@@ -58,6 +60,7 @@ const ADMIN: &[Role] = &[Role::Admin];
 const REVIEWER_ADMIN: &[Role] = &[Role::Reviewer, Role::Admin];
 const FINANCE_ADMIN: &[Role] = &[Role::Finance, Role::Admin];
 const STAFF_BUT_EXPERTS: &[Role] = &[Role::Reviewer, Role::Finance, Role::Admin];
+const ALL_BUT_EXPERTS: &[Role] = &[Role::Applicant, Role::Reviewer, Role::Finance, Role::Admin];
 const NOBODY_HERE: &[Role] = &[];
 
 fn rule(allowed: &'static [Role]) -> Rule {
@@ -177,11 +180,38 @@ fn rules(seed: &Seed) -> Vec<(&'static str, Rule)> {
         ("GET /api/v1/programs/{id}/eligibility", rule(APPLICANT)),
         ("POST /api/v1/programs/{id}/publish", Rule { note: "the closed programme", ..rule(ADMIN) }),
         ("GET /api/v1/reports/disbursements", Rule { query: "?group_by=program", ..rule(FINANCE_ADMIN) }),
+        ("GET /api/v1/reports/requests", rule(STAFF_BUT_EXPERTS)),
         ("GET /api/v1/reports/summary", rule(STAFF_BUT_EXPERTS)),
         (
             "GET /api/v1/reports/timeliness",
             Rule { query: "?approved_from=2026-01-01&approved_to=2026-12-31", ..rule(FINANCE_ADMIN) },
         ),
+        ("GET /api/v1/requests", rule(ALL_BUT_EXPERTS)),
+        (
+            "POST /api/v1/requests",
+            with_body(
+                APPLICANT,
+                json!({ "category": "policy_consultation", "subject": "咨询", "content": "申报条件" }),
+            ),
+        ),
+        ("GET /api/v1/requests/{id}", rule(ALL_BUT_EXPERTS)),
+        ("POST /api/v1/requests/{id}/messages", with_body(ALL_BUT_EXPERTS, json!({ "body": "已收到。" }))),
+        ("POST /api/v1/requests/{id}/assign", with_body(STAFF_BUT_EXPERTS, json!({ "assignee_id": seed.spare_user }))),
+        (
+            "POST /api/v1/requests/{id}/wait",
+            Rule {
+                note: "its owner or an admin; the owner is the spare account",
+                ..with_body(ADMIN, json!({ "body": "请补充材料。" }))
+            },
+        ),
+        (
+            "POST /api/v1/requests/{id}/resolve",
+            Rule {
+                note: "its owner or an admin; the owner is the spare account",
+                ..with_body(ADMIN, json!({ "resolution": "已答复。" }))
+            },
+        ),
+        ("POST /api/v1/requests/{id}/rating", with_body(APPLICANT, json!({ "rating": 5 }))),
         ("GET /api/v1/users", rule(ADMIN)),
         (
             "POST /api/v1/users",
@@ -206,6 +236,8 @@ fn concrete(template: &str, seed: &Seed) -> String {
         seed.program
     } else if template.starts_with("/api/v1/companies/") {
         seed.company
+    } else if template.starts_with("/api/v1/requests/") {
+        seed.request
     } else if template.starts_with("/api/v1/disbursements/") {
         seed.payment
     } else if template.starts_with("/api/v1/users/") {
@@ -273,6 +305,8 @@ async fn seed(app: &TestApp) -> Seed {
         .as_i64()
         .unwrap();
 
+    let request = json!({ "category": "payment_inquiry", "subject": "拨付进度", "content": "资金何时到账？" });
+    let request = app.post("/api/v1/requests", &other, &request).await.expect(201).json()["id"].as_i64().unwrap();
     let spare_user = app.create_user(Role::Reviewer, "spare@park.example").await;
     let last_year = chrono::Datelike::year(&chrono::Utc::now()) - 1;
     let tokens = vec![
@@ -293,6 +327,7 @@ async fn seed(app: &TestApp) -> Seed {
         awarded,
         awarded_fen,
         payment,
+        request,
         spare_user,
         last_year,
     }
@@ -361,8 +396,9 @@ async fn every_secured_operation_refuses_strangers_and_the_roles_it_is_not_for()
             n += 1;
             let status = probe(&app, operation, rule, &seed, Auth::Bearer(token), n).await;
             let allowed = rule.allowed.contains(role);
-            // The applicant probes another company's applications: those are not found, whatever the role.
-            let another_companys = *role == Role::Applicant && operation.contains("/applications/{id}");
+            // The applicant probes another company's applications and requests: those are not found.
+            let another_companys = *role == Role::Applicant
+                && (operation.contains("/applications/{id}") || operation.contains("/requests/{id}"));
             let (fine, mark) = if another_companys {
                 (status == 404 || (!allowed && status == 403), '*')
             } else if allowed {
@@ -381,7 +417,7 @@ async fn every_secured_operation_refuses_strangers_and_the_roles_it_is_not_for()
     let public: Vec<&str> = operations.iter().filter(|(_, s)| !*s).map(|(o, _)| o.as_str()).collect();
     let _ = write!(
         table,
-        "\n+ the role may use the operation, - it may not, * another company's application (404 due).\nPublic, not probed: {}\n",
+        "\n+ the role may use the operation, - it may not, * another company's application or request (404 due).\nPublic, not probed: {}\n",
         public.join(", ")
     );
 
