@@ -151,6 +151,11 @@ async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
     for line in created {
         println!("published {line}");
     }
+    let clock = crate::app::requests::Clock::now(settings.portal.utc_offset);
+    let filed = crate::app::requests::seed_examples(&db, settings.requests.deadlines, clock).await?;
+    if filed > 0 {
+        println!("filed {filed} example company requests from a demo company nobody can sign in as");
+    }
     Ok(())
 }
 

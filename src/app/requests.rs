@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::app::{Result, SignedIn};
 use crate::db::audit::{self, Event};
 use crate::db::requests::{self, Changes, Filter, MessageRecord, NewRequest, RequestRecord};
-use crate::db::{self, Db, DbConnection, applications, calendar, outbox, programs, users};
+use crate::db::{self, Db, DbConnection, applications, calendar, companies, outbox, programs, users};
 use crate::domain::audit::Actor;
 use crate::domain::error::{Error as Refusal, FieldError};
 use crate::domain::requests::{
@@ -627,4 +627,88 @@ pub async fn report(
         .collect();
     let totals = rules::figures(&handled, &calendar, today);
     Ok(Report { from, to, by_category, by_assignee, totals })
+}
+
+/// The demo company `portal seed-demo` files its example requests from. Its account has no password, so
+/// nobody signs in with it.
+const DEMO_CREDIT_CODE: &str = "91350100M000100Y43";
+
+/// A few example requests from a demo company, so a new installation's inbox has something in it; none
+/// when the demo company exists already. Answers how many were filed.
+pub async fn seed_examples(db: &Db, deadlines: Deadlines, clock: Clock) -> Result<usize> {
+    let demo = db
+        .write(move |conn| {
+            if companies::credit_code_taken(conn, DEMO_CREDIT_CODE)? {
+                return Ok::<_, db::Error>(None);
+            }
+            let company = companies::insert(
+                conn,
+                &companies::NewCompany {
+                    credit_code: DEMO_CREDIT_CODE,
+                    name: "珠海示例微电子有限公司",
+                    legal_representative: "陈明",
+                    industry: "integrated_circuit",
+                    park_zone: "唐家湾主园区",
+                    established_on: NaiveDate::from_ymd_opt(2018, 3, 1).unwrap_or(clock.today),
+                    registered_capital_fen: 500_000_000,
+                    address: "珠海市高新区科技六路 1 号",
+                    contact_phone: "0756-3612345",
+                    created_at: clock.now,
+                    updated_at: clock.now,
+                },
+            )?;
+            let user = users::insert(
+                conn,
+                &users::NewUser {
+                    email: "demo-company@company.example",
+                    password_hash: None,
+                    display_name: "陈明",
+                    role: Role::Applicant.as_str(),
+                    status: UserStatus::Active.as_str(),
+                    email_verified_at: Some(clock.now),
+                    company_id: Some(company.id),
+                    created_at: clock.now,
+                    updated_at: clock.now,
+                },
+            )?;
+            Ok(Some(SignedIn {
+                user_id: user.id,
+                role: Role::Applicant,
+                company_id: Some(company.id),
+                session_id: 0,
+                request_id: "seed-demo".to_owned(),
+            }))
+        })
+        .await?;
+    let Some(company) = demo else {
+        return Ok(0);
+    };
+    let examples = [
+        (
+            "policy_consultation",
+            "研发费用加计扣除与专项资金能否同时享受？",
+            "我司 2025 年研发费用 1,200 万元，已享受加计扣除，能否再申报集成电路产业发展专项资金？",
+        ),
+        (
+            "application_help",
+            "申报系统上传审计报告失败",
+            "上传 PDF 格式的审计报告（约 12 MB）时提示文件过大，请问如何处理？",
+        ),
+        (
+            "payment_inquiry",
+            "高企认定奖励何时拨付？",
+            "我司去年通过高新技术企业认定，奖励公示已结束，请问资金预计何时到账？",
+        ),
+    ];
+    for (category, subject, content) in examples {
+        let input = NewRequestInput {
+            category: category.to_owned(),
+            subject: subject.to_owned(),
+            content: content.to_owned(),
+            program_id: None,
+            application_id: None,
+        };
+        file(db, &company, input, deadlines, clock).await?;
+    }
+    Ok(examples.len())
 }

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+use portal::domain::role::Role;
 use serde_json::Value;
 
 use crate::helpers::{Auth, TestDatabase, problem, spawn_app};
@@ -91,4 +92,10 @@ async fn the_demo_programmes_are_published_once_and_readable_by_anyone() {
         assert!(codes.contains(&code), "{codes:?}");
     }
     assert!(list["items"][0]["guide"]["policy_basis"].as_str().unwrap().contains('《'));
+    // Staff find three example requests in their inbox, filed once.
+    let reviewer = app.token_for(Role::Reviewer).await;
+    let requests: Value = app.get("/api/v1/requests", &reviewer).await.expect(200).json();
+    assert_eq!(requests["total"], 3, "{requests}");
+    assert_eq!(requests["items"][0]["company"]["name"], "珠海示例微电子有限公司");
+    assert!(requests["items"].as_array().unwrap().iter().all(|r| r["status"] == "open"));
 }

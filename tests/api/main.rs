@@ -11,6 +11,7 @@ mod email;
 mod errors;
 mod health;
 mod helpers;
+mod layers;
 mod money;
 mod openapi;
 mod programs;
