@@ -1,11 +1,10 @@
 //! One closed error type for the whole service and its one wire form, `application/problem+json`.
 //!
-//! Handlers and queries return `ApiError`; the request middleware writes it in the caller's language with
+//! JSON handlers return `ApiError` (use cases' `app::Error` converts into it); the request middleware writes it in the caller's language with
 //! the request id (see `api::middleware`). A 500 never carries internal detail: its cause goes to the log.
 
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 
 use crate::domain::error::Error as Refusal;
@@ -270,43 +269,19 @@ impl crate::db::Failure for ApiError {
     }
 }
 
-impl From<DieselError> for ApiError {
-    fn from(error: DieselError) -> Self {
-        match error {
-            DieselError::NotFound => Self::NotFound,
-            DieselError::DatabaseError(
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-                info,
-            ) => Self::Unavailable(info.message().to_owned()),
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                Self::conflict("conflict", Text::new("该记录已存在。", "This already exists."))
-            }
-            DieselError::DatabaseError(_, ref info) if info.message().contains("database is locked") => {
-                Self::Unavailable(info.message().to_owned())
-            }
-            other => Self::Internal(other.into()),
-        }
-    }
-}
-
-impl From<diesel::r2d2::PoolError> for ApiError {
-    fn from(error: diesel::r2d2::PoolError) -> Self {
-        Self::Unavailable(error.to_string())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_database_that_went_away_is_unavailable_not_internal() {
-        let closed =
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, Box::new("server closed".to_owned()));
+    fn what_the_database_said_becomes_the_status_a_client_can_act_on() {
+        let closed = crate::db::Error::Unavailable("server closed".to_owned());
         assert_eq!(ApiError::from(closed).status_code(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(ApiError::from(DieselError::NotFound).status_code(), StatusCode::NOT_FOUND);
-        let other = DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new("syntax error".to_owned()));
-        assert_eq!(ApiError::from(other).status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(ApiError::from(crate::db::Error::NotFound).status_code(), StatusCode::NOT_FOUND);
+        let taken = crate::db::Error::UniqueViolation { constraint: "users.email".to_owned() };
+        assert_eq!(ApiError::from(taken).status_code(), StatusCode::CONFLICT);
+        let damaged = crate::db::Error::damaged("programs", 7, "guide does not parse");
+        assert_eq!(ApiError::from(damaged).status_code(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

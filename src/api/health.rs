@@ -1,7 +1,6 @@
 //! Liveness and readiness, for load balancers and orchestrators.
 
 use actix_web::get;
-use diesel::RunQueryDsl;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -29,10 +28,6 @@ pub async fn live() -> actix_web::web::Json<Health> {
 ))]
 #[get("/health/ready")]
 pub async fn ready(db: actix_web::web::Data<Db>) -> Result<actix_web::web::Json<Health>, ApiError> {
-    db.read(|conn| {
-        diesel::sql_query("SELECT 1").execute(conn)?;
-        Ok::<_, ApiError>(())
-    })
-    .await?;
+    db.answers().await?;
     Ok(actix_web::web::Json(Health { status: "ok" }))
 }

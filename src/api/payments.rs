@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::{Json, Query};
 use crate::api::middleware::RequestContext;
-use crate::api::pagination::{Page, PageQuery};
+use crate::api::pagination::Page;
 use crate::api::session::SignedIn;
 use crate::app::idempotency::{Answer, Key, Keyed, Replies, Stored};
 use crate::app::payments::{self, DisbursementView, LedgerFilter};
@@ -174,8 +174,7 @@ pub async fn list_disbursements(
     query: Query<DisbursementQuery>,
 ) -> Result<web::Json<Page<DisbursementView>>, ApiError> {
     let DisbursementQuery { program_id, company_id, paid_from, paid_to, page, per_page } = query.into_inner();
-    let (page, per_page, offset) = PageQuery { page, per_page }.resolve()?;
-    let filter = LedgerFilter { program_id, company_id, paid_from, paid_to, offset, limit: per_page };
-    let (items, total) = payments::ledger(&db, &user, filter).await?;
-    Ok(web::Json(Page { items, page, per_page, total }))
+    let filter = LedgerFilter { program_id, company_id, paid_from, paid_to, page, per_page };
+    let (items, window, total) = payments::ledger(&db, &user, filter).await?;
+    Ok(web::Json(Page { items, page: window.page, per_page: window.per_page, total }))
 }

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::export::{CSV, Format, XLSX, csv_text, download, inert};
 use crate::api::extract::{Json, Query};
-use crate::api::pagination::{Page, PageQuery};
+use crate::api::pagination::Page;
 use crate::api::session::SignedIn;
 use crate::app::requests::{self, Clock, NewRequestInput, Report, Request};
 use crate::config::{PortalSettings, RequestSettings};
@@ -182,7 +182,6 @@ pub async fn list_requests(
     query: Query<RequestQuery>,
 ) -> Result<web::Json<Page<RequestView>>, ApiError> {
     let query = query.into_inner();
-    let (page, per_page, offset) = PageQuery { page: query.page, per_page: query.per_page }.resolve()?;
     let today = time::today(portal.utc_offset);
     let filter = Filter {
         company_id: None,
@@ -192,9 +191,9 @@ pub async fn list_requests(
         overdue_on: query.overdue.unwrap_or(false).then_some(today),
         q: query.q,
     };
-    let (items, total) = requests::list(&db, &user, filter, offset, per_page, today).await?;
+    let (items, window, total) = requests::list(&db, &user, filter, query.page, query.per_page, today).await?;
     let items = items.into_iter().map(|r| RequestView::new(r, false)).collect();
-    Ok(web::Json(Page { items, page, per_page, total }))
+    Ok(web::Json(Page { items, page: window.page, per_page: window.per_page, total }))
 }
 
 /// One request with its thread; a company never sees staff's internal notes.
@@ -499,6 +498,9 @@ pub async fn request_report(
     Ok(match query.format.unwrap_or_default() {
         Format::Json => HttpResponse::Ok().json(report),
         Format::Csv => download(csv(&report).into_bytes(), CSV, "requests.csv"),
-        Format::Xlsx => download(xlsx(&report)?, XLSX, "requests.xlsx"),
+        Format::Xlsx => {
+            let bytes = web::block(move || xlsx(&report)).await.map_err(|e| ApiError::Internal(e.into()))??;
+            download(bytes, XLSX, "requests.xlsx")
+        }
     })
 }

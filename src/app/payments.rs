@@ -16,6 +16,7 @@ use crate::domain::error::Error as Refusal;
 use crate::domain::money::{Payment, reversal_reason, yuan};
 use crate::domain::role::Role;
 use crate::domain::time;
+use crate::domain::validation::Window;
 use crate::domain::workflow::{self, Action, Status};
 use crate::email::templates;
 use crate::i18n::Text;
@@ -225,19 +226,20 @@ pub struct LedgerFilter {
     pub company_id: Option<i64>,
     pub paid_from: Option<NaiveDate>,
     pub paid_to: Option<NaiveDate>,
-    pub offset: i64,
-    pub limit: i64,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
 }
 
 /// Every payment and reversal matching `filter`, newest first (finance and admins), and how many in all.
-pub async fn ledger(db: &Db, caller: &SignedIn, filter: LedgerFilter) -> Result<(Vec<DisbursementView>, i64)> {
+pub async fn ledger(db: &Db, caller: &SignedIn, filter: LedgerFilter) -> Result<(Vec<DisbursementView>, Window, i64)> {
     caller.require(&[Role::Finance, Role::Admin])?;
+    let window = Window::parse(filter.page, filter.per_page)?;
     let query = money::Filter {
         program_id: filter.program_id,
         company_id: filter.company_id,
         paid_from: filter.paid_from,
         paid_to: filter.paid_to,
     };
-    let (rows, total) = db.read(move |conn| money::list(conn, &query, filter.offset, filter.limit)).await?;
-    Ok((rows.into_iter().map(Into::into).collect(), total))
+    let (rows, total) = db.read(move |conn| money::list(conn, &query, window.offset(), window.per_page)).await?;
+    Ok((rows.into_iter().map(Into::into).collect(), window, total))
 }

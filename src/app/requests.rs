@@ -16,6 +16,7 @@ use crate::domain::requests::{
 };
 use crate::domain::role::{Role, UserStatus};
 use crate::domain::time;
+use crate::domain::validation::Window;
 use crate::email::{Email, templates};
 use crate::i18n::Text;
 
@@ -225,19 +226,20 @@ pub async fn list(
     db: &Db,
     caller: &SignedIn,
     mut filter: Filter,
-    offset: i64,
-    limit: i64,
+    page: Option<i64>,
+    per_page: Option<i64>,
     today: NaiveDate,
-) -> Result<(Vec<Request>, i64)> {
+) -> Result<(Vec<Request>, Window, i64)> {
     match caller.role {
         Role::Applicant => filter.company_id = Some(caller.company_id()?),
         Role::Expert => caller.require(&STAFF)?,
         Role::Reviewer | Role::Finance | Role::Admin => {}
     }
+    let window = Window::parse(page, per_page)?;
     db.read(move |conn| {
-        let (records, total) = requests::list(conn, &filter, offset, limit)?;
+        let (records, total) = requests::list(conn, &filter, window.offset(), window.per_page)?;
         let items = records.into_iter().map(|r| request(r, Vec::new(), today)).collect::<Result<_>>()?;
-        Ok((items, total))
+        Ok((items, window, total))
     })
     .await
 }
@@ -251,6 +253,24 @@ pub async fn get(db: &Db, caller: &SignedIn, id: i64, today: NaiveDate) -> Resul
         request(record, messages, today)
     })
     .await
+}
+
+/// The changes that start the clock again on `today` after waiting on the company since `since`: each
+/// deadline moves on by the working days waited, which add to the request's paused days.
+fn resume_clock(
+    conn: &mut DbConnection,
+    row: &requests::RequestRow,
+    since: NaiveDate,
+    today: NaiveDate,
+    changes: &mut Changes,
+) -> Result<u32> {
+    let due = DueDates { first_response_due_on: row.first_response_due_on, due_on: row.due_on };
+    let (moved, paused) = due.resumed(&calendar::load(conn)?, since, today);
+    changes.first_response_due_on = Some(moved.first_response_due_on);
+    changes.due_on = Some(moved.due_on);
+    changes.paused_days = Some(row.paused_days.saturating_add(i32::try_from(paused).unwrap_or(i32::MAX)));
+    changes.waiting_since = Some(None);
+    Ok(paused)
 }
 
 /// Applies `step` to the request as it was read, with `changes`; refused when the step does not fit its
@@ -302,13 +322,9 @@ pub async fn post_message(
         let mut changes = Changes::default();
         let step = if caller.role == Role::Applicant {
             if let Some(since) = row.waiting_since {
-                let calendar = calendar::load(conn)?;
-                let due = DueDates { first_response_due_on: row.first_response_due_on, due_on: row.due_on };
-                let (moved, paused) = due.resumed(&calendar, since, clock.today);
-                changes.first_response_due_on = Some(moved.first_response_due_on);
-                changes.due_on = Some(moved.due_on);
-                changes.paused_days = Some(row.paused_days + i32::try_from(paused).unwrap_or(i32::MAX));
-                changes.waiting_since = Some(None);
+                let paused = resume_clock(conn, row, since, clock.today, &mut changes)?;
+                let summary = json!({ "reference_no": row.reference_no, "paused_working_days": paused });
+                audit::append(conn, &caller.actor(), Event::new("request.resume", "request", id, summary))?;
             }
             Step::CompanyAnswers
         } else {
@@ -380,11 +396,11 @@ fn require_owner(caller: &SignedIn, record: &RequestRecord) -> Result<()> {
 /// The owner asks the company for more: the message goes to the company and the clock stops.
 pub async fn wait_for_company(db: &Db, caller: &SignedIn, id: i64, body: String, clock: Clock) -> Result<Request> {
     caller.require(&STAFF)?;
-    let body = rules::check_text("body", &body, rules::BODY_MAX).map_err(|e| Refusal::invalid(vec![e]))?;
     let caller = caller.clone();
     db.write(move |conn| {
         let record = find_visible(conn, &caller, id)?;
         require_owner(&caller, &record)?;
+        let body = rules::check_text("body", &body, rules::BODY_MAX).map_err(|e| Refusal::invalid(vec![e]))?;
         let mut changes = Changes { waiting_since: Some(Some(clock.today)), ..Changes::default() };
         if record.request.first_responded_at.is_none() {
             changes.first_responded_at = Some(Some(clock.now));
@@ -392,6 +408,11 @@ pub async fn wait_for_company(db: &Db, caller: &SignedIn, id: i64, body: String,
         advance(conn, &record, Step::Wait, changes, clock.now)?;
         requests::add_message(conn, id, caller.user_id, &body, false, clock.now)?;
         let r = &record.request;
+        audit::append(
+            conn,
+            &caller.actor(),
+            Event::new("request.wait", "request", id, json!({ "reference_no": r.reference_no })),
+        )?;
         notify_company(conn, r.company_id, |to| templates::request_needs_more(to, &r.reference_no, &body), clock.now)?;
         let messages = requests::messages(conn, id, true)?;
         request(requests::find(conn, id)?, messages, clock.today)
@@ -413,7 +434,6 @@ pub async fn resolve(db: &Db, caller: &SignedIn, id: i64, resolution: String, cl
             resolution: Some(Some(resolution.clone())),
             resolved_at: Some(Some(clock.now)),
             resolved_on: Some(Some(clock.today)),
-            waiting_since: Some(None),
             rating: Some(None),
             rating_comment: Some(None),
             ..Changes::default()
@@ -422,8 +442,7 @@ pub async fn resolve(db: &Db, caller: &SignedIn, id: i64, resolution: String, cl
             changes.first_responded_at = Some(Some(clock.now));
         }
         if let Some(since) = r.waiting_since {
-            let paused = calendar::load(conn)?.working_days_between(since, clock.today);
-            changes.paused_days = Some(r.paused_days + i32::try_from(paused).unwrap_or(i32::MAX));
+            resume_clock(conn, r, since, clock.today, &mut changes)?;
         }
         advance(conn, &record, Step::Resolve, changes, clock.now)?;
         audit::append(
@@ -485,6 +504,9 @@ pub async fn rate(
             let due = deadlines.due_dates(&calendar::load(conn)?, category, clock.today);
             changes.due_on = Some(due.due_on);
             changes.escalated_at = Some(None);
+            changes.resolution = Some(None);
+            changes.resolved_at = Some(None);
+            changes.resolved_on = Some(None);
         } else {
             changes.closed_at = Some(Some(clock.now));
         }
@@ -518,7 +540,7 @@ pub async fn sweep(db: &Db, deadlines: Deadlines, clock: Clock) -> Result<Swept>
         let claimed = db
             .write(move |conn| {
                 let r = &record.request;
-                if !requests::claim_escalation(conn, r.id, clock.now)? {
+                if !requests::claim_escalation(conn, r.id, clock.today, clock.now)? {
                     return Ok::<_, crate::app::Error>(false);
                 }
                 let email = |to: &str| {
@@ -547,8 +569,9 @@ pub async fn sweep(db: &Db, deadlines: Deadlines, clock: Clock) -> Result<Swept>
         }
         let closed = db
             .write(move |conn| {
+                let to = rules::next(RequestStatus::Resolved, Step::AutoClose, true)?;
                 let changes = Changes {
-                    status: Some(RequestStatus::Closed.as_str().to_owned()),
+                    status: Some(to.as_str().to_owned()),
                     closed_at: Some(Some(clock.now)),
                     ..Changes::default()
                 };

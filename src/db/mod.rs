@@ -103,6 +103,15 @@ impl Db {
         run_blocking(move || pool.get().map_err(|e| E::from(e.into()))?.run(|conn| write_transaction(conn, f))).await
     }
 
+    /// Whether the database answers a query now.
+    pub async fn answers(&self) -> Result<()> {
+        self.read(|conn| {
+            diesel::RunQueryDsl::execute(diesel::sql_query("SELECT 1"), conn)?;
+            Ok(())
+        })
+        .await
+    }
+
     /// A connection for commands and tests that run outside a request.
     pub fn connection(&self) -> Result<Connection> {
         Ok(Connection(self.pool.get()?))

@@ -269,10 +269,17 @@ pub fn unescalated_overdue(conn: &mut DbConnection, today: NaiveDate) -> Result<
         .load(conn)?)
 }
 
-/// Marks the request escalated unless another instance did first; true for the one that did.
-pub fn claim_escalation(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Result<bool> {
+/// Marks the request escalated unless another instance did first, or it is no longer overdue on `today`;
+/// true for the one instance that did.
+pub fn claim_escalation(conn: &mut DbConnection, id: i64, today: NaiveDate, now: NaiveDateTime) -> Result<bool> {
     let claimed = diesel::update(
-        company_requests::table.filter(company_requests::id.eq(id)).filter(company_requests::escalated_at.is_null()),
+        company_requests::table
+            .filter(company_requests::id.eq(id))
+            .filter(company_requests::escalated_at.is_null())
+            .filter(company_requests::status.eq_any(RUNNING))
+            .filter(company_requests::due_on.lt(today).or(
+                company_requests::first_responded_at.is_null().and(company_requests::first_response_due_on.lt(today)),
+            )),
     )
     .set(company_requests::escalated_at.eq(now))
     .execute(conn)?;
