@@ -9,6 +9,7 @@ use chrono::FixedOffset;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+pub use crate::db::DatabaseSettings;
 use crate::db::DatabaseUrl;
 use crate::i18n::Lang;
 
@@ -77,15 +78,6 @@ pub struct ServerSettings {
     pub docs_enabled: bool,
     pub allow_docs_in_production: bool,
     pub trusted_proxies: Vec<std::net::IpAddr>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DatabaseSettings {
-    pub url: SecretString,
-    pub pool_size: u32,
-    pub acquire_timeout_ms: u64,
-    pub sqlite_busy_timeout_ms: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -6,11 +6,12 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
+use crate::app::notify;
 use crate::app::{Result, SignedIn};
 use crate::config::PortalSettings;
 use crate::db::audit::{self, Event};
 use crate::db::companies::{self, BankAccountRow, CompanyRow, FinancialsRow, ProfileChanges};
-use crate::db::{self, Db, DbConnection, outbox, users};
+use crate::db::{self, Db, DbConnection};
 use crate::domain::company::{
     Decision, Industry, VerificationStatus, account_no_digits, check_account_no, check_certificate,
     check_decision_comment, check_established_on, check_financials, check_phone, mask_account_no,
@@ -435,11 +436,9 @@ pub async fn verify(db: &Db, caller: &SignedIn, id: i64, input: Verification) ->
     let (actor, role) = (caller.actor(), caller.role);
     db.write(move |conn| {
         let company = companies::set_verification(conn, id, status.as_str(), &comment, time::now())?;
-        for applicant in users::of_company(conn, id)? {
-            let verified = status == VerificationStatus::Verified;
-            let email = templates::company_verification(&applicant.email, &company.name, verified, &comment);
-            outbox::enqueue(conn, &email, time::now())?;
-        }
+        let verified = status == VerificationStatus::Verified;
+        let email = |to: &str| templates::company_verification(to, &company.name, verified, &comment);
+        notify::company(conn, id, email, time::now())?;
         let summary = json!({ "decision": status.as_str(), "comment": comment });
         audit::append(conn, &actor, Event::new("company.verification", "company", id, summary))?;
         Ok(CompanyView::load(conn, id, role)?)

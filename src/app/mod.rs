@@ -10,6 +10,7 @@ pub mod caller;
 pub mod companies;
 pub mod error;
 pub mod idempotency;
+pub mod notify;
 pub mod objections;
 pub mod passwords;
 pub mod payments;

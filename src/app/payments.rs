@@ -8,10 +8,11 @@ use utoipa::ToSchema;
 
 use crate::app::applications::{find_visible, status_of};
 use crate::app::idempotency::{self, Answer, Keyed, Replies};
+use crate::app::notify;
 use crate::app::{Result, SignedIn};
 use crate::db::audit::{self, Event};
 use crate::db::money::{self, DisbursementRow, NewDisbursement};
-use crate::db::{Db, DbConnection, applications, outbox, users};
+use crate::db::{Db, DbConnection, applications};
 use crate::domain::error::Error as Refusal;
 use crate::domain::money::{Payment, reversal_reason, yuan};
 use crate::domain::role::Role;
@@ -141,10 +142,8 @@ fn record_payment(conn: &mut DbConnection, caller: &SignedIn, id: i64, payment: 
     let (approved, settled) = system_step(Status::Approved, Action::Settle)?;
     money::settle_if_paid(conn, id, approved, settled)?;
     let reference_no = a.reference_no.clone().unwrap_or_default();
-    for applicant in users::of_company(conn, a.company_id)? {
-        let email = templates::payment_made(&applicant.email, &reference_no, &yuan(row.amount_fen), row.paid_on);
-        outbox::enqueue(conn, &email, now)?;
-    }
+    let amount = yuan(row.amount_fen);
+    notify::company(conn, a.company_id, |to| templates::payment_made(to, &reference_no, &amount, row.paid_on), now)?;
     Ok(row)
 }
 

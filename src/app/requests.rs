@@ -5,7 +5,7 @@
 use chrono::{Datelike, FixedOffset, NaiveDate, NaiveDateTime};
 use serde_json::json;
 
-use crate::app::{Result, SignedIn};
+use crate::app::{Result, SignedIn, notify};
 use crate::db::audit::{self, Event};
 use crate::db::requests::{self, Changes, Filter, MessageRecord, NewRequest, RequestRecord};
 use crate::db::{self, Db, DbConnection, applications, calendar, companies, outbox, programs, users};
@@ -117,18 +117,6 @@ fn changed_meanwhile() -> Refusal {
         "conflict",
         Text::new("诉求已被他人更新，请刷新后重试。", "The request changed meanwhile; reload it and try again."),
     )
-}
-
-fn notify_company(
-    conn: &mut DbConnection,
-    company_id: i64,
-    email: impl Fn(&str) -> Email,
-    now: NaiveDateTime,
-) -> Result<()> {
-    for user in users::of_company(conn, company_id)? {
-        outbox::enqueue(conn, &email(&user.email), now)?;
-    }
-    Ok(())
 }
 
 /// Emails the request's owner, if it has one, and every administrator; once each.
@@ -337,7 +325,12 @@ pub async fn post_message(
         requests::add_message(conn, id, caller.user_id, &body, internal, clock.now)?;
         if caller.role != Role::Applicant && !internal {
             let reference_no = record.request.reference_no.clone();
-            notify_company(conn, row.company_id, |to| templates::request_replied(to, &reference_no, &body), clock.now)?;
+            notify::company(
+                conn,
+                row.company_id,
+                |to| templates::request_replied(to, &reference_no, &body),
+                clock.now,
+            )?;
         }
         let messages = requests::messages(conn, id, caller.role != Role::Applicant)?;
         request(requests::find(conn, id)?, messages, clock.today)
@@ -413,7 +406,7 @@ pub async fn wait_for_company(db: &Db, caller: &SignedIn, id: i64, body: String,
             &caller.actor(),
             Event::new("request.wait", "request", id, json!({ "reference_no": r.reference_no })),
         )?;
-        notify_company(conn, r.company_id, |to| templates::request_needs_more(to, &r.reference_no, &body), clock.now)?;
+        notify::company(conn, r.company_id, |to| templates::request_needs_more(to, &r.reference_no, &body), clock.now)?;
         let messages = requests::messages(conn, id, true)?;
         request(requests::find(conn, id)?, messages, clock.today)
     })
@@ -450,7 +443,7 @@ pub async fn resolve(db: &Db, caller: &SignedIn, id: i64, resolution: String, cl
             &caller.actor(),
             Event::new("request.resolve", "request", id, json!({ "reference_no": r.reference_no })),
         )?;
-        notify_company(
+        notify::company(
             conn,
             r.company_id,
             |to| templates::request_resolved(to, &r.reference_no, &resolution),

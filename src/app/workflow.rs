@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::app::applications::{Seen, context, find_visible, form_of, status_of, view};
 use crate::app::companies::CompanyFacts;
+use crate::app::notify;
 use crate::app::programs::Program;
 use crate::app::{Result, SignedIn};
 use crate::db::applications::{self, ApplicationRecord, TransitionChanges};
@@ -109,19 +110,11 @@ impl Step<'_> {
     }
 
     fn notify_company(&self, conn: &mut DbConnection, email: impl Fn(&str) -> Email) -> Result<()> {
-        let now = time::now();
-        for applicant in users::of_company(conn, self.record.application.company_id)? {
-            outbox::enqueue(conn, &email(&applicant.email), now)?;
-        }
-        Ok(())
+        notify::company(conn, self.record.application.company_id, email, time::now())
     }
 
     fn notify_reviewers(conn: &mut DbConnection, email: impl Fn(&str) -> Email) -> Result<()> {
-        let now = time::now();
-        for reviewer in users::active_with_role(conn, Role::Reviewer)? {
-            outbox::enqueue(conn, &email(&reviewer.email), now)?;
-        }
-        Ok(())
+        notify::role(conn, Role::Reviewer, email, time::now())
     }
 
     /// The submission check on what is stored now; answers the programme and the company's facts.

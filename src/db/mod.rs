@@ -33,8 +33,6 @@ pub(crate) use connection::on_backend;
 pub use connection::{Backend, DatabaseUrl, DatabaseUrlError, DbConnection, Manager, write_transaction};
 pub use error::{Error, Result};
 
-use crate::config::DatabaseSettings;
-
 pub type Pool = diesel::r2d2::Pool<Manager>;
 
 diesel::define_sql_function!(fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text);
@@ -42,6 +40,16 @@ diesel::define_sql_function!(fn lower(text: diesel::sql_types::Text) -> diesel::
 /// `text` with the wildcards of `LIKE` made literal, for patterns escaped with a backslash.
 fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// Where the database is and how the pool uses it: the `[database]` section of the settings.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: secrecy::SecretString,
+    pub pool_size: u32,
+    pub acquire_timeout_ms: u64,
+    pub sqlite_busy_timeout_ms: u32,
 }
 
 /// The handle handlers hold: a pool, and the two ways to use it off the async workers.
