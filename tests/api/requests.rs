@@ -390,13 +390,14 @@ async fn set(app: &TestApp, id: i64, assignments: &'static str) {
 #[tokio::test]
 async fn an_overdue_request_is_escalated_once_with_three_instances_running() {
     let app = spawn_app().await;
-    let (_second, second_mailbox) = app.another_instance().await;
-    let (_third, third_mailbox) = app.another_instance().await;
     let (token, _, _) = company(&app, "高新区催办测试有限公司").await;
     let (reviewer, reviewer_id, reviewer_email) = staff(&app, Role::Reviewer).await;
     let (_, _, admin_email) = staff(&app, Role::Admin).await;
     let id = file(&app, &token, &consultation("催办")).await["id"].as_i64().unwrap();
     app.post(&format!("/api/v1/requests/{id}/assign"), &reviewer, &json!({ "assignee_id": reviewer_id })).await;
+    // The company signs up on the first instance (its verification mail is read there); then two more start.
+    let (_second, second_mailbox) = app.another_instance().await;
+    let (_third, third_mailbox) = app.another_instance().await;
     set(&app, id, "due_on = '2026-01-05', first_response_due_on = '2026-01-02'").await;
     assert_eq!(get(&app, &reviewer, "/api/v1/requests?overdue=true").await["total"], 1);
 
