@@ -248,7 +248,10 @@ pub struct AssignBody {
 
 /// Names the request's owner, who is emailed.
 #[utoipa::path(tag = "requests", security(("bearer" = [])), params(("id" = i64, Path, description = "request id")),
-    request_body = AssignBody, responses((status = 200, description = "the request", body = RequestView)))]
+    request_body = AssignBody, responses(
+        (status = 200, description = "the request", body = RequestView),
+        (status = 409, description = "`conflict`: not possible in the request's status, or it changed meanwhile", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
 #[post("/requests/{id}/assign")]
 pub async fn assign_request(
     user: SignedIn,
@@ -271,7 +274,10 @@ pub struct WaitBody {
 
 /// The owner asks the company for more; the clock stops until the company answers.
 #[utoipa::path(tag = "requests", security(("bearer" = [])), params(("id" = i64, Path, description = "request id")),
-    request_body = WaitBody, responses((status = 200, description = "the request and its messages", body = RequestView)))]
+    request_body = WaitBody, responses(
+        (status = 200, description = "the request and its messages", body = RequestView),
+        (status = 409, description = "`conflict`: not possible in the request's status, or it changed meanwhile", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
 #[post("/requests/{id}/wait")]
 pub async fn wait_for_company(
     user: SignedIn,
@@ -295,7 +301,10 @@ pub struct ResolveBody {
 
 /// The owner resolves the request; the company is emailed and asked to rate it.
 #[utoipa::path(tag = "requests", security(("bearer" = [])), params(("id" = i64, Path, description = "request id")),
-    request_body = ResolveBody, responses((status = 200, description = "the request", body = RequestView)))]
+    request_body = ResolveBody, responses(
+        (status = 200, description = "the request", body = RequestView),
+        (status = 409, description = "`conflict`: not possible in the request's status, or it changed meanwhile", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
 #[post("/requests/{id}/resolve")]
 pub async fn resolve_request(
     user: SignedIn,
