@@ -26,6 +26,7 @@ CHECKS = ",".join([
 BIN = sys.argv[1]
 EXAMPLES = sys.argv[2] if len(sys.argv) > 2 else "10"
 SEED = sys.argv[3] if len(sys.argv) > 3 else "20261126"
+CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemathesis.toml")
 PORT = 18383
 BASE = "http://127.0.0.1:%d" % PORT
 WORK = tempfile.mkdtemp()
@@ -93,7 +94,8 @@ for role, email, password in ROLES:
     if email:
         env.update(FUZZ_EMAIL=email, FUZZ_PASSWORD=password)
     print("== schemathesis as %s: %s examples per operation, seed %s" % (role, EXAMPLES, SEED), flush=True)
-    result = subprocess.run([sys.executable, "-m", "schemathesis.cli", "run", BASE + "/api/openapi.json",
+    result = subprocess.run([sys.executable, "-m", "schemathesis.cli", "--config-file", CONFIG, "run",
+                             BASE + "/api/openapi.json",
                              "--checks", CHECKS, "--max-examples", EXAMPLES, "--seed", SEED, "--workers", "2",
                              "--no-color", "--request-timeout", "30"], env=env, cwd=WORK)
     if result.returncode != 0:

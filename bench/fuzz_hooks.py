@@ -1,5 +1,6 @@
-"""Schemathesis hooks for bench/fuzz.py: sign in as the role under test, and send seeded ids often enough that
-the fuzzer reaches real applications, programmes, companies and users, not only 404s.
+"""Schemathesis hooks for bench/fuzz.py: sign in as the role under test, send seeded ids often enough that
+the fuzzer reaches real applications, programmes, companies and users, not only 404s, and give generated credit
+codes their check character (the one rule of a field the document's pattern cannot say).
 
 The fuzzer's own requests come from 127.0.0.1; sign-ins here name another client address (the service trusts
 127.0.0.1 as a proxy during the run), so that the fuzzer's failed logins cannot lock the harness out.
@@ -46,3 +47,31 @@ def map_path_parameters(context, path_parameters):
         if path.startswith(prefix) and ids and isinstance(value, int) and value % 2 == 0:
             path_parameters["id"] = ids[(value // 2) % len(ids)]
     return path_parameters
+
+
+CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+
+
+def with_check_character(code):
+    """The code with its 18th character computed from the first 17 (GB 32100-2015), when it has 18 of the
+    alphabet's characters; otherwise unchanged."""
+    core = code.strip().upper()
+    if len(core) != 18 or any(c not in CREDIT_CODE_ALPHABET for c in core):
+        return code
+    total = sum(CREDIT_CODE_ALPHABET.index(c) * w for c, w in zip(core, CREDIT_CODE_WEIGHTS))
+    return core[:17] + CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
+
+
+def fill_check_characters(value):
+    if isinstance(value, dict):
+        return {key: with_check_character(item) if key == "credit_code" and isinstance(item, str)
+                else fill_check_characters(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [fill_check_characters(item) for item in value]
+    return value
+
+
+@schemathesis.hook
+def map_body(context, body):
+    return fill_check_characters(body)

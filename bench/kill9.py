@@ -78,6 +78,7 @@ finance = login("finance@bench.example")
 approved = [a["id"] for a in pages("/api/v1/applications?status=approved", finance)]
 drafts = [(n, a) for n in range(40) for a in pages("/api/v1/applications?status=draft", login("company%d@bench.example" % n))]
 requests = []  # every payment ever sent: (key, application, body)
+outcomes = {}  # each key's answer when replayed after the restart: (status, problem code)
 for iteration in range(ITERATIONS):
     batch = []
     for n in range(40):
@@ -103,7 +104,7 @@ for iteration in range(ITERATIONS):
     finance = login("finance@bench.example")
     for key, application, body in batch:
         status, answer = call("POST", "/api/v1/applications/%d/disbursements" % application, body, finance, key)
-        assert status in (201, 409, 422), (key, status, answer)
+        outcomes[key] = (status, answer.get("code") if isinstance(answer, dict) else None)
     for n, draft in submissions:
         status, fresh = call("GET", "/api/v1/applications/%d" % draft["id"], token=login("company%d@bench.example" % n))
         draft.update(fresh)
@@ -117,6 +118,15 @@ for event in events:
 failures = []
 if any(len(ids) > 1 for ids in by_key.values()):
     failures.append("an Idempotency-Key produced more than one payment")
+# Every key ends paid exactly once (201) or definitively refused (no payment), never "still in progress".
+for key, (status, code) in sorted(outcomes.items()):
+    payments = len(by_key.get(key, []))
+    if status == 201 and payments != 1:
+        failures.append("%s answered 201 after the restart but made %d payments" % (key, payments))
+    elif status != 201 and not (status == 409 and code == "over_disbursement" or status == 422):
+        failures.append("%s answered %s %s after the restart" % (key, status, code))
+    elif status != 201 and payments != 0:
+        failures.append("%s was refused after the restart but made %d payments" % (key, payments))
 paid_ids = sorted(e["id"] for e in entries)
 audited = sorted(i for key, ids in by_key.items() if key.startswith("kill9-") for i in ids)
 if paid_ids != audited:

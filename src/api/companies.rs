@@ -30,17 +30,22 @@ pub async fn get_own_company(user: SignedIn, db: web::Data<Db>) -> Result<web::J
 #[serde(deny_unknown_fields)]
 pub struct CompanyPatch {
     #[validate(custom(function = not_blank), length(max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[validate(custom(function = not_blank), length(max = 50))]
+    #[schema(min_length = 1, max_length = 50)]
     pub legal_representative: Option<String>,
     #[schema(value_type = Option<Industry>)]
     pub industry: Option<Choice<Industry>>,
     #[validate(custom(function = not_blank), length(max = 50))]
+    #[schema(min_length = 1, max_length = 50)]
     pub park_zone: Option<String>,
     pub established_on: Option<NaiveDate>,
     #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
     pub registered_capital_fen: Option<i64>,
     #[validate(custom(function = not_blank), length(max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub address: Option<String>,
     pub contact_phone: Option<String>,
 }
@@ -78,12 +83,16 @@ pub async fn update_own_company(
 #[serde(deny_unknown_fields)]
 pub struct FinancialsInput {
     #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
     pub revenue_fen: i64,
     #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
     pub rd_expense_fen: i64,
     #[validate(range(min = 0, max = 10_000_000))]
+    #[schema(minimum = 0, maximum = 10_000_000)]
     pub employee_count: i32,
     #[validate(range(min = 0, max = 10_000_000))]
+    #[schema(minimum = 0, maximum = 10_000_000)]
     pub rd_staff_count: i32,
 }
 
@@ -123,8 +132,10 @@ pub async fn get_financials(user: SignedIn, db: web::Data<Db>) -> Result<web::Js
 #[serde(deny_unknown_fields)]
 pub struct BankAccountInput {
     #[validate(custom(function = not_blank), length(max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub bank_name: String,
     #[validate(custom(function = not_blank), length(max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub account_name: String,
     #[schema(example = "6222021234567890")]
     pub account_no: String,
@@ -153,6 +164,7 @@ pub async fn put_bank_account(
 #[serde(deny_unknown_fields)]
 pub struct CertificationsInput {
     #[validate(custom(function = not_blank), length(max = 50))]
+    #[schema(min_length = 1, max_length = 50)]
     pub high_tech_certificate_no: Option<String>,
     pub high_tech_valid_until: Option<NaiveDate>,
     pub tech_sme: Option<bool>,
@@ -230,6 +242,7 @@ pub struct VerificationRequest {
     pub decision: Choice<Decision>,
     /// Required when rejecting: what the company must correct.
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
     pub comment: Option<String>,
 }
 

@@ -116,3 +116,152 @@ pub fn add_problem_responses(doc: &mut utoipa::openapi::OpenApi) {
         }
     }
 }
+
+/// A text field's rule in the document, taken from the constants the domain checks with.
+struct TextRule {
+    pattern: Option<&'static str>,
+    min_chars: Option<usize>,
+    max_chars: Option<usize>,
+    note: Option<&'static str>,
+}
+
+/// The rule a request-body property of this name gets wherever it appears.
+fn text_rule(property: &str) -> Option<TextRule> {
+    use crate::domain::{account, company, credit_code};
+    let rule = match property {
+        "email" => TextRule {
+            pattern: Some(account::EMAIL_PATTERN),
+            min_chars: None,
+            max_chars: Some(account::EMAIL_MAX_CHARS),
+            note: None,
+        },
+        "password" | "new_password" => TextRule {
+            pattern: None,
+            min_chars: Some(account::PASSWORD_MIN_CHARS),
+            max_chars: Some(account::PASSWORD_MAX_CHARS),
+            note: None,
+        },
+        "credit_code" => TextRule {
+            pattern: Some(credit_code::PATTERN),
+            min_chars: None,
+            max_chars: None,
+            note: Some("The 18th character is a check character computed from the first 17 (GB 32100-2015)."),
+        },
+        // Its length is left out: a bound on top of the pattern leaves a generator little to draw.
+        "contact_phone" => TextRule {
+            pattern: Some(company::PHONE_PATTERN),
+            min_chars: None,
+            max_chars: None,
+            note: Some("At most 30 characters."),
+        },
+        "account_no" => {
+            TextRule { pattern: Some(company::ACCOUNT_NO_PATTERN), min_chars: None, max_chars: None, note: None }
+        }
+        _ => return None,
+    };
+    Some(rule)
+}
+
+/// Writes the rules the service checks into the document, so clients and fuzzers learn them from it: the
+/// page bounds of every list, and the patterns and lengths of the text fields `text_rule` names in every
+/// schema a request body uses.
+pub fn add_field_rules(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{RefOr, Schema};
+
+    use crate::domain::validation::{MAX_PAGE, MAX_PER_PAGE};
+
+    let mut request_schemas = Vec::new();
+    for item in doc.paths.paths.values_mut() {
+        for operation in
+            [&mut item.get, &mut item.put, &mut item.post, &mut item.patch, &mut item.delete].into_iter().flatten()
+        {
+            for parameter in operation.parameters.iter_mut().flatten() {
+                let RefOr::T(parameter) = parameter else { continue };
+                let maximum = match parameter.name.as_str() {
+                    "page" => MAX_PAGE,
+                    "per_page" => MAX_PER_PAGE,
+                    _ => continue,
+                };
+                if let Some(RefOr::T(Schema::Object(schema))) = &mut parameter.schema {
+                    schema.minimum = Some(utoipa::Number::Int(1));
+                    schema.maximum = Some(utoipa::Number::Int(maximum.try_into().expect("a bound that fits")));
+                }
+            }
+            for content in operation.request_body.iter().flat_map(|body| match body {
+                RefOr::T(body) => body.content.values().collect(),
+                RefOr::Ref(_) => Vec::new(),
+            }) {
+                if let RefOr::T(utoipa::openapi::Content { schema: Some(schema), .. }) = content {
+                    request_schemas.extend(referenced(schema));
+                }
+            }
+        }
+    }
+    let Some(components) = doc.components.as_mut() else { return };
+    name_choices::<crate::domain::company::Industry>(components);
+    name_choices::<crate::domain::company::Decision>(components);
+    name_choices::<crate::domain::role::Role>(components);
+    name_choices::<crate::domain::role::UserStatus>(components);
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(name) = request_schemas.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let Some(RefOr::T(schema)) = components.schemas.get_mut(&name) else { continue };
+        request_schemas.extend(referenced(&RefOr::T(schema.clone())));
+        let Schema::Object(object) = schema else { continue };
+        for (property, value) in &mut object.properties {
+            let (Some(rule), RefOr::T(Schema::Object(field))) = (text_rule(property), value) else { continue };
+            field.pattern = rule.pattern.map(str::to_owned);
+            field.min_length = rule.min_chars;
+            field.max_length = rule.max_chars;
+            if let Some(note) = rule.note {
+                field.description = Some(match field.description.take() {
+                    Some(description) => format!("{description} {note}"),
+                    None => note.to_owned(),
+                });
+            }
+        }
+    }
+}
+
+/// Appends each choice's names in both languages to the description of the vocabulary's schema.
+fn name_choices<T: crate::domain::validation::Vocabulary>(components: &mut utoipa::openapi::Components) {
+    use utoipa::openapi::{RefOr, Schema};
+
+    let name = std::any::type_name::<T>().rsplit("::").next().expect("a type has a name");
+    let Some(RefOr::T(Schema::Object(schema))) = components.schemas.get_mut(name) else { return };
+    let choices: Vec<String> = T::CHOICES
+        .iter()
+        .map(|choice| {
+            let label = choice.label();
+            format!("`{}` {} ({})", choice.as_str(), label.zh, label.en)
+        })
+        .collect();
+    let listed = format!("Choices: {}.", choices.join(", "));
+    schema.description = Some(match schema.description.take() {
+        Some(description) => format!("{description}\n\n{listed}"),
+        None => listed,
+    });
+}
+
+/// The component schemas a schema names, directly or through its properties, items and alternatives.
+fn referenced(schema: &utoipa::openapi::RefOr<utoipa::openapi::Schema>) -> Vec<String> {
+    use utoipa::openapi::schema::ArrayItems;
+    use utoipa::openapi::{RefOr, Schema};
+
+    match schema {
+        RefOr::Ref(reference) => {
+            reference.ref_location.strip_prefix("#/components/schemas/").map(str::to_owned).into_iter().collect()
+        }
+        RefOr::T(Schema::Object(object)) => object.properties.values().flat_map(referenced).collect(),
+        RefOr::T(Schema::Array(array)) => match &array.items {
+            ArrayItems::RefOrSchema(items) => referenced(items),
+            ArrayItems::False => Vec::new(),
+        },
+        RefOr::T(Schema::OneOf(one_of)) => one_of.items.iter().flat_map(referenced).collect(),
+        RefOr::T(Schema::AllOf(all_of)) => all_of.items.iter().flat_map(referenced).collect(),
+        RefOr::T(Schema::AnyOf(any_of)) => any_of.items.iter().flat_map(referenced).collect(),
+        RefOr::T(_) => Vec::new(),
+    }
+}

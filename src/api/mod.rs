@@ -129,6 +129,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = App::new().into_utoipa_app().openapi(docs::ApiDoc::openapi()).configure(routes).split_for_parts().1;
     docs::add_problem_responses(&mut doc);
+    docs::add_field_rules(&mut doc);
     doc
 }
 

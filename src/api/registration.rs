@@ -37,19 +37,24 @@ pub struct CompanyInput {
     #[schema(example = "91350100M000100Y43")]
     pub credit_code: String,
     #[validate(custom(function = not_blank), length(max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     #[schema(example = "珠海示例微电子有限公司")]
     pub name: String,
     #[validate(custom(function = not_blank), length(max = 50))]
+    #[schema(min_length = 1, max_length = 50)]
     pub legal_representative: String,
     #[schema(value_type = Industry)]
     pub industry: Choice<Industry>,
     #[validate(custom(function = not_blank), length(max = 50))]
+    #[schema(min_length = 1, max_length = 50)]
     #[schema(example = "唐家湾主园区")]
     pub park_zone: String,
     pub established_on: NaiveDate,
     #[validate(range(min = 0))]
+    #[schema(minimum = 0)]
     pub registered_capital_fen: i64,
     #[validate(custom(function = not_blank), length(max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub address: String,
     #[schema(example = "0756-3612345")]
     pub contact_phone: String,
@@ -63,6 +68,7 @@ pub struct AccountInput {
     #[schema(value_type = String, format = Password)]
     pub password: SecretString,
     #[validate(custom(function = not_blank), length(max = 50))]
+    #[schema(min_length = 1, max_length = 50)]
     pub display_name: String,
 }
 

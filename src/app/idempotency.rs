@@ -2,11 +2,12 @@
 //! first answer. No HTTP here: an edge reads the key wherever its requests carry it, says how its answers
 //! are written down ([`Replies`]), and gives a stored answer back as it was.
 
+use chrono::NaiveDateTime;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::app::{Error, Result};
-use crate::db::idempotency::{self, Claim};
+use crate::db::idempotency::{self, Earlier};
 use crate::db::{self, Db, DbConnection};
 use crate::domain::error::{Error as Refusal, FieldError};
 use crate::domain::time;
@@ -88,9 +89,10 @@ pub enum Answer<T> {
     Replay(Stored),
 }
 
-/// Claims the key and, for a new one, runs
-/// `work` as one transaction that also stores its answer. A refusal is stored as the key's answer too;
-/// an outage frees the key so that a retry runs the operation.
+/// Runs `work` once per key: as one transaction that also takes the key and stores the answer, so a key is
+/// never held by a request that did not commit. A retry gets the stored answer; a retry racing the first
+/// request waits for it (on SQLite the write lock, on PostgreSQL the key's unique index) and then gets its
+/// answer. A refusal is stored as the key's answer too; an outage stores nothing, so a retry runs again.
 pub async fn run<T, R, F>(db: &Db, user_id: i64, request: Request, replies: R, work: F) -> Result<Answer<T>>
 where
     T: Serialize + Send + 'static,
@@ -98,64 +100,101 @@ where
     F: FnOnce(&mut DbConnection, &Key) -> Result<T> + Send + 'static,
 {
     let Request { key, fingerprint } = request;
-    let claim_key = key.clone();
-    let claim = db
-        .write(move |conn| idempotency::claim(conn, user_id, claim_key.as_str(), &fingerprint, time::now()))
-        .await
-        .or_else(|e| if matches!(e, db::Error::UniqueViolation { .. }) { Ok(Claim::InProgress) } else { Err(e) })?;
-    match claim {
-        Claim::Replay { status, body } => return Ok(Answer::Replay(Stored { status, body })),
-        Claim::Mismatch => {
-            return Err(Refusal::Invalid {
-                code: "idempotency_key_reused",
-                detail: Text::new(
-                    "该 Idempotency-Key 已用于另一笔不同的请求；新的付款请使用新的标识。",
-                    "This Idempotency-Key was used for a different request; use a new key for a new payment.",
-                ),
-                errors: vec![FieldError::new(
-                    "Idempotency-Key",
-                    "reused",
-                    Text::new("标识已被使用。", "Already used."),
-                )],
-            }
-            .into());
-        }
-        Claim::InProgress => {
-            return Err(Refusal::conflict(
-                "conflict",
-                Text::new(
-                    "使用该 Idempotency-Key 的请求正在处理中，请稍后查询结果。",
-                    "A request with this Idempotency-Key is still being processed; check again shortly.",
-                ),
-            )
-            .into());
-        }
-        Claim::Fresh => {}
+    if let Some(earlier) = answered(db, user_id, &key).await? {
+        return replay(earlier, &fingerprint);
     }
-    let (work_key, writer) = (key.clone(), replies.clone());
+    let (work_key, work_fingerprint, writer) = (key.clone(), fingerprint.clone(), replies.clone());
     let done = db
         .write(move |conn| {
-            let value = work(conn, &work_key)?;
+            let now = time::now();
+            take(conn, user_id, &work_key, &work_fingerprint, now)?;
+            let value = work(conn, &work_key).map_err(Attempt::Failed)?;
             let answer = writer.created(&value);
-            idempotency::complete(conn, user_id, work_key.as_str(), answer.status, &answer.body, time::now())?;
-            Ok::<_, Error>(value)
+            idempotency::answer(conn, user_id, work_key.as_str(), answer.status, &answer.body, now)?;
+            Ok(value)
         })
         .await;
-    match done {
-        Ok(value) => Ok(Answer::New(value)),
-        Err(Error::Refused(refusal)) => {
-            let Stored { status, body } = replies.refused(&refusal);
-            db.write(move |conn| idempotency::complete(conn, user_id, key.as_str(), status, &body, time::now()))
-                .await?;
-            Err(refusal.into())
-        }
-        Err(error) => {
-            if let Err(release) = db.write(move |conn| idempotency::release(conn, user_id, key.as_str())).await {
-                tracing::warn!(%release, "an Idempotency-Key could not be freed after a failure");
-            }
-            Err(error)
-        }
+    let refusal = match done {
+        Ok(value) => return Ok(Answer::New(value)),
+        Err(Attempt::KeyTaken) => return replay_committed(db, user_id, &key, &fingerprint).await,
+        Err(Attempt::Failed(Error::Refused(refusal))) => refusal,
+        Err(Attempt::Failed(error)) => return Err(error),
+    };
+    let Stored { status, body } = replies.refused(&refusal);
+    let (refused_key, refused_fingerprint) = (key.clone(), fingerprint.clone());
+    let stored = db
+        .write(move |conn| {
+            let now = time::now();
+            take(conn, user_id, &refused_key, &refused_fingerprint, now)?;
+            idempotency::answer(conn, user_id, refused_key.as_str(), status, &body, now)?;
+            Ok(())
+        })
+        .await;
+    match stored {
+        Ok(()) => Err(refusal.into()),
+        Err(Attempt::KeyTaken) => replay_committed(db, user_id, &key, &fingerprint).await,
+        Err(Attempt::Failed(error)) => Err(error),
     }
+}
+
+/// Why a keyed transaction did not commit.
+enum Attempt {
+    /// Another request with the key committed first.
+    KeyTaken,
+    Failed(Error),
+}
+
+impl From<db::Error> for Attempt {
+    fn from(error: db::Error) -> Self {
+        Self::Failed(error.into())
+    }
+}
+
+impl db::Failure for Attempt {
+    fn may_mean_lost_connection(&self) -> bool {
+        matches!(self, Self::Failed(error) if error.may_mean_lost_connection())
+    }
+}
+
+fn take(
+    conn: &mut DbConnection,
+    user_id: i64,
+    key: &Key,
+    fingerprint: &str,
+    now: NaiveDateTime,
+) -> Result<(), Attempt> {
+    idempotency::take(conn, user_id, key.as_str(), fingerprint, now).map_err(|error| match error {
+        db::Error::UniqueViolation { .. } => Attempt::KeyTaken,
+        other => other.into(),
+    })
+}
+
+async fn answered(db: &Db, user_id: i64, key: &Key) -> Result<Option<Earlier>> {
+    let key = key.clone();
+    Ok(db.read(move |conn| idempotency::find(conn, user_id, key.as_str())).await?)
+}
+
+/// The answer of the request that took the key first.
+async fn replay_committed<T>(db: &Db, user_id: i64, key: &Key, fingerprint: &str) -> Result<Answer<T>> {
+    let earlier = answered(db, user_id, key)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("an Idempotency-Key was taken but holds no answer")))?;
+    replay(earlier, fingerprint)
+}
+
+fn replay<T>(earlier: Earlier, fingerprint: &str) -> Result<Answer<T>> {
+    if earlier.fingerprint != fingerprint {
+        return Err(Refusal::Invalid {
+            code: "idempotency_key_reused",
+            detail: Text::new(
+                "该 Idempotency-Key 已用于另一笔不同的请求；新的付款请使用新的标识。",
+                "This Idempotency-Key was used for a different request; use a new key for a new payment.",
+            ),
+            errors: vec![FieldError::new("Idempotency-Key", "reused", Text::new("标识已被使用。", "Already used."))],
+        }
+        .into());
+    }
+    Ok(Answer::Replay(Stored { status: earlier.status, body: earlier.body }))
 }
 
 #[cfg(test)]

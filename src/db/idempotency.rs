@@ -1,72 +1,54 @@
 //! Idempotency-Keys: each remembers the request it first came with and the answer that request got, so a
-//! retried payment gets the first answer instead of paying twice.
+//! retried payment gets the first answer instead of paying twice. A key's row is written in the same
+//! transaction as the operation it answers, so no key outlives a request that died before committing.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::idempotency_keys;
 use crate::db::error::Result;
 
-/// What an Idempotency-Key says about a request.
+/// A key's earlier use: the request it came with, and the answer that request got.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Claim {
-    /// First use (or a crashed attempt's leftover): go ahead.
-    Fresh,
-    /// Used before for the same request, which got this answer.
-    Replay { status: u16, body: String },
-    /// Used before for a different request.
-    Mismatch,
-    /// The first request with this key is still running.
-    InProgress,
+pub struct Earlier {
+    pub fingerprint: String,
+    pub status: u16,
+    pub body: String,
 }
 
-/// An unfinished claim older than this belongs to a request that died: its payment transaction never
-/// committed, since the answer is stored in that same transaction.
-const ABANDONED_AFTER: Duration = Duration::seconds(60);
-
-pub fn claim(conn: &mut DbConnection, user_id: i64, key: &str, fingerprint: &str, now: NaiveDateTime) -> Result<Claim> {
-    let existing: Option<(String, NaiveDateTime, Option<i32>, Option<String>)> = idempotency_keys::table
+/// The committed answer for this key, if a request with it has been answered.
+pub fn find(conn: &mut DbConnection, user_id: i64, key: &str) -> Result<Option<Earlier>> {
+    let row: Option<(String, Option<i32>, Option<String>)> = idempotency_keys::table
         .find((user_id, key))
-        .select((
-            idempotency_keys::fingerprint,
-            idempotency_keys::claimed_at,
-            idempotency_keys::response_status,
-            idempotency_keys::response_body,
-        ))
+        .filter(idempotency_keys::completed_at.is_not_null())
+        .select((idempotency_keys::fingerprint, idempotency_keys::response_status, idempotency_keys::response_body))
         .first(conn)
         .optional()?;
-    let Some((stored_fingerprint, claimed_at, status, body)) = existing else {
-        diesel::insert_into(idempotency_keys::table)
-            .values((
-                idempotency_keys::user_id.eq(user_id),
-                idempotency_keys::key.eq(key),
-                idempotency_keys::fingerprint.eq(fingerprint),
-                idempotency_keys::claimed_at.eq(now),
-            ))
-            .execute(conn)?;
-        return Ok(Claim::Fresh);
-    };
-    if stored_fingerprint != fingerprint {
-        return Ok(Claim::Mismatch);
-    }
-    if let (Some(status), Some(body)) = (status, body) {
-        return Ok(Claim::Replay { status: u16::try_from(status).unwrap_or(500), body });
-    }
-    let taken_over = diesel::update(
-        idempotency_keys::table
-            .find((user_id, key))
-            .filter(idempotency_keys::claimed_at.eq(claimed_at))
-            .filter(idempotency_keys::claimed_at.lt(now - ABANDONED_AFTER))
-            .filter(idempotency_keys::completed_at.is_null()),
-    )
-    .set(idempotency_keys::claimed_at.eq(now))
-    .execute(conn)?;
-    Ok(if taken_over == 1 { Claim::Fresh } else { Claim::InProgress })
+    Ok(row.and_then(|(fingerprint, status, body)| {
+        Some(Earlier { fingerprint, status: u16::try_from(status?).ok()?, body: body? })
+    }))
 }
 
-/// Stores the answer a key's request got.
-pub fn complete(
+/// Takes the key inside the operation's transaction. Fails with a unique violation when another request
+/// committed it first; on PostgreSQL a request holding it uncommitted makes this wait for its outcome.
+pub fn take(conn: &mut DbConnection, user_id: i64, key: &str, fingerprint: &str, now: NaiveDateTime) -> Result<()> {
+    // Unanswered rows are left only by versions that took keys in a transaction of their own.
+    diesel::delete(idempotency_keys::table.find((user_id, key)).filter(idempotency_keys::completed_at.is_null()))
+        .execute(conn)?;
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::user_id.eq(user_id),
+            idempotency_keys::key.eq(key),
+            idempotency_keys::fingerprint.eq(fingerprint),
+            idempotency_keys::claimed_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stores the answer a key's request got, in the transaction that took the key.
+pub fn answer(
     conn: &mut DbConnection,
     user_id: i64,
     key: &str,
@@ -80,13 +62,6 @@ pub fn complete(
             idempotency_keys::response_body.eq(body),
             idempotency_keys::completed_at.eq(now),
         ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Frees a key whose request failed for a reason a retry may not meet again (an outage).
-pub fn release(conn: &mut DbConnection, user_id: i64, key: &str) -> Result<()> {
-    diesel::delete(idempotency_keys::table.find((user_id, key)).filter(idempotency_keys::completed_at.is_null()))
         .execute(conn)?;
     Ok(())
 }

@@ -11,6 +11,10 @@ use crate::i18n::Text;
 
 pub const PASSWORD_MIN_CHARS: usize = 10;
 pub const PASSWORD_MAX_CHARS: usize = 128;
+pub const EMAIL_MAX_CHARS: usize = 254;
+/// What `Email::parse` accepts, as a pattern for the API document: one `@`, no space inside, a dot inside
+/// the domain, and space around it trimmed.
+pub const EMAIL_PATTERN: &str = r"^\s*[^@\s]+@[^@\s.][^@\s]*\.[^@\s]*[^@\s.]\s*$";
 
 /// An address as stored: trimmed and lower-cased, so one mailbox is one account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +23,7 @@ pub struct Email(String);
 impl Email {
     pub fn parse(field: &'static str, text: &str) -> Result<Email, FieldError> {
         let email = text.trim().to_lowercase();
-        let valid = email.len() <= 254
+        let valid = email.len() <= EMAIL_MAX_CHARS
             && email.split_once('@').is_some_and(|(local, domain)| {
                 !local.is_empty()
                     && domain.contains('.')
@@ -216,7 +220,18 @@ pub fn check_status_change(by_user_id: i64, user_id: i64, status: Option<UserSta
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+    use regex_lite::Regex;
+
     use super::*;
+
+    proptest! {
+        #[test]
+        fn the_email_pattern_accepts_what_email_parse_accepts(email in "[ a.@Z-]{0,12}") {
+            let pattern = Regex::new(EMAIL_PATTERN).unwrap();
+            prop_assert_eq!(pattern.is_match(&email), Email::parse("email", &email).is_ok());
+        }
+    }
 
     fn form<'a>(industry: &'a Choice<Industry>, email: &'a str, phone: &'a str) -> RegistrationForm<'a> {
         RegistrationForm {

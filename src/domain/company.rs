@@ -106,6 +106,9 @@ pub fn check_decision_comment(decision: Decision, comment: &str) -> Result<(), F
     Ok(())
 }
 
+/// `check_account_no` as a pattern for the API document.
+pub const ACCOUNT_NO_PATTERN: &str = r"^[\s-]*(?:[0-9][\s-]*){8,34}$";
+
 /// A bank account number has 8 to 34 digits; spaces and dashes between them are allowed.
 pub fn check_account_no(account_no: &str) -> Result<(), FieldError> {
     let digits: String = account_no.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
@@ -195,12 +198,16 @@ pub fn check_established_on(
     Ok(())
 }
 
+pub const PHONE_MAX_CHARS: usize = 30;
+/// `check_phone` as a pattern for the API document (its length is `PHONE_MAX_CHARS`).
+pub const PHONE_PATTERN: &str = r"^\s*[ ()+-]*(?:[0-9][ ()+-]*){7,20}\s*$";
+
 /// Mobile (13812345678), landline (0756-3612345, with an optional extension) or +86 numbers.
 pub fn check_phone(field: &'static str, phone: &str) -> Result<(), FieldError> {
     let phone = phone.trim();
     let digits = phone.chars().filter(char::is_ascii_digit).count();
     let allowed = phone.chars().all(|c| c.is_ascii_digit() || " -+()".contains(c));
-    if allowed && (7..=20).contains(&digits) && phone.len() <= 30 {
+    if allowed && (7..=20).contains(&digits) && phone.len() <= PHONE_MAX_CHARS {
         Ok(())
     } else {
         Err(FieldError::new(
@@ -216,7 +223,24 @@ pub fn check_phone(field: &'static str, phone: &str) -> Result<(), FieldError> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+    use regex_lite::Regex;
+
     use super::*;
+
+    proptest! {
+        #[test]
+        fn the_phone_pattern_accepts_what_check_phone_accepts(phone in "[0-9 ()+x-]{0,30}") {
+            let pattern = Regex::new(PHONE_PATTERN).unwrap();
+            prop_assert_eq!(pattern.is_match(&phone), check_phone("p", &phone).is_ok());
+        }
+
+        #[test]
+        fn the_account_number_pattern_accepts_what_check_account_no_accepts(number in "[0-9 x-]{0,40}") {
+            let pattern = Regex::new(ACCOUNT_NO_PATTERN).unwrap();
+            prop_assert_eq!(pattern.is_match(&number), check_account_no(&number).is_ok());
+        }
+    }
 
     #[test]
     fn account_numbers_show_only_their_last_four_digits() {

@@ -5,6 +5,9 @@ use crate::i18n::Text;
 const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 pub const LENGTH: usize = 18;
+/// What `CreditCode::parse` accepts short of the check character, as a pattern for the API document:
+/// 18 characters of the alphabet in either case, with space around them.
+pub const PATTERN: &str = r"^\s*[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18}\s*$";
 
 /// A code that passed every check, normalised (trimmed, upper-case).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,7 +107,22 @@ fn check_character(values: &[u32]) -> char {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+    use regex_lite::Regex;
+
     use super::*;
+
+    proptest! {
+        #[test]
+        fn the_pattern_accepts_every_code_that_fails_at_most_its_check_character(code in " ?[09AHah]{17,19}[IOz]? ?") {
+            let pattern = Regex::new(PATTERN).unwrap();
+            let short_of_checksum = !matches!(
+                CreditCode::parse(&code),
+                Err(CreditCodeError::WrongLength { .. } | CreditCodeError::InvalidCharacter { .. })
+            );
+            prop_assert_eq!(pattern.is_match(&code), short_of_checksum);
+        }
+    }
 
     #[test]
     fn valid_codes_pass_including_a_check_character_of_zero() {

@@ -77,6 +77,8 @@ pub fn not_blank(text: &str) -> Result<(), ValidationError> {
 
 pub const DEFAULT_PER_PAGE: i64 = 20;
 pub const MAX_PER_PAGE: i64 = 100;
+/// The last page number a list takes (`i32::MAX`).
+pub const MAX_PAGE: i64 = 2_147_483_647;
 
 /// Which page of a list to show: `page` from 1, `per_page` items on each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +93,7 @@ impl Window {
         let page = page.unwrap_or(1);
         let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
         let mut errors = Vec::new();
-        if page < 1 || page > i64::from(i32::MAX) {
+        if !(1..=MAX_PAGE).contains(&page) {
             errors.push(FieldError::new("page", "out_of_range", Text::new("页码须从 1 开始。", "Pages start at 1.")));
         }
         if !(1..=MAX_PER_PAGE).contains(&per_page) {
