@@ -6,9 +6,10 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::app::applications::{find_visible, status_of};
+use crate::app::applications::status_of;
 use crate::app::idempotency::{self, Answer, Keyed, Replies};
 use crate::app::notify;
+use crate::app::reviews::find_with_content;
 use crate::app::{Result, SignedIn};
 use crate::db::audit::{self, Event};
 use crate::db::money::{self, DisbursementRow, NewDisbursement};
@@ -206,12 +207,12 @@ pub async fn reverse(
     .await
 }
 
-/// The payments and reversals of one application the caller may see, oldest first.
+/// The payments and reversals of one application the caller may see, with its content, oldest first.
 pub async fn of_application(db: &Db, caller: &SignedIn, application_id: i64) -> Result<Vec<DisbursementView>> {
     let caller = caller.clone();
     let rows = db
         .read(move |conn| {
-            find_visible(conn, &caller, application_id)?;
+            find_with_content(conn, &caller, application_id)?;
             Ok::<_, crate::app::Error>(money::of_application(conn, application_id)?)
         })
         .await?;

@@ -2,7 +2,8 @@
 
 use serde_json::json;
 
-use crate::app::applications::{find_visible, status_of};
+use crate::app::applications::status_of;
+use crate::app::reviews::find_with_content;
 use crate::app::{Result, SignedIn};
 use crate::db::audit::{self, Event};
 use crate::db::{Db, DbConnection, applications, money};
@@ -37,11 +38,11 @@ fn load(conn: &mut DbConnection, id: i64) -> Result<Plan> {
     Ok(Plan { instalments, planned: false })
 }
 
-/// The payment plan of an application the caller may see.
+/// The payment plan of an application the caller may see, with its content.
 pub async fn get(db: &Db, caller: &SignedIn, application_id: i64) -> Result<Plan> {
     let caller = caller.clone();
     db.read(move |conn| {
-        find_visible(conn, &caller, application_id)?;
+        find_with_content(conn, &caller, application_id)?;
         load(conn, application_id)
     })
     .await

@@ -18,6 +18,14 @@ pub fn require_full_view(conn: &mut DbConnection, user: &SignedIn, record: &Appl
     Ok(ExpertStanding::of(declaration).may_read_content()?)
 }
 
+/// The application if the caller may see it and its content: for an expert, only after declaring no
+/// conflict of interest (its money and timeline are content too).
+pub fn find_with_content(conn: &mut DbConnection, user: &SignedIn, id: i64) -> Result<ApplicationRecord> {
+    let record = find_visible(conn, user, id)?;
+    require_full_view(conn, user, &record)?;
+    Ok(record)
+}
+
 /// One expert's review with the expert's name.
 #[derive(Debug)]
 pub struct Review {
@@ -54,7 +62,7 @@ pub async fn timeline(db: &Db, caller: &SignedIn, id: i64) -> Result<Vec<Timelin
     let user = caller.clone();
     let rows = db
         .read(move |conn| {
-            find_visible(conn, &user, id)?;
+            find_with_content(conn, &user, id)?;
             Ok::<_, crate::app::Error>(audit::of_object(conn, "application", id)?)
         })
         .await?;

@@ -43,11 +43,16 @@ async fn an_application_goes_from_submission_to_approval_and_everyone_is_told() 
     assert_eq!(before["form_data"], Value::Null, "an expert sees no content before declaring");
     assert_eq!(before["company"]["name"], "珠海芯源微电子有限公司");
     assert_eq!(before["allowed_actions"], json!(["declare"]));
-    problem(app.get(&format!("/api/v1/applications/{id}/attachments"), &first).await, 403, "declaration_required")
-        .await;
+    for content in ["attachments", "disbursements", "payment-plan", "events"] {
+        let read = app.get(&format!("/api/v1/applications/{id}/{content}"), &first).await;
+        problem(read, 403, "declaration_required").await;
+    }
     let early = step(&app, &first, id, json!({ "action": "declare", "conflict_of_interest": false })).await;
     assert_eq!(early["form_data"]["project_name"], "项目");
     assert_eq!(early["allowed_actions"], json!(["score"]));
+    for content in ["attachments", "disbursements", "payment-plan", "events"] {
+        app.get(&format!("/api/v1/applications/{id}/{content}"), &first).await.expect(200);
+    }
 
     let proposal = json!({ "action": "propose", "approved_amount_fen": 250_000_000 });
     let not_yet = act(&app, &reviewer, id, json!({ "action": "propose", "approved_amount_fen": 250_000_000, "version": version(&app, &reviewer, id).await })).await;
@@ -278,7 +283,9 @@ async fn an_expert_with_a_conflict_is_recused_and_the_reviewer_assigns_another()
     .await;
     assert_eq!(recused["form_data"], Value::Null);
     assert_eq!(recused["allowed_actions"], json!([]));
-    problem(app.get(&format!("/api/v1/applications/{}/attachments", case.id), &first).await, 403, "recused").await;
+    for content in ["attachments", "disbursements", "payment-plan", "events"] {
+        problem(app.get(&format!("/api/v1/applications/{}/{content}", case.id), &first).await, 403, "recused").await;
+    }
     let told = app.mail_to("reviewer@park.example", 2).await;
     assert!(told[1].subject.starts_with("专家回避"));
 
