@@ -15,7 +15,8 @@ pub enum ActionInput {
     Assign { version: i32, experts: Experts },
     Declare { version: i32, conflict_of_interest: bool, statement: Option<String> },
     Score { version: i32, score: i32, opinion: String },
-    Propose { version: i32, approved_amount_fen: i64, comment: Option<String> },
+    /// `supersede`: replace a lower, unpaid award the company holds in the programme's support family.
+    Propose { version: i32, approved_amount_fen: i64, comment: Option<String>, supersede: bool },
     Approve { version: i32, comment: Option<String> },
     Reject { version: i32, comment: String },
 }
@@ -160,7 +161,7 @@ mod tests {
             ActionInput::Accept { version: 1, experts: Experts { named: None, draw: Some(20) } },
             ActionInput::Assign { version: 1, experts: Experts { named: Some(vec![3]), draw: None } },
             ActionInput::Score { version: 1, score: 100, opinion: "good".into() },
-            ActionInput::Propose { version: 1, approved_amount_fen: 1, comment: None },
+            ActionInput::Propose { version: 1, approved_amount_fen: 1, comment: None, supersede: false },
             ActionInput::Reject { version: 1, comment: "no".into() },
         ];
         for input in good {
@@ -185,7 +186,7 @@ mod tests {
                 vec![pair("score", "out_of_range"), pair("opinion", "too_long")],
             ),
             (
-                ActionInput::Propose { version: 1, approved_amount_fen: 0, comment: None },
+                ActionInput::Propose { version: 1, approved_amount_fen: 0, comment: None, supersede: true },
                 vec![pair("approved_amount_fen", "not_positive")],
             ),
             (ActionInput::Reject { version: 1, comment: String::new() }, vec![pair("comment", "required")]),
