@@ -10,7 +10,7 @@ use crate::api::session::SignedIn;
 use crate::app::allocation::{self, Batch, Outcome};
 use crate::config::PortalSettings;
 use crate::db::Db;
-use crate::domain::allocation::Method;
+use crate::domain::allocation::AllocationMethod;
 use crate::domain::time;
 use crate::error::ApiError;
 
@@ -19,7 +19,7 @@ use crate::error::ApiError;
 pub struct AllocationRequest {
     /// Applications of this programme in expert review with enough scores.
     pub application_ids: Vec<i64>,
-    pub method: Method,
+    pub method: AllocationMethod,
     /// Answer the figures and change nothing.
     pub dry_run: bool,
     /// The `version` of each listed application as the dry run answered it, in the same order: an
@@ -97,12 +97,8 @@ pub async fn allocate(
 ) -> Result<web::Json<AllocationView>, ApiError> {
     let request = body.into_inner();
     let dry_run = request.dry_run;
-    let batch = Batch {
-        application_ids: request.application_ids,
-        method: request.method,
-        dry_run,
-        versions: request.versions,
-    };
+    let batch =
+        Batch { application_ids: request.application_ids, method: request.method, dry_run, versions: request.versions };
     let today = time::today(portal.utc_offset);
     let outcome = allocation::allocate_batch(&db, &user, id.into_inner(), batch, today, Utc::now()).await?;
     Ok(web::Json(AllocationView::new(outcome, dry_run)))

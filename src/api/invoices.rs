@@ -108,6 +108,10 @@ pub async fn put_invoices(
 #[utoipa::path(tag = "applications", security(("bearer" = [])), params(("id" = i64, Path, description = "application id")),
     responses((status = 200, description = "the invoices claimed", body = InvoicesView)))]
 #[get("/applications/{id}/invoices")]
-pub async fn get_invoices(user: SignedIn, db: web::Data<Db>, id: web::Path<i64>) -> Result<web::Json<InvoicesView>, ApiError> {
+pub async fn get_invoices(
+    user: SignedIn,
+    db: web::Data<Db>,
+    id: web::Path<i64>,
+) -> Result<web::Json<InvoicesView>, ApiError> {
     Ok(web::Json(invoices::get(&db, &user, id.into_inner()).await?.into()))
 }

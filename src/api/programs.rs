@@ -54,7 +54,20 @@ pub struct ProgramView {
     /// An award is at most this share of the invoices the application claims.
     pub max_support_ratio_percent: Option<i32>,
     /// The support family and ratio in plain words, as the guide states them.
-    pub funding_rules: Vec<Text>,
+    pub funding_rules: Vec<FundingRule>,
+}
+
+/// A funding rule of the programme in plain words, in Chinese and English.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FundingRule {
+    pub zh: String,
+    pub en: String,
+}
+
+impl From<Text> for FundingRule {
+    fn from(text: Text) -> Self {
+        Self { zh: text.zh.into_owned(), en: text.en.into_owned() }
+    }
 }
 
 impl ProgramView {
@@ -62,7 +75,7 @@ impl ProgramView {
         Self {
             is_open: program.is_open(now),
             available_fen: program.available_fen(),
-            funding_rules: program.funding_rules(),
+            funding_rules: program.funding_rules().into_iter().map(FundingRule::from).collect(),
             opens_at: time::to_utc(program.opens_at),
             closes_at: time::to_utc(program.closes_at),
             id: program.id,

@@ -15,7 +15,7 @@ use crate::db::applications::{self, ApplicationRecord};
 use crate::db::audit::{self, Event};
 use crate::db::{Db, DbConnection, invoices};
 use crate::domain::actions::ActionInput;
-use crate::domain::allocation::{Claim, Method, allocate};
+use crate::domain::allocation::{AllocationMethod, Claim, allocate};
 use crate::domain::error::{Error as Refusal, FieldError};
 use crate::domain::funding;
 use crate::domain::role::Role;
@@ -29,7 +29,7 @@ pub const MAX_BATCH: usize = 500;
 #[derive(Debug, Clone)]
 pub struct Batch {
     pub application_ids: Vec<i64>,
-    pub method: Method,
+    pub method: AllocationMethod,
     pub dry_run: bool,
     /// The version of each listed application as the reviewer saw it (in the same order); an
     /// application that moved since refuses the real run.
@@ -68,10 +68,7 @@ impl Batch {
             errors.push(FieldError::new(
                 "application_ids",
                 "out_of_range",
-                Text::owned(
-                    format!("请列出 1–{MAX_BATCH} 份申报。"),
-                    format!("List 1 to {MAX_BATCH} applications."),
-                ),
+                Text::owned(format!("请列出 1–{MAX_BATCH} 份申报。"), format!("List 1 to {MAX_BATCH} applications.")),
             ));
         }
         let mut seen = HashSet::new();
@@ -187,8 +184,12 @@ fn plan(
         let record = match applications::find(conn, id) {
             Ok(record) if record.application.program_id == program_id => record,
             Ok(_) | Err(crate::db::Error::NotFound) => {
-                return Err(refused_item(&format!("#{id}"), "不是本项目的申报。", "not an application of this programme.")
-                    .into());
+                return Err(refused_item(
+                    &format!("#{id}"),
+                    "不是本项目的申报。",
+                    "not an application of this programme.",
+                )
+                .into());
             }
             Err(other) => return Err(other.into()),
         };

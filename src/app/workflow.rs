@@ -373,8 +373,9 @@ impl Step<'_> {
     /// Rejects an award a higher one in its family replaces, frees its invoices and tells its company;
     /// answers its audit event. The caller releases its reservation and appends the event.
     fn supersede(&self, conn: &mut DbConnection, award: &Award) -> Result<Event> {
-        let from = Status::parse(&award.status)
-            .ok_or_else(|| db::Error::damaged("applications", award.id, format!("unknown status `{}`", award.status)))?;
+        let from = Status::parse(&award.status).ok_or_else(|| {
+            db::Error::damaged("applications", award.id, format!("unknown status `{}`", award.status))
+        })?;
         let Some(to) = workflow::system_next(from, Action::Supersede) else {
             return Err(stale().into());
         };

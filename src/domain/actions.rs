@@ -8,17 +8,51 @@ use crate::i18n::Text;
 /// One workflow action, with the `version` the caller saw and the details the action needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ActionInput {
-    Submit { version: i32 },
-    Withdraw { version: i32, comment: Option<String> },
-    Return { version: i32, comment: String, correction_days: Option<u32> },
-    Accept { version: i32, experts: Experts },
-    Assign { version: i32, experts: Experts },
-    Declare { version: i32, conflict_of_interest: bool, statement: Option<String> },
-    Score { version: i32, score: i32, opinion: String },
+    Submit {
+        version: i32,
+    },
+    Withdraw {
+        version: i32,
+        comment: Option<String>,
+    },
+    Return {
+        version: i32,
+        comment: String,
+        correction_days: Option<u32>,
+    },
+    Accept {
+        version: i32,
+        experts: Experts,
+    },
+    Assign {
+        version: i32,
+        experts: Experts,
+    },
+    Declare {
+        version: i32,
+        conflict_of_interest: bool,
+        statement: Option<String>,
+    },
+    Score {
+        version: i32,
+        score: i32,
+        opinion: String,
+    },
     /// `supersede`: replace a lower, unpaid award the company holds in the programme's support family.
-    Propose { version: i32, approved_amount_fen: i64, comment: Option<String>, supersede: bool },
-    Approve { version: i32, comment: Option<String> },
-    Reject { version: i32, comment: String },
+    Propose {
+        version: i32,
+        approved_amount_fen: i64,
+        comment: Option<String>,
+        supersede: bool,
+    },
+    Approve {
+        version: i32,
+        comment: Option<String>,
+    },
+    Reject {
+        version: i32,
+        comment: String,
+    },
 }
 
 /// Which experts to add: named, or a number drawn at random (exactly one of the two, once checked).

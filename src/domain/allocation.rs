@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 text_enum!(
     /// How a batch is allocated.
-    Method {
+    AllocationMethod {
         /// Each gets its cap, cut by the same factor when the caps exceed the budget.
         ProRata => "pro_rata",
         /// Each gets its cap, and the batch is refused when the caps exceed the budget.
@@ -48,12 +48,12 @@ fn by_reference(a: &str, b: &str) -> Ordering {
 }
 
 /// Allocates `available_fen` over `claims` by `method`; every cap must be at least 0.
-pub fn allocate(method: Method, claims: &[Claim], available_fen: i64) -> Allocation {
+pub fn allocate(method: AllocationMethod, claims: &[Claim], available_fen: i64) -> Allocation {
     let capped: Vec<i64> = claims.iter().map(|c| c.capped_fen.max(0)).collect();
     let capped_total: i128 = capped.iter().copied().map(i128::from).sum();
     let available = i128::from(available_fen.max(0));
     let oversubscribed = capped_total > i128::from(available_fen);
-    let approved = if method == Method::ProRata && oversubscribed {
+    let approved = if method == AllocationMethod::ProRata && oversubscribed {
         cut(claims, &capped, capped_total, available)
     } else {
         capped
@@ -107,7 +107,7 @@ mod tests {
     #[test]
     fn caps_that_fit_are_granted_as_they_are() {
         let batch = claims(&[300, 200]);
-        for method in Method::ALL.iter().copied() {
+        for method in AllocationMethod::ALL.iter().copied() {
             let allocation = allocate(method, &batch, 500);
             assert_eq!(allocation.approved_fen, [300, 200]);
             assert!(!allocation.oversubscribed);
@@ -117,7 +117,7 @@ mod tests {
 
     #[test]
     fn as_capped_does_not_cut_and_so_does_not_fit() {
-        let allocation = allocate(Method::AsCapped, &claims(&[300, 200]), 499);
+        let allocation = allocate(AllocationMethod::AsCapped, &claims(&[300, 200]), 499);
         assert_eq!(allocation.approved_fen, [300, 200]);
         assert!(allocation.oversubscribed && !allocation.fits(499));
     }
@@ -125,7 +125,7 @@ mod tests {
     #[test]
     fn pro_rata_cuts_by_one_factor_and_hands_out_the_leftover_fen_by_largest_remainder() {
         // 1000 available of 1500: factor 2/3. 500 → 333.33, 600 → 400, 400 → 266.67.
-        let allocation = allocate(Method::ProRata, &claims(&[500, 600, 400]), 1000);
+        let allocation = allocate(AllocationMethod::ProRata, &claims(&[500, 600, 400]), 1000);
         assert_eq!(allocation.approved_fen, [333, 400, 267]);
         assert_eq!((allocation.capped_total_fen, allocation.approved_total_fen), (1500, 1000));
     }
@@ -137,13 +137,13 @@ mod tests {
         batch[0].reference_no = "IC-2026-10000".into();
         batch[1].reference_no = "IC-2026-9999".into();
         batch[2].reference_no = "IC-2026-9998".into();
-        assert_eq!(allocate(Method::ProRata, &batch, 2).approved_fen, [0, 1, 1]);
+        assert_eq!(allocate(AllocationMethod::ProRata, &batch, 2).approved_fen, [0, 1, 1]);
     }
 
     #[test]
     fn nothing_available_gives_nothing() {
         for available in [0, -5] {
-            let allocation = allocate(Method::ProRata, &claims(&[100, 1]), available);
+            let allocation = allocate(AllocationMethod::ProRata, &claims(&[100, 1]), available);
             assert_eq!(allocation.approved_fen, [0, 0]);
         }
     }
@@ -151,7 +151,7 @@ mod tests {
     #[test]
     fn sums_near_the_largest_amounts_do_not_overflow() {
         let big = crate::domain::money::MAX_FEN;
-        let allocation = allocate(Method::ProRata, &claims(&[big, big, big]), big);
+        let allocation = allocate(AllocationMethod::ProRata, &claims(&[big, big, big]), big);
         assert_eq!(allocation.approved_total_fen, big);
         assert_eq!(allocation.capped_total_fen, 3 * big);
     }
@@ -165,7 +165,7 @@ mod tests {
 
         #[test]
         fn an_oversubscribed_batch_spends_exactly_the_available_budget((caps, available) in batch()) {
-            let allocation = allocate(Method::ProRata, &claims(&caps), available);
+            let allocation = allocate(AllocationMethod::ProRata, &claims(&caps), available);
             if allocation.oversubscribed {
                 prop_assert_eq!(allocation.approved_total_fen, available);
             } else {
@@ -175,7 +175,7 @@ mod tests {
 
         #[test]
         fn each_award_lies_between_its_floor_and_its_cap((caps, available) in batch()) {
-            let allocation = allocate(Method::ProRata, &claims(&caps), available);
+            let allocation = allocate(AllocationMethod::ProRata, &claims(&caps), available);
             let total: i128 = caps.iter().copied().map(i128::from).sum();
             for (cap, award) in caps.iter().zip(&allocation.approved_fen) {
                 prop_assert!(award <= cap, "{award} > {cap}");
@@ -192,7 +192,7 @@ mod tests {
             seed in any::<u64>(),
         ) {
             let batch = claims(&caps);
-            let first = allocate(Method::ProRata, &batch, available);
+            let first = allocate(AllocationMethod::ProRata, &batch, available);
             let mut shuffled: Vec<(Claim, i64)> = batch.into_iter().zip(first.approved_fen.clone()).collect();
             let mut state = seed;
             for i in (1..shuffled.len()).rev() {
@@ -201,7 +201,7 @@ mod tests {
                 shuffled.swap(i, j);
             }
             let (again, expected): (Vec<Claim>, Vec<i64>) = shuffled.into_iter().unzip();
-            prop_assert_eq!(allocate(Method::ProRata, &again, available).approved_fen, expected);
+            prop_assert_eq!(allocate(AllocationMethod::ProRata, &again, available).approved_fen, expected);
         }
 
         #[test]
@@ -209,7 +209,7 @@ mod tests {
             let mut caps = caps;
             let twin = caps[0];
             caps.extend(std::iter::repeat_n(twin, twins));
-            let allocation = allocate(Method::ProRata, &claims(&caps), available);
+            let allocation = allocate(AllocationMethod::ProRata, &claims(&caps), available);
             let awards: Vec<i64> =
                 caps.iter().zip(&allocation.approved_fen).filter(|(c, _)| **c == twin).map(|(_, a)| *a).collect();
             let (low, high) = (awards.iter().min().unwrap(), awards.iter().max().unwrap());

@@ -150,8 +150,7 @@ impl ProgramInput {
         self.closes_at = self.closes_at.trunc_subsecs(6);
         self.correction_days = Some(self.correction_days.unwrap_or(DEFAULT_CORRECTION_DAYS));
         self.max_total_upload_bytes = Some(self.max_total_upload_bytes.unwrap_or(DEFAULT_MAX_TOTAL_UPLOAD_BYTES));
-        self.support_family =
-            self.support_family.map(|f| f.trim().to_lowercase()).filter(|f| !f.is_empty());
+        self.support_family = self.support_family.map(|f| f.trim().to_lowercase()).filter(|f| !f.is_empty());
         let mut errors = check(&self);
         for (field, text, limit) in [("title", &self.title, 200), ("summary", &self.summary, 2000)] {
             let length = text.chars().count();

@@ -513,8 +513,7 @@ mod tests {
             let reopened = (status == Status::Disbursed).then_some(Status::Approved);
             assert_eq!(system_next(status, Action::Settle), settled, "{status:?}");
             assert_eq!(system_next(status, Action::Reopen), reopened, "{status:?}");
-            let superseded =
-                matches!(status, Status::PublicNotice | Status::Approved).then_some(Status::Rejected);
+            let superseded = matches!(status, Status::PublicNotice | Status::Approved).then_some(Status::Rejected);
             assert_eq!(system_next(status, Action::Supersede), superseded, "{status:?}");
             for role in Role::ALL {
                 let allowed = allowed(status, role, &permissive(Action::Settle));
@@ -526,7 +525,8 @@ mod tests {
                 );
             }
         }
-        for &action in Action::ALL.iter().filter(|a| !matches!(a, Action::Settle | Action::Reopen | Action::Supersede)) {
+        for &action in Action::ALL.iter().filter(|a| !matches!(a, Action::Settle | Action::Reopen | Action::Supersede))
+        {
             assert_eq!(system_next(Status::Approved, action), None, "{action:?}");
         }
     }

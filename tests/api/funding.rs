@@ -83,7 +83,8 @@ async fn twenty_racing_claims_by_two_companies_on_one_invoice_get_exactly_one_su
         assert_eq!(*status, 409, "{text}");
         let body: Value = serde_json::from_str(text).unwrap();
         assert_eq!(body["code"], "invoice_already_claimed");
-        let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        let fields: Vec<&str> =
+            body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
         assert_eq!(fields, ["invoices[0].invoice_no"], "one entry per clash, the company's own invoice is fine");
         assert!(!text.contains("甲集成电路") && !text.contains("乙微电子"), "names no company: {text}");
     }
@@ -132,7 +133,10 @@ async fn withdrawing_or_rejecting_frees_the_invoices_for_another_application() {
     let staff: Value = app.get(&format!("/api/v1/applications/{blocked}/invoices"), &reviewer).await.expect(200).json();
     let others = &staff["invoices"][0]["other_claims"];
     assert_eq!(others.as_array().unwrap().len(), 1, "{staff}");
-    assert_eq!((others[0]["reference_no"].as_str(), others[0]["live"].as_bool()), (Some(reference.as_str()), Some(false)));
+    assert_eq!(
+        (others[0]["reference_no"].as_str(), others[0]["live"].as_bool()),
+        (Some(reference.as_str()), Some(false))
+    );
     let own: Value = app.get(&format!("/api/v1/applications/{blocked}/invoices"), &third).await.expect(200).json();
     assert_eq!(own["invoices"][0]["other_claims"], Value::Null);
 }
@@ -153,7 +157,8 @@ async fn bad_invoices_are_refused_each_by_its_place() {
         invoice(SELLER, "1234567890123456789012", 1),
     ];
     let refused = problem(claim(&app, &company, id, &bad).await, 422, "validation_failed").await;
-    let fields: Vec<&str> = refused["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> =
+        refused["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(
         fields,
         [
@@ -196,9 +201,7 @@ async fn a_second_award_in_a_family_is_double_funding_and_a_higher_one_supersede
 
     let second = in_review(&app, &reviewer, &company, higher, 300_000_000).await;
     let v = application(&app, &reviewer, second).await["version"].clone();
-    let propose = |amount: i64, supersede: bool| {
-        json!({ "action": "propose", "version": v, "approved_amount_fen": amount, "supersede": supersede })
-    };
+    let propose = |amount: i64, supersede: bool| json!({ "action": "propose", "version": v, "approved_amount_fen": amount, "supersede": supersede });
     let refused = problem(act(&app, &reviewer, second, propose(150_000_000, false)).await, 409, "double_funding").await;
     assert!(refused["detail"].as_str().unwrap().contains(&first_ref), "{refused}");
     problem(act(&app, &reviewer, second, propose(100_000_000, true)).await, 409, "double_funding").await;
@@ -210,7 +213,10 @@ async fn a_second_award_in_a_family_is_double_funding_and_a_higher_one_supersede
     let replaced = application(&app, &reviewer, first).await;
     assert_eq!(replaced["status"], "rejected");
     let (lower_now, higher_now) = (program(&app, &admin, lower).await, program(&app, &admin, higher).await);
-    assert_eq!((lower_now["reserved_fen"].as_i64(), lower_now["available_fen"].as_i64()), (Some(0), Some(5_000_000_000)));
+    assert_eq!(
+        (lower_now["reserved_fen"].as_i64(), lower_now["available_fen"].as_i64()),
+        (Some(0), Some(5_000_000_000))
+    );
     assert_eq!(
         (higher_now["reserved_fen"].as_i64(), higher_now["available_fen"].as_i64()),
         (Some(150_000_000), Some(4_850_000_000))
@@ -299,7 +305,8 @@ async fn an_oversubscribed_batch_is_cut_pro_rata_and_spends_the_budget_to_the_fe
     let b = batch(&app, "ALLOC-2026", 1_000_000, &[500_000, 600_000, 400_000]).await;
 
     let dry = allocate(&app, &b, "pro_rata", true, None).await.expect(200).json();
-    let approved: Vec<i64> = dry["items"].as_array().unwrap().iter().map(|i| i["approved_fen"].as_i64().unwrap()).collect();
+    let approved: Vec<i64> =
+        dry["items"].as_array().unwrap().iter().map(|i| i["approved_fen"].as_i64().unwrap()).collect();
     // Factor 2/3: 333,333.33, 400,000 and 266,666.67; the leftover fen goes to the largest remainder.
     assert_eq!(approved, [333_333, 400_000, 266_667]);
     assert_eq!(
@@ -317,7 +324,10 @@ async fn an_oversubscribed_batch_is_cut_pro_rata_and_spends_the_budget_to_the_fe
     assert_eq!(done["approved_total_fen"], 1_000_000);
     for (id, expected) in b.ids.iter().zip(approved) {
         let seen = application(&app, &b.reviewer, *id).await;
-        assert_eq!((seen["status"].as_str(), seen["approved_amount_fen"].as_i64()), (Some("public_notice"), Some(expected)));
+        assert_eq!(
+            (seen["status"].as_str(), seen["approved_amount_fen"].as_i64()),
+            (Some("public_notice"), Some(expected))
+        );
     }
     let after = program(&app, &b.admin, b.program).await;
     assert_eq!((after["reserved_fen"].as_i64(), after["available_fen"].as_i64()), (Some(1_000_000), Some(0)));
