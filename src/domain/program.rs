@@ -207,6 +207,7 @@ pub struct ProgramPatch {
 }
 
 /// A field that may be set to `null`: absent is `None`, `null` is `Some(None)`.
+#[expect(clippy::option_option, reason = "absent, `null` and a value are three different patches")]
 fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
