@@ -624,6 +624,21 @@ mod tests {
     }
 
     #[test]
+    fn a_patch_tells_a_cleared_funding_rule_from_an_untouched_one_and_freezes_both_once_published() {
+        let patch = |body: serde_json::Value| serde_json::from_value::<ProgramPatch>(body).unwrap();
+        let untouched = patch(json!({ "title": "新标题" }));
+        assert_eq!((untouched.support_family.clone(), untouched.max_support_ratio_percent), (None, None));
+        let cleared = patch(json!({ "support_family": null, "max_support_ratio_percent": null }));
+        assert_eq!((cleared.support_family.clone(), cleared.max_support_ratio_percent), (Some(None), Some(None)));
+        let set = patch(json!({ "support_family": "rd-2026", "max_support_ratio_percent": 20 }));
+        assert_eq!(set.support_family, Some(Some("rd-2026".to_owned())));
+        assert_eq!(check_patch(ProgramStatus::Draft, &cleared), Ok(()));
+        assert_eq!(check_patch(ProgramStatus::Published, &untouched), Ok(()));
+        let Err(Refusal::Conflict { detail, .. }) = check_patch(ProgramStatus::Published, &set) else { panic!() };
+        assert!(detail.en.ends_with("support_family, max_support_ratio_percent."), "{}", detail.en);
+    }
+
+    #[test]
     fn missing_answers_matter_only_for_a_complete_form() {
         let fields = [field("a", FieldType::Text)];
         let empty = Map::new();
