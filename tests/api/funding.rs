@@ -401,3 +401,45 @@ async fn an_allocation_racing_single_proposals_never_exceeds_the_budget() {
     assert!(awarded <= 1_000_000, "{awarded} over the budget");
     assert!(awarded >= 900_000, "something was awarded: {outcomes:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_proposals_in_one_family_leave_each_company_one_award() {
+    let app = Arc::new(spawn_app().await);
+    let admin = app.token_for(Role::Admin).await;
+    let reviewer = app.token_for(Role::Reviewer).await;
+    let family = json!({ "support_family": "rd-subsidy-2026" });
+    let programs = [publish(&app, &admin, "FAM-A", &family).await, publish(&app, &admin, "FAM-B", &family).await];
+    let mut proposals = Vec::new();
+    for n in 0..5 {
+        let (company, _) = app.eligible_company(&format!("公司{n}")).await;
+        for program in programs {
+            let id = in_review(&app, &reviewer, &company, program, 300_000_000).await;
+            proposals.push((n, id, application(&app, &reviewer, id).await["version"].clone()));
+        }
+    }
+    let attempts = proposals.iter().map(|(n, id, version)| {
+        let (app, reviewer, n, id, version) = (app.clone(), reviewer.clone(), *n, *id, version.clone());
+        tokio::spawn(async move {
+            let body = json!({ "action": "propose", "version": version, "approved_amount_fen": 100_000_000 });
+            let answer = act(&app, &reviewer, id, body).await;
+            let code = answer.json()["code"].as_str().map(ToOwned::to_owned);
+            (n, answer.status().as_u16(), code)
+        })
+    });
+    let outcomes: Vec<(i32, u16, Option<String>)> =
+        futures_util::future::join_all(attempts).await.into_iter().map(Result::unwrap).collect();
+    for n in 0..5 {
+        let mine: Vec<_> = outcomes.iter().filter(|o| o.0 == n).collect();
+        assert_eq!(mine.iter().filter(|o| o.1 == 200).count(), 1, "{mine:?}");
+        assert!(mine.iter().any(|o| o.1 == 409 && o.2.as_deref() == Some("double_funding")), "{mine:?}");
+    }
+    let reserved: i64 = {
+        let mut sum = 0;
+        for program in programs {
+            sum +=
+                app.get(&format!("/api/v1/programs/{program}"), &admin).await.json()["reserved_fen"].as_i64().unwrap();
+        }
+        sum
+    };
+    assert_eq!(reserved, 500_000_000, "one award of each company is reserved");
+}
