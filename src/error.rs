@@ -25,6 +25,9 @@ pub enum ApiError {
     MethodNotAllowed { allowed: Vec<Method> },
     #[error("conflict ({code})")]
     Conflict { code: &'static str, detail: Text },
+    /// A 409 whose `errors` name the fields in the way.
+    #[error("conflict ({code})")]
+    ConflictIn { code: &'static str, detail: Text, errors: Vec<FieldError> },
     /// A 409 about money: the amount asked for is more than what is left, which `available_fen` says.
     #[error("amount unavailable ({code})")]
     AmountUnavailable { code: &'static str, detail: Text, available_fen: i64 },
@@ -91,6 +94,7 @@ impl ApiError {
             Self::Unauthenticated { code, .. }
             | Self::Forbidden { code, .. }
             | Self::Conflict { code, .. }
+            | Self::ConflictIn { code, .. }
             | Self::AmountUnavailable { code, .. }
             | Self::Validation { code, .. } => code,
             Self::NotFound => "not_found",
@@ -111,6 +115,7 @@ impl ApiError {
             | Self::Unauthenticated { detail, .. }
             | Self::Forbidden { detail, .. }
             | Self::Conflict { detail, .. }
+            | Self::ConflictIn { detail, .. }
             | Self::AmountUnavailable { detail, .. }
             | Self::Validation { detail, .. } => detail.clone(),
             Self::NotFound => Text::new("请求的资源不存在。", "The requested resource does not exist."),
@@ -140,7 +145,7 @@ impl ApiError {
     pub fn problem(&self, lang: Lang, request_id: &str) -> Problem {
         let status = self.status_code();
         let errors = match self {
-            Self::Validation { errors, .. } => errors
+            Self::Validation { errors, .. } | Self::ConflictIn { errors, .. } => errors
                 .iter()
                 .map(|e| ProblemField {
                     field: e.field.to_string(),
@@ -215,7 +220,7 @@ impl ResponseError for ApiError {
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict { .. } | Self::AmountUnavailable { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::ConflictIn { .. } | Self::AmountUnavailable { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -237,6 +242,7 @@ impl From<Refusal> for ApiError {
             Refusal::NotFound => Self::NotFound,
             Refusal::Forbidden { code, detail } => Self::Forbidden { code, detail },
             Refusal::Conflict { code, detail } => Self::Conflict { code, detail },
+            Refusal::ConflictIn { code, detail, errors } => Self::ConflictIn { code, detail, errors },
             Refusal::AmountUnavailable { code, detail, available_fen } => {
                 Self::AmountUnavailable { code, detail, available_fen }
             }

@@ -35,7 +35,9 @@ pub enum ActionRequest {
     /// An expert without conflict scores it, 0 to 100, once.
     Score { version: i32, score: i32, opinion: String },
     /// A reviewer proposes the award: it is reserved against the budget and the public notice starts.
-    Propose { version: i32, approved_amount_fen: i64, comment: Option<String> },
+    /// With `supersede`, a lower award the company holds in the programme's support family, on which
+    /// nothing was paid, is rejected and its reservation released in the same step.
+    Propose { version: i32, approved_amount_fen: i64, comment: Option<String>, supersede: Option<bool> },
     /// A reviewer approves once the notice is over and every objection is settled.
     Approve { version: i32, comment: Option<String> },
     /// A reviewer rejects, with the reason; a reservation is released.
@@ -60,8 +62,8 @@ impl From<ActionRequest> for ActionInput {
                 Self::Declare { version, conflict_of_interest, statement }
             }
             ActionRequest::Score { version, score, opinion } => Self::Score { version, score, opinion },
-            ActionRequest::Propose { version, approved_amount_fen, comment } => {
-                Self::Propose { version, approved_amount_fen, comment }
+            ActionRequest::Propose { version, approved_amount_fen, comment, supersede } => {
+                Self::Propose { version, approved_amount_fen, comment, supersede: supersede.unwrap_or(false) }
             }
             ActionRequest::Approve { version, comment } => Self::Approve { version, comment },
             ActionRequest::Reject { version, comment } => Self::Reject { version, comment },
@@ -73,8 +75,8 @@ impl From<ActionRequest> for ActionInput {
 #[utoipa::path(tag = "applications", security(("bearer" = [])), params(("id" = i64, Path, description = "application id")),
     request_body = ActionRequest, responses(
         (status = 200, description = "the application after the action", body = ApplicationView),
-        (status = 409, description = "`conflict` (stale version, or not allowed now), `window_closed`, `budget_exceeded`, `not_enough_experts`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`, `missing_materials`, `not_eligible`, `company_not_verified`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict` (stale version, or not allowed now), `window_closed`, `budget_exceeded`, `not_enough_experts`, `double_funding`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`, `missing_materials`, `not_eligible`, `company_not_verified`, `over_support_ratio`", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/applications/{id}/actions")]
 pub async fn act(

@@ -1,6 +1,7 @@
 //! The HTTP edge: the route table below is the table of contents of the API. No SQL and no rules here.
 
 pub mod actions;
+pub mod allocation;
 pub mod applications;
 pub mod attachments;
 pub mod audit;
@@ -13,6 +14,7 @@ pub mod docs;
 pub mod export;
 pub mod extract;
 pub mod health;
+pub mod invoices;
 pub mod middleware;
 pub mod notices;
 pub mod pagination;
@@ -78,6 +80,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(programs::publish_program)
             .service(programs::close_program)
             .service(programs::program_eligibility)
+            .service(allocation::allocate)
             // Applications
             .service(applications::create_application)
             .service(applications::list_applications)
@@ -89,6 +92,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(attachments::list_attachments)
             .service(attachments::download_attachment)
             .service(attachments::delete_attachment)
+            .service(invoices::put_invoices)
+            .service(invoices::get_invoices)
             .service(reviews::list_reviews)
             .service(reviews::list_events)
             // Money

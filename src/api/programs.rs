@@ -11,15 +11,15 @@ use crate::api::extract::{Json, Query};
 use crate::api::middleware::RequestContext;
 use crate::api::pagination::{Page, PageQuery};
 use crate::api::session::SignedIn;
-use crate::app::programs::{self, Listing, Program};
+use crate::app::programs::{self, Eligibility, Listing, Program};
 use crate::config::PortalSettings;
 use crate::db::Db;
-use crate::domain::eligibility::{Check, Rule};
+use crate::domain::eligibility::Rule;
 use crate::domain::program::{Category, FormField, Guide, Material, ProgramStatus};
 pub use crate::domain::program::{ProgramInput, ProgramPatch};
 use crate::domain::time;
 use crate::error::ApiError;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Text};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProgramView {
@@ -48,6 +48,26 @@ pub struct ProgramView {
     pub required_materials: Vec<Material>,
     pub form_fields: Vec<FormField>,
     pub status: ProgramStatus,
+    /// Programmes that fund the same thing share a support family: a company holds at most one live
+    /// award in it (就高不重复).
+    pub support_family: Option<String>,
+    /// An award is at most this share of the invoices the application claims.
+    pub max_support_ratio_percent: Option<i32>,
+    /// The support family and ratio in plain words, as the guide states them.
+    pub funding_rules: Vec<FundingRule>,
+}
+
+/// A funding rule of the programme in plain words, in Chinese and English.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FundingRule {
+    pub zh: String,
+    pub en: String,
+}
+
+impl From<Text> for FundingRule {
+    fn from(text: Text) -> Self {
+        Self { zh: text.zh.into_owned(), en: text.en.into_owned() }
+    }
 }
 
 impl ProgramView {
@@ -55,6 +75,7 @@ impl ProgramView {
         Self {
             is_open: program.is_open(now),
             available_fen: program.available_fen(),
+            funding_rules: program.funding_rules().into_iter().map(FundingRule::from).collect(),
             opens_at: time::to_utc(program.opens_at),
             closes_at: time::to_utc(program.closes_at),
             id: program.id,
@@ -76,6 +97,8 @@ impl ProgramView {
             required_materials: program.materials,
             form_fields: program.fields,
             status: program.status,
+            support_family: program.support_family,
+            max_support_ratio_percent: program.max_support_ratio_percent,
         }
     }
 }
@@ -208,12 +231,17 @@ pub struct CheckView {
 pub struct EligibilityView {
     pub eligible: bool,
     pub checks: Vec<CheckView>,
+    /// The programme's funding rules in plain words (support family, support ratio), and the award the
+    /// company already holds in its support family.
+    pub notes: Vec<String>,
 }
 
 impl EligibilityView {
-    pub fn new(checks: Vec<Check>, lang: Lang) -> Self {
+    pub fn new(eligibility: Eligibility, lang: Lang) -> Self {
+        let Eligibility { checks, notes } = eligibility;
         Self {
             eligible: checks.iter().all(|c| c.passed),
+            notes: notes.iter().map(|n| n.get(lang).to_owned()).collect(),
             checks: checks
                 .into_iter()
                 .map(|c| CheckView {
@@ -240,8 +268,8 @@ pub async fn program_eligibility(
     id: web::Path<i64>,
 ) -> Result<web::Json<EligibilityView>, ApiError> {
     let today = time::today(portal.utc_offset);
-    let checks = programs::eligibility(&db, &user, id.into_inner(), today).await?;
-    Ok(web::Json(EligibilityView::new(checks, ctx.lang)))
+    let eligibility = programs::eligibility(&db, &user, id.into_inner(), today).await?;
+    Ok(web::Json(EligibilityView::new(eligibility, ctx.lang)))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -264,9 +292,9 @@ pub async fn program_matches(
     let found = programs::matches(&db, &user, now, today).await?;
     let mut matches: Vec<MatchView> = found
         .into_iter()
-        .map(|(program, checks)| MatchView {
+        .map(|(program, eligibility)| MatchView {
             program: ProgramView::new(program, now),
-            eligibility: EligibilityView::new(checks, ctx.lang),
+            eligibility: EligibilityView::new(eligibility, ctx.lang),
         })
         .collect();
     matches.sort_by_key(|m| (!m.eligibility.eligible, m.program.closes_at));

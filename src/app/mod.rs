@@ -2,6 +2,7 @@
 //! Each takes the caller, its typed input and the database, runs as one transaction with its audit event
 //! and outbox messages, and answers a typed result or an [`Error`].
 
+pub mod allocation;
 pub mod applications;
 pub mod attachments;
 pub mod audit;
@@ -10,6 +11,7 @@ pub mod caller;
 pub mod companies;
 pub mod error;
 pub mod idempotency;
+pub mod invoices;
 pub mod notify;
 pub mod objections;
 pub mod passwords;

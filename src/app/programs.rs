@@ -9,9 +9,10 @@ use crate::app::{Result, SignedIn};
 use crate::db::audit::{self, Event};
 pub use crate::db::programs::Program;
 use crate::db::programs::{self, Filter};
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, applications};
 use crate::domain::eligibility::Check;
 use crate::domain::error::Error as Refusal;
+use crate::domain::funding;
 use crate::domain::program::{Category, ProgramInput, ProgramPatch, ProgramStatus, check_patch};
 pub use crate::domain::program::{DEFAULT_CORRECTION_DAYS, DEFAULT_MAX_TOTAL_UPLOAD_BYTES};
 use crate::domain::role::Role;
@@ -65,6 +66,8 @@ impl Program {
             rules: input.eligibility_rules,
             materials: input.required_materials,
             fields: input.form_fields,
+            support_family: input.support_family,
+            max_support_ratio_percent: input.max_support_ratio_percent,
             reserved_fen: 0,
             disbursed_fen: 0,
             status: ProgramStatus::Draft,
@@ -107,6 +110,8 @@ impl Program {
             eligibility_rules: self.rules.clone(),
             required_materials: self.materials.clone(),
             form_fields: self.fields.clone(),
+            support_family: self.support_family.clone(),
+            max_support_ratio_percent: self.max_support_ratio_percent,
         }
     }
 }
@@ -240,8 +245,38 @@ async fn move_status(db: &Db, caller: &SignedIn, id: i64, from: ProgramStatus, t
     .await
 }
 
+/// A company's eligibility for a programme: its checks, and the programme's funding rules in plain
+/// words with the award the company already holds in the programme's support family.
+#[derive(Debug)]
+pub struct Eligibility {
+    pub checks: Vec<Check>,
+    pub notes: Vec<Text>,
+}
+
+impl Program {
+    /// The funding rules (support family, support ratio) in plain words, for the guide.
+    pub fn funding_rules(&self) -> Vec<Text> {
+        funding::rules_in_words(self.support_family.as_deref(), self.max_support_ratio_percent)
+    }
+}
+
+/// [`Program::funding_rules`] and, in a support family, the awards the company holds in it elsewhere.
+fn funding_notes(conn: &mut DbConnection, program: &Program, company_id: i64) -> Result<Vec<Text>> {
+    let mut notes = program.funding_rules();
+    if let Some(family) = program.support_family.as_deref() {
+        for award in applications::awards_in_family(conn, company_id, family, 0)? {
+            if award.program_id != program.id {
+                let reference = award.reference_no.unwrap_or_else(|| format!("#{}", award.id));
+                let amount = award.approved_amount_fen.unwrap_or(0);
+                notes.push(funding::held_in_family(family, &reference, &award.program_title, amount));
+            }
+        }
+    }
+    Ok(notes)
+}
+
 /// Whether the caller's company qualifies for a programme, rule by rule (applicants).
-pub async fn eligibility(db: &Db, caller: &SignedIn, id: i64, today: NaiveDate) -> Result<Vec<Check>> {
+pub async fn eligibility(db: &Db, caller: &SignedIn, id: i64, today: NaiveDate) -> Result<Eligibility> {
     let company_id = caller.company_id()?;
     let caller = caller.clone();
     db.read(move |conn| {
@@ -249,31 +284,33 @@ pub async fn eligibility(db: &Db, caller: &SignedIn, id: i64, today: NaiveDate) 
         if !program.visible_to(Some(&caller)) {
             return Err(Refusal::NotFound.into());
         }
-        Ok(CompanyFacts::load(conn, company_id, today)?.evaluate(&program.rules))
+        let checks = CompanyFacts::load(conn, company_id, today)?.evaluate(&program.rules);
+        Ok(Eligibility { checks, notes: funding_notes(conn, &program, company_id)? })
     })
     .await
 }
 
-/// Every programme open at `now` with the caller's checks against it (applicants), in no particular order.
+/// Every programme open at `now` with the caller's eligibility for it (applicants), in no particular order.
 pub async fn matches(
     db: &Db,
     caller: &SignedIn,
     now: DateTime<Utc>,
     today: NaiveDate,
-) -> Result<Vec<(Program, Vec<Check>)>> {
+) -> Result<Vec<(Program, Eligibility)>> {
     let company_id = caller.company_id()?;
     db.read(move |conn| {
         let filter =
             Filter { statuses: vec![ProgramStatus::Published], open_at: Some(now.naive_utc()), ..Filter::default() };
         let (programs, _) = programs::list(conn, &filter, 0, i64::MAX)?;
         let facts = CompanyFacts::load(conn, company_id, today)?;
-        Ok(programs
+        programs
             .into_iter()
             .map(|program| {
                 let checks = facts.evaluate(&program.rules);
-                (program, checks)
+                let notes = funding_notes(conn, &program, company_id)?;
+                Ok((program, Eligibility { checks, notes }))
             })
-            .collect())
+            .collect()
     })
     .await
 }

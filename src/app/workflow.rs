@@ -10,19 +10,47 @@ use crate::app::companies::CompanyFacts;
 use crate::app::notify;
 use crate::app::programs::Program;
 use crate::app::{Result, SignedIn};
-use crate::db::applications::{self, ApplicationRecord, TransitionChanges};
+use crate::db::applications::{self, ApplicationRecord, Award, TransitionChanges};
 use crate::db::audit::{self, Event};
-use crate::db::{self, Db, DbConnection, attachments, calendar, expert_reviews, outbox, programs, users};
+use crate::db::{self, Db, DbConnection, attachments, calendar, expert_reviews, invoices, outbox, programs, users};
 use crate::domain::actions::{ActionInput, Experts};
 use crate::domain::company::VerificationStatus;
 use crate::domain::error::Error as Refusal;
 use crate::domain::money::yuan;
 use crate::domain::role::Role;
 use crate::domain::submission::{self, Submission};
-use crate::domain::workflow::{self, Status};
-use crate::domain::{experts, time};
+use crate::domain::workflow::{self, Action, Status};
+use crate::domain::{experts, funding, time};
 use crate::email::{Email, templates};
 use crate::i18n::Text;
+
+/// Not enough budget left for `amount`.
+pub(crate) fn budget_exceeded(available_fen: i64, amount: i64) -> Refusal {
+    Refusal::AmountUnavailable {
+        code: "budget_exceeded",
+        detail: Text::owned(
+            format!("项目预算不足：尚可安排 {} 元，拟支持 {} 元。", yuan(available_fen), yuan(amount)),
+            format!(
+                "Not enough budget left: {} yuan is available, {} yuan was proposed.",
+                yuan(available_fen),
+                yuan(amount)
+            ),
+        ),
+        available_fen,
+    }
+}
+
+impl Award {
+    /// The award's reference number, for staff.
+    fn name(&self) -> String {
+        self.reference_no.clone().unwrap_or_else(|| format!("#{}", self.id))
+    }
+
+    /// What is still reserved for it: the approved amount less what was paid.
+    fn unpaid_fen(&self) -> i64 {
+        self.approved_amount_fen.unwrap_or(0) - self.disbursed_fen
+    }
+}
 
 fn stale() -> Refusal {
     Refusal::conflict(
@@ -41,33 +69,49 @@ pub async fn act(
     now: DateTime<Utc>,
 ) -> Result<Seen> {
     input.check_details()?;
-    let (user, actor) = (caller.clone(), caller.actor());
+    let user = caller.clone();
     db.write(move |conn| {
-        let record = find_visible(conn, &user, id)?;
-        let from = status_of(&record)?;
-        let guards = context(conn, &record, &user, today)?;
-        let to = workflow::next(from, input.action(), user.role, &guards).map_err(|refusal| match refusal {
-            workflow::Refusal::NotYourRole => Refusal::Forbidden {
-                code: "forbidden",
-                detail: Text::new("您的角色不能执行此操作。", "Your role cannot take this action."),
-            },
-            workflow::Refusal::NotNow(reason) => Refusal::conflict("conflict", reason),
-        })?;
-        if input.version() != record.application.version {
-            return Err(stale().into());
-        }
-        let step = Step { record: &record, user: &user, today, now };
-        let (changes, mut summary) = step.apply(conn, &input, from)?;
-        let a = &record.application;
-        if !applications::transition(conn, id, from, a.version, to, &changes, time::now())? {
-            return Err(stale().into());
-        }
-        summary["from"] = json!(from.as_str());
-        summary["to"] = json!(to.as_str());
-        audit::append(conn, &actor, Event::new(input.action().audit_name(), "application", id, summary))?;
+        act_in(conn, &user, id, &input, today, now)?;
         view(conn, &user, id, today)
     })
     .await
+}
+
+/// [`act`] inside the caller's transaction, once the action's details are checked.
+pub(crate) fn act_in(
+    conn: &mut DbConnection,
+    user: &SignedIn,
+    id: i64,
+    input: &ActionInput,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let record = find_visible(conn, user, id)?;
+    let from = status_of(&record)?;
+    let guards = context(conn, &record, user, today)?;
+    let to = workflow::next(from, input.action(), user.role, &guards).map_err(|refusal| match refusal {
+        workflow::Refusal::NotYourRole => Refusal::Forbidden {
+            code: "forbidden",
+            detail: Text::new("您的角色不能执行此操作。", "Your role cannot take this action."),
+        },
+        workflow::Refusal::NotNow(reason) => Refusal::conflict("conflict", reason),
+    })?;
+    if input.version() != record.application.version {
+        return Err(stale().into());
+    }
+    let step = Step { record: &record, user, today, now };
+    let (changes, mut summary) = step.apply(conn, input, from)?;
+    let a = &record.application;
+    if !applications::transition(conn, id, from, a.version, to, &changes, time::now())? {
+        return Err(stale().into());
+    }
+    if !to.is_live() {
+        summary["invoices_released"] = json!(invoices::release(conn, id, time::now())?);
+    }
+    summary["from"] = json!(from.as_str());
+    summary["to"] = json!(to.as_str());
+    audit::append(conn, &user.actor(), Event::new(input.action().audit_name(), "application", id, summary))?;
+    Ok(())
 }
 
 /// One action on one application, inside its transaction.
@@ -96,8 +140,8 @@ impl Step<'_> {
                 self.declare(conn, *conflict_of_interest, statement.as_deref())
             }
             ActionInput::Score { score, opinion, .. } => self.score(conn, *score, opinion),
-            ActionInput::Propose { approved_amount_fen, comment, .. } => {
-                self.propose(conn, *approved_amount_fen, comment.as_deref())
+            ActionInput::Propose { approved_amount_fen, comment, supersede, .. } => {
+                self.propose(conn, *approved_amount_fen, comment.as_deref(), *supersede)
             }
             ActionInput::Approve { comment, .. } => self.approve(conn, comment.as_deref()),
             ActionInput::Reject { comment, .. } => self.reject(conn, from, comment),
@@ -232,7 +276,9 @@ impl Step<'_> {
         Ok((TransitionChanges::default(), json!({})))
     }
 
-    fn propose(&self, conn: &mut DbConnection, amount: i64, comment: Option<&str>) -> Outcome {
+    /// Proposes the award: within the request, the programme's maximum and its support ratio; alone in
+    /// its support family (or superseding the lower, unpaid award held there); reserved against the budget.
+    fn propose(&self, conn: &mut DbConnection, amount: i64, comment: Option<&str>, supersede: bool) -> Outcome {
         let a = &self.record.application;
         let program = Program::load(conn, a.program_id)?;
         if let Err(limit) = workflow::check_award(amount, a.requested_amount_fen, program.max_award_fen) {
@@ -249,21 +295,34 @@ impl Step<'_> {
             )
             .into());
         }
-        if !programs::reserve(conn, a.program_id, amount)? {
-            let available_fen = programs::available(conn, a.program_id)?;
-            return Err(Refusal::AmountUnavailable {
-                code: "budget_exceeded",
-                detail: Text::owned(
-                    format!("项目预算不足：尚可安排 {} 元，拟支持 {} 元。", yuan(available_fen), yuan(amount)),
-                    format!(
-                        "Not enough budget left: {} yuan is available, {} yuan was proposed.",
-                        yuan(available_fen),
-                        yuan(amount)
-                    ),
-                ),
-                available_fen,
+        if let Some(percent) = program.max_support_ratio_percent {
+            let cost = invoices::eligible_cost(conn, a.id)?;
+            let cap = funding::ratio_cap(cost, Some(percent)).unwrap_or(i64::MAX);
+            if amount > cap {
+                return Err(funding::over_support_ratio(percent, cost, cap).into());
             }
-            .into());
+        }
+        let replaced = self.awards_to_supersede(conn, &program, amount, supersede)?;
+        let mut events = Vec::new();
+        for award in &replaced {
+            events.push(self.supersede(conn, award)?);
+        }
+        // Programme rows are locked in the order of their ids, so two supersessions across the same two
+        // programmes in opposite directions never wait for each other.
+        let (before, after): (Vec<&Award>, Vec<&Award>) = replaced.iter().partition(|r| r.program_id < a.program_id);
+        for award in before {
+            programs::release(conn, award.program_id, award.unpaid_fen())?;
+        }
+        if !programs::reserve(conn, a.program_id, amount)? {
+            return Err(budget_exceeded(programs::available(conn, a.program_id)?, amount).into());
+        }
+        for award in after {
+            programs::release(conn, award.program_id, award.unpaid_fen())?;
+        }
+        // The audit chain's head is locked last, after the applications and the programmes, as every
+        // other writer does.
+        for event in events {
+            audit::append(conn, &self.user.actor(), event)?;
         }
         let days = u32::try_from(program.public_notice_days).unwrap_or(0);
         let ends_on = calendar::load(conn)?.add_working_days(self.today, days);
@@ -275,7 +334,65 @@ impl Step<'_> {
             notice_ends_on: Some(ends_on),
             ..TransitionChanges::default()
         };
-        Ok((changes, json!({ "approved_amount_fen": amount, "notice_ends_on": ends_on, "comment": comment })))
+        let superseded: Vec<String> = replaced.iter().map(Award::name).collect();
+        Ok((
+            changes,
+            json!({ "approved_amount_fen": amount, "notice_ends_on": ends_on, "comment": comment, "superseded": superseded }),
+        ))
+    }
+
+    /// The awards the company holds in the programme's support family, which this proposal replaces:
+    /// none outside a family; refused (`double_funding`) when there are some and the reviewer did not
+    /// ask to supersede them, or one of them is not lower or has money paid on it. Takes the company's
+    /// lock first, so two proposals in one family are decided one after the other.
+    fn awards_to_supersede(
+        &self,
+        conn: &mut DbConnection,
+        program: &Program,
+        amount: i64,
+        supersede: bool,
+    ) -> Result<Vec<Award>> {
+        let Some(family) = program.support_family.as_deref() else { return Ok(Vec::new()) };
+        let a = &self.record.application;
+        applications::lock_company(conn, a.company_id)?;
+        let held = applications::awards_in_family(conn, a.company_id, family, a.id)?;
+        if let Some(first) = held.first()
+            && !supersede
+        {
+            return Err(funding::double_funding(family, &first.name()).into());
+        }
+        for award in &held {
+            let approved = award.approved_amount_fen.unwrap_or(0);
+            if let Some(refusal) = funding::cannot_supersede(&award.name(), approved, award.disbursed_fen, amount) {
+                return Err(refusal.into());
+            }
+        }
+        Ok(held)
+    }
+
+    /// Rejects an award a higher one in its family replaces, frees its invoices and tells its company;
+    /// answers its audit event. The caller releases its reservation and appends the event.
+    fn supersede(&self, conn: &mut DbConnection, award: &Award) -> Result<Event> {
+        let from = Status::parse(&award.status).ok_or_else(|| {
+            db::Error::damaged("applications", award.id, format!("unknown status `{}`", award.status))
+        })?;
+        let Some(to) = workflow::system_next(from, Action::Supersede) else {
+            return Err(stale().into());
+        };
+        let now = time::now();
+        let changes = TransitionChanges { decided_at: Some(now), ..TransitionChanges::default() };
+        if !applications::transition(conn, award.id, from, award.version, to, &changes, now)? {
+            return Err(stale().into());
+        }
+        let released_invoices = invoices::release(conn, award.id, now)?;
+        let (other, comment) = (award.name(), funding::superseded_by(&self.reference()));
+        self.notify_company(conn, |to| templates::rejected(to, &other, &comment))?;
+        let summary = json!({
+            "from": from.as_str(), "to": to.as_str(), "comment": comment,
+            "released_fen": award.unpaid_fen(), "superseded_by": self.record.application.id,
+            "invoices_released": released_invoices,
+        });
+        Ok(Event::new(Action::Supersede.audit_name(), "application", award.id, summary))
     }
 
     fn approve(&self, conn: &mut DbConnection, comment: Option<&str>) -> Outcome {

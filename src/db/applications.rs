@@ -233,6 +233,7 @@ pub fn delete_draft(conn: &mut DbConnection, id: i64) -> Result<Option<Vec<Strin
     let keys =
         attachments::table.filter(attachments::application_id.eq(id)).select(attachments::storage_key).load(conn)?;
     diesel::delete(attachments::table.filter(attachments::application_id.eq(id))).execute(conn)?;
+    super::invoices::delete_of(conn, id)?;
     let deleted = diesel::delete(applications::table.find(id).filter(applications::status.eq(Status::Draft.as_str())))
         .execute(conn)?;
     Ok((deleted == 1).then_some(keys))
@@ -311,4 +312,49 @@ pub fn in_notice(
         .select(record_columns!())
         .load(conn)?;
     Ok((rows, total))
+}
+
+/// An award a company holds: an application in public notice, approved or disbursed.
+#[derive(Debug, Clone, Queryable)]
+pub struct Award {
+    pub id: i64,
+    pub program_id: i64,
+    pub program_title: String,
+    pub reference_no: Option<String>,
+    pub status: String,
+    pub approved_amount_fen: Option<i64>,
+    pub disbursed_fen: i64,
+    pub version: i32,
+}
+
+/// The company's live awards in programmes of the support family `family`, other than `except`.
+pub fn awards_in_family(conn: &mut DbConnection, company_id: i64, family: &str, except: i64) -> Result<Vec<Award>> {
+    let awarded = [Status::PublicNotice, Status::Approved, Status::Disbursed].map(Status::as_str);
+    Ok(applications::table
+        .inner_join(programs::table)
+        .filter(applications::company_id.eq(company_id))
+        .filter(programs::support_family.eq(family))
+        .filter(applications::status.eq_any(awarded))
+        .filter(applications::id.ne(except))
+        .order(applications::id.asc())
+        .select((
+            applications::id,
+            applications::program_id,
+            programs::title,
+            applications::reference_no,
+            applications::status,
+            applications::approved_amount_fen,
+            applications::disbursed_fen,
+            applications::version,
+        ))
+        .load(conn)?)
+}
+
+/// Takes the company's row lock until the transaction ends, so that decisions about its awards (one
+/// per support family) are taken one at a time; SQLite's write transaction holds every lock already.
+pub fn lock_company(conn: &mut DbConnection, company_id: i64) -> Result<()> {
+    let locked = diesel::update(companies::table.find(company_id))
+        .set(companies::updated_at.eq(companies::updated_at))
+        .execute(conn)?;
+    if locked == 1 { Ok(()) } else { Err(Error::NotFound) }
 }

@@ -12,6 +12,7 @@ mod connection;
 pub mod error;
 pub mod expert_reviews;
 pub mod idempotency;
+pub mod invoices;
 pub mod migrations;
 pub mod money;
 pub mod objections;

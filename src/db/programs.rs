@@ -15,7 +15,7 @@ use crate::domain::program::{Category, FormField, Guide, Material, ProgramStatus
 /// Inserting skips the id; an update changes what an administrator writes and `updated_at`, never the
 /// status, the budget counters or the reference sequence.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = programs)]
+#[diesel(table_name = programs, treat_none_as_null = true)]
 pub struct Program {
     #[diesel(skip_insertion)]
     pub id: i64,
@@ -54,6 +54,8 @@ pub struct Program {
     #[diesel(skip_update)]
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub support_family: Option<String>,
+    pub max_support_ratio_percent: Option<i32>,
 }
 
 pub fn insert(conn: &mut DbConnection, program: Program) -> Result<Program> {

@@ -222,6 +222,8 @@ diesel::table! {
         last_reference_seq -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        support_family -> Nullable<Text>,
+        max_support_ratio_percent -> Nullable<Integer>,
     }
 }
 
@@ -342,6 +344,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    application_invoices (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        seller_tax_id -> Text,
+        invoice_no -> Text,
+        issued_on -> Date,
+        amount_fen -> BigInt,
+        claimed_at -> Timestamp,
+        released_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(company_financials -> companies (company_id));
 diesel::joinable!(company_bank_accounts -> companies (company_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
@@ -353,10 +368,12 @@ diesel::joinable!(expert_assignments -> applications (application_id));
 diesel::joinable!(objections -> applications (application_id));
 diesel::joinable!(payment_instalments -> applications (application_id));
 diesel::joinable!(disbursements -> applications (application_id));
+diesel::joinable!(application_invoices -> applications (application_id));
 diesel::joinable!(company_requests -> companies (company_id));
 diesel::joinable!(request_messages -> company_requests (request_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    application_invoices,
     applications,
     attachments,
     audit_events,

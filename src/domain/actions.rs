@@ -8,16 +8,51 @@ use crate::i18n::Text;
 /// One workflow action, with the `version` the caller saw and the details the action needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ActionInput {
-    Submit { version: i32 },
-    Withdraw { version: i32, comment: Option<String> },
-    Return { version: i32, comment: String, correction_days: Option<u32> },
-    Accept { version: i32, experts: Experts },
-    Assign { version: i32, experts: Experts },
-    Declare { version: i32, conflict_of_interest: bool, statement: Option<String> },
-    Score { version: i32, score: i32, opinion: String },
-    Propose { version: i32, approved_amount_fen: i64, comment: Option<String> },
-    Approve { version: i32, comment: Option<String> },
-    Reject { version: i32, comment: String },
+    Submit {
+        version: i32,
+    },
+    Withdraw {
+        version: i32,
+        comment: Option<String>,
+    },
+    Return {
+        version: i32,
+        comment: String,
+        correction_days: Option<u32>,
+    },
+    Accept {
+        version: i32,
+        experts: Experts,
+    },
+    Assign {
+        version: i32,
+        experts: Experts,
+    },
+    Declare {
+        version: i32,
+        conflict_of_interest: bool,
+        statement: Option<String>,
+    },
+    Score {
+        version: i32,
+        score: i32,
+        opinion: String,
+    },
+    /// `supersede`: replace a lower, unpaid award the company holds in the programme's support family.
+    Propose {
+        version: i32,
+        approved_amount_fen: i64,
+        comment: Option<String>,
+        supersede: bool,
+    },
+    Approve {
+        version: i32,
+        comment: Option<String>,
+    },
+    Reject {
+        version: i32,
+        comment: String,
+    },
 }
 
 /// Which experts to add: named, or a number drawn at random (exactly one of the two, once checked).
@@ -160,7 +195,7 @@ mod tests {
             ActionInput::Accept { version: 1, experts: Experts { named: None, draw: Some(20) } },
             ActionInput::Assign { version: 1, experts: Experts { named: Some(vec![3]), draw: None } },
             ActionInput::Score { version: 1, score: 100, opinion: "good".into() },
-            ActionInput::Propose { version: 1, approved_amount_fen: 1, comment: None },
+            ActionInput::Propose { version: 1, approved_amount_fen: 1, comment: None, supersede: false },
             ActionInput::Reject { version: 1, comment: "no".into() },
         ];
         for input in good {
@@ -185,7 +220,7 @@ mod tests {
                 vec![pair("score", "out_of_range"), pair("opinion", "too_long")],
             ),
             (
-                ActionInput::Propose { version: 1, approved_amount_fen: 0, comment: None },
+                ActionInput::Propose { version: 1, approved_amount_fen: 0, comment: None, supersede: true },
                 vec![pair("approved_amount_fen", "not_positive")],
             ),
             (ActionInput::Reject { version: 1, comment: String::new() }, vec![pair("comment", "required")]),

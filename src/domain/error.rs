@@ -37,6 +37,10 @@ pub enum Error {
     /// Not now: the object's state, a concurrent change or a uniqueness rule stands in the way.
     #[error("conflict ({code})")]
     Conflict { code: &'static str, detail: Text },
+    /// A conflict with stored data that `errors` names field by field, e.g. each invoice another
+    /// application already claims.
+    #[error("conflict ({code})")]
+    ConflictIn { code: &'static str, detail: Text, errors: Vec<FieldError> },
     /// Money: the amount asked for is more than what is left, which `available_fen` says.
     #[error("amount unavailable ({code})")]
     AmountUnavailable { code: &'static str, detail: Text, available_fen: i64 },

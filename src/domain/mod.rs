@@ -24,6 +24,7 @@ macro_rules! text_enum {
 
 pub mod account;
 pub mod actions;
+pub mod allocation;
 pub mod audit;
 pub mod calendar;
 pub mod company;
@@ -32,6 +33,7 @@ pub mod eligibility;
 pub mod error;
 pub mod experts;
 pub mod files;
+pub mod funding;
 pub mod limits;
 pub mod money;
 pub mod program;

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use crate::domain::eligibility::Rule;
 use crate::domain::error::{Error as Refusal, FieldError};
 use crate::domain::files::FileType;
+use crate::domain::funding;
 use crate::domain::money::MAX_FEN;
 use crate::i18n::Text;
 
@@ -129,6 +130,13 @@ pub struct ProgramInput {
     pub eligibility_rules: Vec<Rule>,
     pub required_materials: Vec<Material>,
     pub form_fields: Vec<FormField>,
+    /// Programmes that fund the same thing share a support family (e.g. `rd-subsidy-2026`): a company
+    /// holds at most one live award in it, the higher one (就高不重复).
+    #[serde(default)]
+    pub support_family: Option<String>,
+    /// An award is at most this share (1–100 %) of the invoices the application claims.
+    #[serde(default)]
+    pub max_support_ratio_percent: Option<i32>,
 }
 
 impl ProgramInput {
@@ -142,6 +150,7 @@ impl ProgramInput {
         self.closes_at = self.closes_at.trunc_subsecs(6);
         self.correction_days = Some(self.correction_days.unwrap_or(DEFAULT_CORRECTION_DAYS));
         self.max_total_upload_bytes = Some(self.max_total_upload_bytes.unwrap_or(DEFAULT_MAX_TOTAL_UPLOAD_BYTES));
+        self.support_family = self.support_family.map(|f| f.trim().to_lowercase()).filter(|f| !f.is_empty());
         let mut errors = check(&self);
         for (field, text, limit) in [("title", &self.title, 200), ("summary", &self.summary, 2000)] {
             let length = text.chars().count();
@@ -187,6 +196,20 @@ pub struct ProgramPatch {
     pub eligibility_rules: Option<Vec<Rule>>,
     pub required_materials: Option<Vec<Material>>,
     pub form_fields: Option<Vec<FormField>>,
+    /// `null` takes the programme out of its family.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub support_family: Option<Option<String>>,
+    /// `null` removes the cap.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i32>)]
+    pub max_support_ratio_percent: Option<Option<i32>>,
+}
+
+/// A field that may be set to `null`: absent is `None`, `null` is `Some(None)`.
+#[expect(clippy::option_option, reason = "absent, `null` and a value are three different patches")]
+fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 impl ProgramPatch {
@@ -206,6 +229,8 @@ impl ProgramPatch {
             ("eligibility_rules", self.eligibility_rules.is_some()),
             ("required_materials", self.required_materials.is_some()),
             ("form_fields", self.form_fields.is_some()),
+            ("support_family", self.support_family.is_some()),
+            ("max_support_ratio_percent", self.max_support_ratio_percent.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, set)| set.then_some(name))
@@ -247,6 +272,12 @@ impl ProgramPatch {
         }
         if self.max_total_upload_bytes.is_some() {
             input.max_total_upload_bytes = self.max_total_upload_bytes;
+        }
+        if let Some(family) = self.support_family {
+            input.support_family = family;
+        }
+        if let Some(percent) = self.max_support_ratio_percent {
+            input.max_support_ratio_percent = percent;
         }
     }
 }
@@ -332,6 +363,17 @@ fn check(d: &ProgramInput) -> Vec<FieldError> {
     in_range(&mut errors, "correction_days", d.correction_days_or_default().into(), 1, 60);
     in_range(&mut errors, "min_expert_reviews", d.min_expert_reviews.into(), 0, 20);
     in_range(&mut errors, "max_total_upload_bytes", d.max_total_upload_bytes_or_default(), 1, 2 * 1024 * 1024 * 1024);
+    if let Some(percent) = d.max_support_ratio_percent {
+        in_range(&mut errors, "max_support_ratio_percent", percent.into(), 1, 100);
+    }
+    if d.support_family.as_deref().is_some_and(|f| !funding::is_family(f)) {
+        errors.push(problem(
+            "support_family",
+            "invalid_family",
+            "同类支持标识须为 1–50 位小写字母、数字或连字符，如 rd-subsidy-2026。".into(),
+            "A support family is 1 to 50 lower-case letters, digits or hyphens, e.g. rd-subsidy-2026.".into(),
+        ));
+    }
     check_parts(d, &mut errors);
     errors
 }
@@ -579,6 +621,21 @@ mod tests {
             assert!(detail.en.ends_with("these can no longer change: budget_fen, form_fields."), "{}", detail.en);
         }
         assert_eq!(terms.changed(), ["budget_fen", "form_fields", "title", "closes_at"]);
+    }
+
+    #[test]
+    fn a_patch_tells_a_cleared_funding_rule_from_an_untouched_one_and_freezes_both_once_published() {
+        let patch = |body: serde_json::Value| serde_json::from_value::<ProgramPatch>(body).unwrap();
+        let untouched = patch(json!({ "title": "新标题" }));
+        assert_eq!((untouched.support_family.clone(), untouched.max_support_ratio_percent), (None, None));
+        let cleared = patch(json!({ "support_family": null, "max_support_ratio_percent": null }));
+        assert_eq!((cleared.support_family.clone(), cleared.max_support_ratio_percent), (Some(None), Some(None)));
+        let set = patch(json!({ "support_family": "rd-2026", "max_support_ratio_percent": 20 }));
+        assert_eq!(set.support_family, Some(Some("rd-2026".to_owned())));
+        assert_eq!(check_patch(ProgramStatus::Draft, &cleared), Ok(()));
+        assert_eq!(check_patch(ProgramStatus::Published, &untouched), Ok(()));
+        let Err(Refusal::Conflict { detail, .. }) = check_patch(ProgramStatus::Published, &set) else { panic!() };
+        assert!(detail.en.ends_with("support_family, max_support_ratio_percent."), "{}", detail.en);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::domain::role::Role;
 
 /// The events shown to the company and experts.
-const PUBLIC_ACTIONS: [&str; 11] = [
+const PUBLIC_ACTIONS: [&str; 12] = [
     "application.create",
     "application.update",
     "application.attachment_upload",
@@ -18,10 +18,12 @@ const PUBLIC_ACTIONS: [&str; 11] = [
     "application.propose",
     "application.approve",
     "application.reject",
+    "application.supersede",
 ];
 
 /// The events whose comment is addressed to the company.
-const ADDRESSED_ACTIONS: [&str; 3] = ["application.return", "application.reject", "application.approve"];
+const ADDRESSED_ACTIONS: [&str; 4] =
+    ["application.return", "application.reject", "application.approve", "application.supersede"];
 
 /// One event of the timeline as stored.
 #[derive(Debug, Clone, PartialEq)]

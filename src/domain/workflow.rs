@@ -42,6 +42,10 @@ text_enum!(
         /// The service reopens a paid award when a reversal makes money owed again; nobody asks for it.
         #[serde(skip)]
         Reopen => "reopen",
+        /// The service rejects an unpaid award when a higher one in its support family replaces it
+        /// (就高不重复), inside that proposal; nobody asks for it.
+        #[serde(skip)]
+        Supersede => "supersede",
     }
 );
 
@@ -61,6 +65,7 @@ impl Action {
             Action::Reject => "application.reject",
             Action::Settle => "application.settle",
             Action::Reopen => "application.reopen",
+            Action::Supersede => "application.supersede",
         }
     }
 }
@@ -125,7 +130,7 @@ pub struct Transition {
 
 use Status::{Draft, ExpertReview, PublicNotice, Returned, Submitted};
 
-pub const TRANSITIONS: [Transition; 12] = [
+pub const TRANSITIONS: [Transition; 13] = [
     Transition {
         action: Action::Submit,
         role: Role::Applicant,
@@ -203,6 +208,14 @@ pub const TRANSITIONS: [Transition; 12] = [
         role: Role::Finance,
         from: &[Status::Disbursed],
         to: Some(Status::Approved),
+        guard: Guard::System,
+    },
+    // A higher proposal in the same support family rejects an award on which nothing was paid.
+    Transition {
+        action: Action::Supersede,
+        role: Role::Reviewer,
+        from: &[PublicNotice, Status::Approved],
+        to: Some(Status::Rejected),
         guard: Guard::System,
     },
 ];
@@ -500,15 +513,20 @@ mod tests {
             let reopened = (status == Status::Disbursed).then_some(Status::Approved);
             assert_eq!(system_next(status, Action::Settle), settled, "{status:?}");
             assert_eq!(system_next(status, Action::Reopen), reopened, "{status:?}");
+            let superseded = matches!(status, Status::PublicNotice | Status::Approved).then_some(Status::Rejected);
+            assert_eq!(system_next(status, Action::Supersede), superseded, "{status:?}");
             for role in Role::ALL {
                 let allowed = allowed(status, role, &permissive(Action::Settle));
                 assert!(
-                    !allowed.contains(&Action::Settle) && !allowed.contains(&Action::Reopen),
+                    !allowed.contains(&Action::Settle)
+                        && !allowed.contains(&Action::Reopen)
+                        && !allowed.contains(&Action::Supersede),
                     "{status:?} {role:?}"
                 );
             }
         }
-        for &action in Action::ALL.iter().filter(|a| !matches!(a, Action::Settle | Action::Reopen)) {
+        for &action in Action::ALL.iter().filter(|a| !matches!(a, Action::Settle | Action::Reopen | Action::Supersede))
+        {
             assert_eq!(system_next(Status::Approved, action), None, "{action:?}");
         }
     }

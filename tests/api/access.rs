@@ -123,6 +123,11 @@ fn rules(seed: &Seed) -> Vec<(&'static str, Rule)> {
             },
         ),
         ("GET /api/v1/applications/{id}/events", rule(ANYONE)),
+        ("GET /api/v1/applications/{id}/invoices", rule(ANYONE)),
+        (
+            "PUT /api/v1/applications/{id}/invoices",
+            Rule { note: "only the owning company may", ..with_body(NOBODY_HERE, json!({ "invoices": [] })) },
+        ),
         ("GET /api/v1/applications/{id}/objections", rule(REVIEWER_ADMIN)),
         (
             "POST /api/v1/applications/{id}/objections/{objection_id}/resolve",
@@ -176,6 +181,16 @@ fn rules(seed: &Seed) -> Vec<(&'static str, Rule)> {
         ("POST /api/v1/programs", with_body(ADMIN, program_body("ACC-NEW"))),
         ("GET /api/v1/programs/matches", rule(APPLICANT)),
         ("PATCH /api/v1/programs/{id}", with_body(ADMIN, json!({ "summary": "支持园区企业的研发投入。" }))),
+        (
+            "POST /api/v1/programs/{id}/allocation",
+            Rule {
+                note: "a dry run over the application in notice, so the reviewer gets a refusal",
+                ..with_body(
+                    REVIEWER,
+                    json!({ "application_ids": [seed.in_notice], "method": "pro_rata", "dry_run": true }),
+                )
+            },
+        ),
         ("POST /api/v1/programs/{id}/close", Rule { note: "a programme of its own", ..rule(ADMIN) }),
         ("GET /api/v1/programs/{id}/eligibility", rule(APPLICANT)),
         ("POST /api/v1/programs/{id}/publish", Rule { note: "the closed programme", ..rule(ADMIN) }),

@@ -9,6 +9,7 @@ mod companies;
 mod database;
 mod email;
 mod errors;
+mod funding;
 mod health;
 mod helpers;
 mod layers;
