@@ -57,8 +57,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
-/// Deserialises JSON, telling syntax errors (400) from content errors (422 on the field concerned).
+/// Deserialises JSON, telling syntax errors (400) from content errors (422 on the field concerned). Every
+/// body this API takes is an object: serde would otherwise fill a struct from an array, in field order.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "",
+            "invalid_type",
+            Text::new("请求内容须为 JSON 对象（{…}）。", "The request body must be a JSON object ({…})."),
+        )]));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
@@ -227,6 +236,13 @@ mod tests {
             field_of(r#"{"company":{"name":"A","capital_fen":"1"}}"#),
             ("company.capital_fen".into(), "invalid_type".into())
         );
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_is_refused_even_where_its_array_would_fill_the_struct() {
+        for body in [r#"[{"name":"A","capital_fen":1}]"#, "null", " 1"] {
+            assert_eq!(field_of(body), (String::new(), "invalid_type".into()), "{body}");
+        }
     }
 
     #[test]
