@@ -50,12 +50,17 @@ pub async fn request_context(
     let context = RequestContext { id: request_id(&req), lang: Lang::negotiate(accept_language, fallback) };
     req.extensions_mut().insert(context.clone());
 
+    let personal = req.path().starts_with("/api/v1/");
     let span = tracing::info_span!("request", request_id = %context.id, method = %req.method(), path = %req.path());
     let started = Instant::now();
     // Handlers' errors arrive as responses; an `Err` here comes from the framework itself and is passed on.
     let response = next.call(req).instrument(span.clone()).await?.map_into_boxed_body();
     let mut response = as_problem(response, &context, &span);
     response.headers_mut().insert(REQUEST_ID, HeaderValue::from_str(&context.id).expect("request ids are ASCII"));
+    // Tokens and companies' data must not stay in a browser's or a proxy's cache.
+    if personal && !response.headers().contains_key(header::CACHE_CONTROL) {
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
 
     let status = response.status().as_u16();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;

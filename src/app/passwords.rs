@@ -58,13 +58,20 @@ pub async fn confirm_reset(
     token: &str,
     new_password: SecretString,
 ) -> Result<()> {
+    const SETS_PASSWORD: &[Purpose] = &[Purpose::PasswordReset, Purpose::Invitation];
+    let token = token.trim().to_owned();
+    // The token first: a made-up one must not cost a password hash.
+    let probe = token.clone();
+    if !db.read(move |conn| tokens::is_live(conn, &probe, SETS_PASSWORD, time::now())).await? {
+        return Err(invalid_link().into());
+    }
     check_password("new_password", new_password.expose_secret(), &[]).map_err(|e| Refusal::invalid(vec![e]))?;
     let hash = passwords.hash(new_password.clone()).await?;
-    let (token, request_id) = (token.trim().to_owned(), request_id.to_owned());
+    let request_id = request_id.to_owned();
     db.write(move |conn| {
         let now = time::now();
-        let (user_id, purpose) = tokens::spend(conn, &token, &[Purpose::PasswordReset, Purpose::Invitation], now)?
-            .ok_or_else(invalid_link)?;
+        let (user_id, purpose) = tokens::spend(conn, &token, SETS_PASSWORD, now)?.ok_or_else(invalid_link)?;
+        tokens::spend_all(conn, user_id, SETS_PASSWORD, now)?;
         let user = users::find(conn, user_id)?;
         check_password("new_password", new_password.expose_secret(), &[&user.email, &user.display_name])
             .map_err(|e| Refusal::invalid(vec![e]))?;

@@ -48,6 +48,33 @@ pub fn issue(conn: &mut DbConnection, user_id: i64, purpose: Purpose, now: Naive
     Ok(token)
 }
 
+/// Whether `token` is a live token of one of `purposes`, without spending it.
+pub fn is_live(conn: &mut DbConnection, token: &str, purposes: &[Purpose], now: NaiveDateTime) -> Result<bool> {
+    let names: Vec<&str> = purposes.iter().map(|p| p.as_str()).collect();
+    let live: i64 = one_time_tokens::table
+        .filter(one_time_tokens::token_hash.eq(secret::digest(token)))
+        .filter(one_time_tokens::purpose.eq_any(&names))
+        .filter(one_time_tokens::used_at.is_null())
+        .filter(one_time_tokens::expires_at.gt(now))
+        .count()
+        .get_result(conn)?;
+    Ok(live > 0)
+}
+
+/// Spends every live token of `purposes` that `user_id` still holds.
+pub fn spend_all(conn: &mut DbConnection, user_id: i64, purposes: &[Purpose], now: NaiveDateTime) -> Result<()> {
+    let names: Vec<&str> = purposes.iter().map(|p| p.as_str()).collect();
+    diesel::update(
+        one_time_tokens::table
+            .filter(one_time_tokens::user_id.eq(user_id))
+            .filter(one_time_tokens::purpose.eq_any(&names))
+            .filter(one_time_tokens::used_at.is_null()),
+    )
+    .set(one_time_tokens::used_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
 /// Spends a live token of one of `purposes` and names its user and purpose; `None` for a token that is
 /// unknown, expired or already used. The conditional update makes a race spend it once.
 pub fn spend(

@@ -13,6 +13,7 @@ async fn staff_sign_in_and_see_themselves() {
 
     let response = app.login("  reviewer@park.example ", PASSWORD).await;
     assert_eq!(response.status(), 200);
+    assert_eq!(response.header("cache-control"), "no-store", "tokens stay out of caches");
     let body: Value = response.json();
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 900);
@@ -20,7 +21,9 @@ async fn staff_sign_in_and_see_themselves() {
     assert_eq!(body["user"]["id"], id);
     assert!(body["user"].get("password_hash").is_none());
 
-    let me: Value = app.get("/api/v1/me", body["access_token"].as_str().unwrap()).await.json();
+    let me = app.get("/api/v1/me", body["access_token"].as_str().unwrap()).await.expect(200);
+    assert_eq!(me.header("cache-control"), "no-store", "personal data stays out of caches");
+    let me: Value = me.json();
     assert_eq!(me["email"], "reviewer@park.example");
     assert_eq!(me["role"], "reviewer");
     assert_eq!(me["status"], "active");

@@ -210,6 +210,8 @@ async fn a_password_reset_goes_through_the_email_and_works_once() {
     let mail = app.mail_to("reviewer@park.example", 1).await;
     assert!(mail[0].body.contains("30 分钟"));
     let token = link_token(&mail[0].body);
+    app.post("/api/v1/auth/password-reset", Auth::None, &json!({ "email": "reviewer@park.example" })).await.expect(202);
+    let later = link_token(&app.mail_to("reviewer@park.example", 2).await[1].body);
 
     let weak = app
         .post(
@@ -235,6 +237,15 @@ async fn a_password_reset_goes_through_the_email_and_works_once() {
         )
         .await;
     assert_eq!(problem(reuse, 422, "validation_failed").await["errors"][0]["code"], "invalid_token");
+    let other_link = app
+        .post(
+            "/api/v1/auth/password-reset/confirm",
+            Auth::None,
+            &json!({ "token": later, "new_password": "another-granite-tempo-92" }),
+        )
+        .await;
+    let refused = problem(other_link, 422, "validation_failed").await;
+    assert_eq!(refused["errors"][0]["code"], "invalid_token", "a reset spends every other reset link");
 
     assert_eq!(status_with(&app, &before.access).await, 401, "a reset ends every session");
     problem(app.login("reviewer@park.example", PASSWORD).await, 401, "invalid_credentials").await;
