@@ -7,6 +7,7 @@ The fuzzer's own requests come from 127.0.0.1; sign-ins here name another client
 """
 import json
 import os
+import sys
 
 import requests
 import schemathesis
@@ -16,6 +17,10 @@ EMAIL = os.environ.get("FUZZ_EMAIL")
 PASSWORD = os.environ.get("FUZZ_PASSWORD")
 IDS = json.loads(os.environ["FUZZ_IDS"])  # {"/api/v1/applications/": [ids...], ...}
 HARNESS_ADDRESS = "192.0.2.10"
+
+# Hypothesis parses source to describe its strategies; deep in a generated body, CPython 3.11's parser can
+# hit the default recursion limit and fail with "AST constructor recursion depth mismatch".
+sys.setrecursionlimit(10_000)
 
 if EMAIL:
 

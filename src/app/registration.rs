@@ -102,12 +102,17 @@ pub async fn register(
     };
     let CheckedRegistration { credit_code, industry, email } =
         check_registration(&form, time::today(portal.utc_offset), form_errors)?;
+    // Committed on its own, before the hash: a refused registration counts too, so asking which credit
+    // codes and emails are registered is as limited as registering.
+    db.write(move |conn| {
+        throttle::consume(conn, &format!("register:addr:{client}"), limits::REGISTRATIONS_PER_ADDRESS, time::now())
+    })
+    .await?;
     let hash = passwords.hash(account.password.clone()).await?;
     let (portal, request_id) = (portal.clone(), request_id.to_owned());
     let (user, company) = db
         .write(move |conn| {
             let now = time::now();
-            throttle::consume(conn, &format!("register:addr:{client}"), limits::REGISTRATIONS_PER_ADDRESS, now)?;
             if companies::credit_code_taken(conn, credit_code.as_str())? {
                 return Err(Refusal::conflict(
                     "credit_code_taken",

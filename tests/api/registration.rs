@@ -297,3 +297,15 @@ async fn one_address_can_register_only_so_many_companies_an_hour() {
     assert!(refused.headers().contains_key("retry-after"));
     problem(refused, 429, "rate_limited").await;
 }
+
+#[tokio::test]
+async fn refused_registrations_count_against_the_limit_so_taken_emails_cannot_be_probed_freely() {
+    let app = spawn_app().await;
+    let (_, taken) = app.register_company("甲公司").await;
+    for n in 1..10 {
+        let body = registration(&unique_credit_code(), &format!("第{n}号公司"), &taken);
+        problem(app.post("/api/v1/auth/register", Auth::None, &body).await, 409, "email_taken").await;
+    }
+    let body = registration(&unique_credit_code(), "第十号公司", &taken);
+    problem(app.post("/api/v1/auth/register", Auth::None, &body).await, 429, "rate_limited").await;
+}
