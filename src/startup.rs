@@ -81,6 +81,13 @@ impl Application {
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
+        if settings.server.trusted_proxies.is_empty() {
+            tracing::info!(
+                "no trusted proxies: rate limits count each connection's own address, X-Forwarded-For is ignored"
+            );
+        } else {
+            tracing::info!(proxies = ?settings.server.trusted_proxies, "X-Forwarded-For is read behind these proxies only");
+        }
         if docs_enabled {
             tracing::info!("listening on http://{address}; API docs at http://{address}/docs/");
         } else {

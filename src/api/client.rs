@@ -2,6 +2,7 @@
 //! case the nearest untrusted address in `X-Forwarded-For`.
 
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -27,10 +28,34 @@ impl FromRequest for ClientAddr {
             .flat_map(|v| v.split(','))
             .filter_map(|v| v.trim().parse().ok())
             .collect();
+        if let Some(peer) = peer
+            && !forwarded.is_empty()
+            && !trusted.contains(&peer)
+            && UNTRUSTED_FORWARDING.due(chrono::Utc::now().timestamp())
+        {
+            tracing::warn!(
+                %peer,
+                "X-Forwarded-For from a peer that is not a trusted proxy is ignored; if a proxy stands in front \
+                 of this service, list it in server.trusted_proxies (said at most once an hour)"
+            );
+        }
         std::future::ready(
             peer.map(|peer| ClientAddr(resolve(peer, &forwarded, &trusted)))
                 .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("request without a peer address"))),
         )
+    }
+}
+
+static UNTRUSTED_FORWARDING: Hourly = Hourly(AtomicI64::new(i64::MIN));
+
+/// A warning said at most once an hour by each instance, the first time as soon as it arises.
+struct Hourly(AtomicI64);
+
+impl Hourly {
+    fn due(&self, now_secs: i64) -> bool {
+        let last = self.0.load(Ordering::Relaxed);
+        now_secs.saturating_sub(last) >= 3600
+            && self.0.compare_exchange(last, now_secs, Ordering::Relaxed, Ordering::Relaxed).is_ok()
     }
 }
 
@@ -52,6 +77,15 @@ mod tests {
 
     fn ip(text: &str) -> IpAddr {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_untrusted_forwarding_warning_is_said_at_once_and_then_at_most_hourly() {
+        let warning = Hourly(AtomicI64::new(i64::MIN));
+        assert!(warning.due(1_000));
+        assert!(!warning.due(1_001));
+        assert!(!warning.due(4_599));
+        assert!(warning.due(4_600));
     }
 
     #[test]

@@ -115,7 +115,7 @@ pub async fn lodge_objection(
     let ObjectionInput { name, contact, organization, content } = input;
     let objection = Objection { name, contact, organization, content };
     let today = time::today(portal.utc_offset);
-    let row = objections::lodge(&db, &ctx.id, client.0.to_string(), id, objection, today).await?;
+    let row = objections::lodge(&db, &ctx.id, client.0, id, objection, today).await?;
     Ok((web::Json(ObjectionReceipt { id: row.id, created_at: time::to_utc(row.created_at) }), StatusCode::CREATED))
 }
 

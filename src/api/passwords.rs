@@ -73,7 +73,10 @@ pub struct PasswordChangeRequest {
 
 /// Changes the caller's password; every other session of the account ends.
 #[utoipa::path(tag = "users", security(("bearer" = [])), request_body = PasswordChangeRequest,
-    responses((status = 204, description = "changed")))]
+    responses(
+        (status = 204, description = "changed"),
+        (status = 429, description = "`rate_limited`: too many wrong current passwords; see `Retry-After`", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
 #[post("/me/password")]
 pub async fn change_password(
     user: SignedIn,

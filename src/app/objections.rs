@@ -1,6 +1,8 @@
 //! Public notices (公示): anyone may read what is proposed for support and lodge a real-name objection
 //! while the notice runs; reviewers resolve each objection.
 
+use std::net::IpAddr;
+
 use chrono::NaiveDate;
 use serde_json::json;
 
@@ -33,15 +35,18 @@ pub struct Objection {
 }
 
 /// Lodges an objection to an application while its notice runs; reviewers are told. `client` is the
-/// caller's address, for the rate limit.
+/// caller's address: its rate limit is counted first and on its own, so probing for applications in
+/// notice is limited too.
 pub async fn lodge(
     db: &Db,
     request_id: &str,
-    client: String,
+    client: IpAddr,
     id: i64,
     objection: Objection,
     today: NaiveDate,
 ) -> Result<ObjectionRow> {
+    let key = format!("objection:addr:{}", limits::client_key(client));
+    db.write(move |conn| throttle::consume(conn, &key, limits::OBJECTIONS_PER_ADDRESS, time::now())).await?;
     let actor = anonymous(request_id);
     db.write(move |conn| {
         let record = applications::find(conn, id)?;
@@ -58,7 +63,6 @@ pub async fn lodge(
             .into());
         }
         let now = time::now();
-        throttle::consume(conn, &format!("objection:addr:{client}"), limits::OBJECTIONS_PER_ADDRESS, now)?;
         let new = NewObjection {
             application_id: id,
             name: objection.name.trim(),

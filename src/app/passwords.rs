@@ -12,12 +12,12 @@ use crate::auth::password::Passwords;
 use crate::config::PortalSettings;
 use crate::db::audit::{self, Event};
 use crate::db::tokens::{self, Purpose};
-use crate::db::{Db, outbox, users};
+use crate::db::{self, Db, outbox, users};
 use crate::domain::account::{Email, check_password};
 use crate::domain::audit::Actor;
 use crate::domain::error::Error as Refusal;
 use crate::domain::role::UserStatus;
-use crate::domain::time;
+use crate::domain::{limits, time};
 use crate::email::templates;
 use crate::i18n::Text;
 
@@ -97,7 +97,16 @@ pub async fn change(
     new_password: SecretString,
 ) -> Result<()> {
     let user_id = caller.user_id;
-    let row = db.read(move |conn| users::find(conn, user_id)).await?;
+    // Like a sign-in, each check of the current password takes a try first, so a stolen session cannot be
+    // used to guess the password at full speed.
+    let tries = format!("password:account:{user_id}");
+    let attempt = tries.clone();
+    let row = db
+        .write(move |conn| {
+            throttle::consume(conn, &attempt, limits::LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS, time::now())?;
+            Ok::<_, crate::app::Error>(users::find(conn, user_id)?)
+        })
+        .await?;
     if !passwords.verify(current_password, row.password_hash.clone()).await?.matches {
         return Err(Refusal::field(
             "current_password",
@@ -113,6 +122,7 @@ pub async fn change(
     db.write(move |conn| {
         let now = time::now();
         users::set_password_hash(conn, user_id, &hash, now)?;
+        db::throttle::clear(conn, &tries)?;
         users::end_sessions(conn, user_id, Some(session_id), now)?;
         audit::append(conn, &actor, Event::new("user.password_change", "user", user_id, json!({})))
     })

@@ -105,7 +105,12 @@ pub async fn register(
     // Committed on its own, before the hash: a refused registration counts too, so asking which credit
     // codes and emails are registered is as limited as registering.
     db.write(move |conn| {
-        throttle::consume(conn, &format!("register:addr:{client}"), limits::REGISTRATIONS_PER_ADDRESS, time::now())
+        throttle::consume(
+            conn,
+            &format!("register:addr:{}", limits::client_key(client)),
+            limits::REGISTRATIONS_PER_ADDRESS,
+            time::now(),
+        )
     })
     .await?;
     let hash = passwords.hash(account.password.clone()).await?;

@@ -2,6 +2,7 @@
 //! once.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use secrecy::SecretString;
@@ -45,13 +46,29 @@ fn session(tokens: &Tokens, user: UserRow, session_id: i64, refresh_token: Strin
     })
 }
 
-fn login_keys(email: &Email, client: IpAddr) -> (String, String) {
-    (format!("login:account:{}", email.as_str()), format!("login:addr:{client}"))
+/// The limits a sign-in counts against: one account from one address, and one address over all accounts
+/// (both refuse once used up); and one account from everywhere (which only slows guessing down).
+struct LoginKeys {
+    account_and_address: String,
+    address: String,
+    account: String,
+}
+
+impl LoginKeys {
+    fn new(email: &Email, client: IpAddr) -> Self {
+        let (email, client) = (email.as_str(), limits::client_key(client));
+        Self {
+            account_and_address: format!("login:account:{email}:addr:{client}"),
+            address: format!("login:addr:{client}"),
+            account: format!("login:account:{email}"),
+        }
+    }
 }
 
 /// Signs in with email and password from the client at `client`: the new session, or `None` when the
-/// email and password do not match an active account. Repeated failures, per account and per client
-/// address, are refused for a while.
+/// email and password do not match an active account. Each attempt takes one of its address's tries
+/// before the password is checked, and gives it back when the password is right; an account guessed at
+/// from many addresses is slowed down, never locked.
 pub async fn login(
     db: &Db,
     passwords: &Passwords,
@@ -62,29 +79,31 @@ pub async fn login(
     password: SecretString,
 ) -> Result<Option<Session>> {
     let email = Email::parse("email", email).map_err(|e| Refusal::invalid(vec![e]))?;
-    let (account_key, address_key) = login_keys(&email, client);
-    let lookup = email.clone();
-    let found = db
-        .read(move |conn| {
+    let keys = Arc::new(LoginKeys::new(&email, client));
+    let (attempt, lookup) = (keys.clone(), email.clone());
+    let (found, slowed) = db
+        .write(move |conn| {
             let now = time::now();
-            let blocked = throttle::blocked_for(conn, &account_key, limits::LOGIN_FAILURES_PER_ACCOUNT, now)?
-                .max(throttle::blocked_for(conn, &address_key, limits::LOGIN_FAILURES_PER_ADDRESS, now)?);
+            let mut limit = |key: &str, limit| throttle::consume(conn, key, limit, now);
+            let blocked = limit(&attempt.account_and_address, limits::LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS)?
+                .or(limit(&attempt.address, limits::LOGIN_FAILURES_PER_ADDRESS)?);
             if let Some(retry_after_secs) = blocked {
                 return Err(Refusal::RateLimited { retry_after_secs }.into());
             }
-            Ok::<_, crate::app::Error>(users::find_by_email(conn, lookup.as_str())?)
+            let slowed = throttle::blocked_for(conn, &attempt.account, limits::LOGIN_FAILURES_BEFORE_SLOWDOWN, now)?;
+            Ok::<_, crate::app::Error>((users::find_by_email(conn, lookup.as_str())?, slowed.is_some()))
         })
         .await?;
+    if slowed {
+        tokio::time::sleep(limits::LOGIN_SLOWDOWN).await;
+    }
     let verified = passwords.verify(password.clone(), found.as_ref().and_then(|u| u.password_hash.clone())).await?;
     let user = match found {
         Some(user) if verified.matches && user.status == UserStatus::Active.as_str() => user,
         found => {
-            let actor = anonymous(request_id);
+            let (actor, failed) = (anonymous(request_id), keys.clone());
             db.write(move |conn| {
-                let now = time::now();
-                let (account_key, address_key) = login_keys(&email, client);
-                throttle::hit(conn, &account_key, limits::LOGIN_FAILURES_PER_ACCOUNT, now)?;
-                throttle::hit(conn, &address_key, limits::LOGIN_FAILURES_PER_ADDRESS, now)?;
+                throttle::hit(conn, &failed.account, limits::LOGIN_FAILURES_BEFORE_SLOWDOWN, time::now())?;
                 let event = Event {
                     action: "auth.login_failed",
                     object_type: "user",
@@ -111,14 +130,14 @@ pub async fn login(
     let refresh_token = secret::generate();
     let refresh_hash = secret::digest(&refresh_token);
     let actor = Actor { user_id: Some(user.id), role: user.role().ok(), request_id: Some(request_id.to_owned()) };
-    let (account_key, _) = login_keys(&email, client);
     let (user, session_id) = db
         .write(move |conn| {
             let now = time::now();
             if let Some(hash) = rehash {
                 users::set_password_hash(conn, user.id, &hash, now)?;
             }
-            throttle::clear(conn, &account_key)?;
+            throttle::clear(conn, &keys.account_and_address)?;
+            throttle::give_back(conn, &keys.address)?;
             let expires = now + Duration::days(REFRESH_TOKEN_DAYS);
             let session_id = users::start_session(conn, user.id, &refresh_hash, now, expires)?;
             let summary = json!({ "session_id": session_id });

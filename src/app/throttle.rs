@@ -23,5 +23,5 @@ pub fn consume(conn: &mut DbConnection, key: &str, limit: Limit, now: NaiveDateT
 pub fn consume_email_sending(conn: &mut DbConnection, purpose: &str, email: &str, client: IpAddr) -> Result<()> {
     let now = time::now();
     consume(conn, &format!("{purpose}:account:{email}"), limits::EMAILS_PER_ACCOUNT, now)?;
-    consume(conn, &format!("{purpose}:addr:{client}"), limits::EMAILS_PER_ADDRESS, now)
+    consume(conn, &format!("{purpose}:addr:{}", limits::client_key(client)), limits::EMAILS_PER_ADDRESS, now)
 }

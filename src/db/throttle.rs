@@ -50,14 +50,36 @@ pub fn hit(conn: &mut DbConnection, key: &str, limit: Limit, now: NaiveDateTime)
     Ok(throttles::table.find(key).select(throttles::hits).first(conn)?)
 }
 
-/// Counts a hit unless `key` is over `limit` already; then answers the seconds to wait, and the refused hit
-/// is not counted.
+/// Takes one of `key`'s attempts in the current window, or answers the seconds to wait when none is left
+/// (a refused attempt is not counted). Check and count are one conditional update, so simultaneous
+/// attempts cannot all pass a check made before any of them was counted.
 pub fn consume(conn: &mut DbConnection, key: &str, limit: Limit, now: NaiveDateTime) -> Result<Option<u64>> {
+    let window_open = throttles::window_started_at.gt(now - limit.window);
+    let taken =
+        diesel::update(throttles::table.find(key).filter(window_open).filter(throttles::hits.lt(limit.max_hits)))
+            .set(throttles::hits.eq(throttles::hits + 1))
+            .execute(conn)?;
+    if taken == 1 {
+        return Ok(None);
+    }
     if let Some(retry_after_secs) = blocked_for(conn, key, limit, now)? {
         return Ok(Some(retry_after_secs));
     }
-    hit(conn, key, limit, now)?;
+    // No row yet, or its window has passed: a new window starts with this attempt, unless simultaneous
+    // attempts started it first and used it up.
+    if hit(conn, key, limit, now)? > limit.max_hits {
+        give_back(conn, key)?;
+        return blocked_for(conn, key, limit, now);
+    }
     Ok(None)
+}
+
+/// Gives back an attempt `consume` took.
+pub fn give_back(conn: &mut DbConnection, key: &str) -> Result<()> {
+    diesel::update(throttles::table.find(key).filter(throttles::hits.gt(0)))
+        .set(throttles::hits.eq(throttles::hits - 1))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn clear(conn: &mut DbConnection, key: &str) -> Result<()> {

@@ -1,5 +1,7 @@
 //! Access tokens, refresh tokens and sessions: only a genuine, current access token gets in.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
@@ -8,7 +10,7 @@ use portal::domain::role::Role;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use crate::helpers::{Auth, PASSWORD, TestApp, link_token, problem, spawn_app};
+use crate::helpers::{Auth, PASSWORD, TestApp, link_token, problem, spawn_app, spawn_app_with};
 
 struct Signed {
     access: String,
@@ -196,6 +198,60 @@ async fn repeated_wrong_passwords_are_throttled_and_stay_throttled_after_a_resta
         .post("/api/v1/auth/login", Auth::None, &json!({ "email": "finance@park.example", "password": PASSWORD }))
         .await;
     problem(after_restart, 429, "rate_limited").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_simultaneous_wrong_passwords_reach_the_password_check_five_times() {
+    let app = Arc::new(spawn_app().await);
+    app.create_user(Role::Finance, "finance@park.example").await;
+    let guesses = (0..50).map(|n| {
+        let app = app.clone();
+        tokio::spawn(async move { app.login("finance@park.example", &format!("guess number {n}")).await.status() })
+    });
+    let statuses: Vec<u16> =
+        futures_util::future::join_all(guesses).await.into_iter().map(|s| s.unwrap().as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 45, "{statuses:?}");
+    problem(app.login("finance@park.example", PASSWORD).await, 429, "rate_limited").await;
+
+    let admin = app.token_for(Role::Admin).await;
+    let checked: Value = app.get("/api/v1/audit-events?action=auth.login_failed", &admin).await.json();
+    assert_eq!(checked["total"], 5, "only five guesses were checked against the password");
+}
+
+#[tokio::test]
+async fn another_address_still_signs_in_while_one_is_locked_out_and_an_ipv6_network_counts_as_one() {
+    let app = spawn_app_with(|s| s.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    app.create_user(Role::Finance, "finance@park.example").await;
+    let login_from = |address: &'static str, password: &'static str| {
+        app.post("/api/v1/auth/login", Auth::None, &json!({ "email": "finance@park.example", "password": password }))
+            .header("x-forwarded-for", address)
+    };
+    for address in ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3", "2001:db8:1:2::4", "2001:db8:1:2::5"]
+    {
+        login_from(address, "a wrong password").await.expect(401);
+    }
+    problem(login_from("2001:db8:1:2::99", PASSWORD).await, 429, "rate_limited").await;
+    login_from("2001:db8:1:3::1", PASSWORD).await.expect(200);
+    login_from("203.0.113.7", PASSWORD).await.expect(200);
+}
+
+#[tokio::test]
+async fn the_current_password_check_is_throttled_too() {
+    let app = spawn_app().await;
+    app.create_user(Role::Reviewer, "reviewer@park.example").await;
+    let me = sign_in(&app, "reviewer@park.example").await;
+    let change = |current: &'static str| {
+        app.post(
+            "/api/v1/me/password",
+            &me.access,
+            &json!({ "current_password": current, "new_password": "granite-orchid-tempo-91" }),
+        )
+    };
+    for _ in 0..5 {
+        problem(change("not my password").await, 422, "validation_failed").await;
+    }
+    problem(change(PASSWORD).await, 429, "rate_limited").await;
 }
 
 #[tokio::test]
