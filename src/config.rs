@@ -20,6 +20,34 @@ const OVERLAYS: [(Environment, &str); 3] = [
     (Environment::Production, include_str!("../config/production.toml")),
 ];
 const MIN_PRODUCTION_SECRET_BYTES: usize = 32;
+/// The secret `config/default.toml` ships with, so that `cargo run` works on a laptop and nowhere else.
+const DEVELOPMENT_JWT_SECRET: &str = "development-only-secret-change-me!";
+
+/// Whether `secret` looks random enough to sign with: long, not a repeated pattern, and with at least 128
+/// bits by the frequency of its characters (what 32 random hex digits have; `openssl rand -hex 32` has 256).
+fn strong_secret(secret: &str) -> Result<(), &'static str> {
+    let bytes = secret.as_bytes();
+    if secret == DEVELOPMENT_JWT_SECRET {
+        return Err("it is the development secret");
+    }
+    if bytes.len() < MIN_PRODUCTION_SECRET_BYTES {
+        return Err("it is shorter than 32 bytes");
+    }
+    let repeats = (1..=bytes.len() / 2).any(|period| bytes.iter().zip(&bytes[period..]).all(|(a, b)| a == b));
+    if repeats {
+        return Err("it repeats a shorter pattern");
+    }
+    let mut counts = std::collections::HashMap::<u8, u32>::new();
+    for byte in bytes {
+        *counts.entry(*byte).or_default() += 1;
+    }
+    let length = f64::from(u32::try_from(bytes.len()).unwrap_or(u32::MAX));
+    let bits: f64 = counts.values().map(|&n| -f64::from(n) * (f64::from(n) / length).log2()).sum();
+    if bits < 128.0 {
+        return Err("it has too few different characters to be random");
+    }
+    Ok(())
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {
@@ -210,12 +238,20 @@ impl Settings {
                 "database.pool_size and database.acquire_timeout_ms must be above 0".into(),
             ));
         }
+        let jwt_secret = self.auth.jwt_secret.expose_secret();
+        let loopback = matches!(self.server.host.as_str(), "localhost" | "127.0.0.1" | "::1");
+        if jwt_secret == DEVELOPMENT_JWT_SECRET && !loopback {
+            return Err(ConfigError::Invalid(format!(
+                "the development auth.jwt_secret must not serve {}: set APP_AUTH__JWT_SECRET (e.g. `openssl rand -hex 32`)",
+                self.server.host
+            )));
+        }
         if self.environment != Environment::Production {
             return Ok(());
         }
-        if self.auth.jwt_secret.expose_secret().len() < MIN_PRODUCTION_SECRET_BYTES {
+        if let Err(weakness) = strong_secret(jwt_secret) {
             return Err(ConfigError::Invalid(format!(
-                "production needs auth.jwt_secret (APP_AUTH__JWT_SECRET) of at least {MIN_PRODUCTION_SECRET_BYTES} bytes"
+                "production needs a random auth.jwt_secret (APP_AUTH__JWT_SECRET, e.g. `openssl rand -hex 32`): {weakness}"
             )));
         }
         if self.mail.transport != MailTransportKind::Smtp {
@@ -245,7 +281,7 @@ mod tests {
 
     const GOOD_PRODUCTION: [(&str, &str); 3] = [
         ("APP_ENV", "production"),
-        ("APP_AUTH__JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ("APP_AUTH__JWT_SECRET", "9f2c4e81b07d3a56e1c8f04b92d7a63e5b1f0c8d2e4a7961f3b5d08c6a2e4f17"),
         ("APP_DATABASE__URL", "postgres://portal@db/portal"),
     ];
 
@@ -276,10 +312,22 @@ mod tests {
     }
 
     #[test]
+    fn the_development_secret_serves_only_the_loopback_address() {
+        assert!(load(&[]).is_ok());
+        assert!(load(&[("APP_SERVER__HOST", "0.0.0.0")]).is_err());
+        let own_secret = [("APP_SERVER__HOST", "0.0.0.0"), ("APP_AUTH__JWT_SECRET", "any secret of one's own")];
+        assert!(load(&own_secret).is_ok());
+    }
+
+    #[test]
     fn production_starts_only_with_a_strong_secret_real_mail_and_no_docs() {
         assert!(load(&GOOD_PRODUCTION).is_ok());
         let weakened = [
             ("APP_AUTH__JWT_SECRET", "short"),
+            ("APP_AUTH__JWT_SECRET", DEVELOPMENT_JWT_SECRET),
+            ("APP_AUTH__JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("APP_AUTH__JWT_SECRET", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+            ("APP_AUTH__JWT_SECRET", "passwordpasswordpasswordpassword1"),
             ("APP_MAIL__TRANSPORT", "file"),
             ("APP_MAIL__TRANSPORT", "memory"),
             ("APP_SERVER__DOCS_ENABLED", "true"),
