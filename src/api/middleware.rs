@@ -47,11 +47,18 @@ pub async fn request_context(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let fallback = req.app_data::<web::Data<DefaultLang>>().map_or(Lang::Zh, |d| d.0);
     let accept_language = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    let context = RequestContext { id: request_id(&req), lang: Lang::negotiate(accept_language, fallback) };
+    let context =
+        RequestContext { id: uuid::Uuid::new_v4().to_string(), lang: Lang::negotiate(accept_language, fallback) };
     req.extensions_mut().insert(context.clone());
 
     let personal = req.path().starts_with("/api/v1/");
-    let span = tracing::info_span!("request", request_id = %context.id, method = %req.method(), path = %req.path());
+    let span = tracing::info_span!(
+        "request",
+        request_id = %context.id,
+        client_request_id = client_request_id(&req),
+        method = %req.method(),
+        path = %req.path(),
+    );
     let started = Instant::now();
     // Handlers' errors arrive as responses; an `Err` here comes from the framework itself and is passed on.
     let response = next.call(req).instrument(span.clone()).await?.map_into_boxed_body();
@@ -68,14 +75,16 @@ pub async fn request_context(
     Ok(response)
 }
 
-/// A client's own id when it is short and plain, so a frontend can correlate; a fresh one otherwise.
-fn request_id(req: &ServiceRequest) -> String {
+/// The id a client sent in `x-request-id`, when it is short and plain, logged beside the service's own id
+/// so a frontend's log line can be matched with ours. Only the service's own id goes into the audit trail:
+/// a client chooses its id, and may choose another request's.
+fn client_request_id(req: &ServiceRequest) -> Option<String> {
     req.headers()
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|id| !id.is_empty() && id.len() <= 64)
         .filter(|id| id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'))
-        .map_or_else(|| uuid::Uuid::new_v4().to_string(), ToOwned::to_owned)
+        .map(ToOwned::to_owned)
 }
 
 /// Writes any error response, ours or the framework's, as the problem document in the caller's language.

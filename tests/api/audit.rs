@@ -9,7 +9,7 @@ use portal::db::schema::audit_events;
 use portal::domain::role::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{COMPANY_PASSWORD, PASSWORD, TestApp, problem, spawn_app};
+use crate::helpers::{Auth, COMPANY_PASSWORD, PASSWORD, TestApp, problem, spawn_app};
 
 /// Registration, verification, sign-ins (one failed), a profile change, a staff invitation and a
 /// company verification: a little of everything that writes an event.
@@ -129,4 +129,16 @@ async fn the_audit_list_filters_by_object_actor_and_action() {
     assert!(company["items"].as_array().unwrap().iter().all(|e| e["object_type"] == "company"));
     assert!(first["request_id"].as_str().is_some_and(|id| !id.is_empty()));
     problem(app.get("/api/v1/audit-events?page=0", &admin).await, 422, "validation_failed").await;
+}
+
+#[tokio::test]
+async fn audit_events_carry_the_services_request_id_not_the_one_a_client_chose() {
+    let app = spawn_app().await;
+    let admin = app.token_for(Role::Admin).await;
+    let body = json!({ "email": "nobody@park.example", "password": "a wrong password" });
+    let refused =
+        app.post("/api/v1/auth/login", Auth::None, &body).header("x-request-id", "someone-elses-request").await;
+    let ours = refused.header("x-request-id").to_owned();
+    let events: Value = app.get("/api/v1/audit-events?action=auth.login_failed", &admin).await.json();
+    assert_eq!(events["items"][0]["request_id"], ours);
 }

@@ -13,15 +13,18 @@ async fn a_running_service_is_live_and_ready() {
 }
 
 #[tokio::test]
-async fn every_response_carries_a_request_id_and_a_plain_client_id_is_kept() {
+async fn every_response_carries_the_services_own_request_id_whatever_the_client_sent() {
     let app = spawn_app().await;
     let mine = app.get("/health/live", Auth::None).header("x-request-id", "frontend-42").await;
-    assert_eq!(mine.headers()["x-request-id"], "frontend-42");
+    let id = mine.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(id.len(), 36, "the service's own UUID, not the client's {id}");
+    let again = app.get("/health/live", Auth::None).header("x-request-id", "frontend-42").await;
+    assert_ne!(again.headers()["x-request-id"].to_str().unwrap(), id, "one id per request");
 
     let hostile = app.get("/nowhere", Auth::None).header("x-request-id", "bad id\twith<html>").await;
     let id = hostile.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert_ne!(id, "bad id\twith<html>");
-    assert_eq!(id.len(), 36, "a generated UUID replaces an unusable one");
+    assert_eq!(id.len(), 36, "a generated UUID, as always");
 }
 
 #[tokio::test]
