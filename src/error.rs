@@ -181,6 +181,9 @@ impl ApiError {
             Self::RateLimited { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
+            Self::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
             Self::MethodNotAllowed { allowed } => {
                 let list = allowed.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
                 response.insert_header((header::ALLOW, list));

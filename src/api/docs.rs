@@ -85,7 +85,10 @@ pub fn add_problem_responses(doc: &mut utoipa::openapi::OpenApi) {
         let takes = |place: ParameterIn| {
             operation.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == place))
         };
-        let mut statuses = vec![("500", "`internal`"), ("503", "`unavailable`: the database does not answer")];
+        let mut statuses = vec![
+            ("500", "`internal`"),
+            ("503", "`unavailable`: the database does not answer, or the service is too busy; see `Retry-After`"),
+        ];
         if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
             statuses.push(("401", "`unauthenticated`: no valid access token"));
             statuses.push(("403", "`forbidden`: the caller's role may not do this"));

@@ -1,6 +1,7 @@
 //! What a use case answers when it does not succeed: a refusal the caller can act on, or a failure of the
 //! service itself. Either way nothing was committed.
 
+use crate::auth::password::HashError;
 use crate::db;
 use crate::domain::error::Error as Refusal;
 use crate::i18n::Text;
@@ -31,6 +32,15 @@ impl From<db::Error> for Error {
             db::Error::Unavailable(message) => Self::Unavailable(message),
             damaged @ db::Error::Damaged { .. } => Self::Internal(anyhow::Error::new(damaged)),
             db::Error::Other(error) => Self::Internal(error),
+        }
+    }
+}
+
+impl From<HashError> for Error {
+    fn from(error: HashError) -> Self {
+        match error {
+            HashError::Busy => Self::Unavailable("the password checks are busy".to_owned()),
+            HashError::Failed(error) => Self::Internal(error),
         }
     }
 }

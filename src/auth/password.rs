@@ -16,9 +16,19 @@ use crate::config::AuthSettings;
 #[derive(Clone)]
 pub struct Passwords {
     params: Params,
-    workers: mpsc::Sender<Job>,
+    workers: mpsc::SyncSender<Job>,
     /// Verified against when an account does not exist, so the answer takes as long as for one that does.
     dummy_hash: Arc<str>,
+}
+
+/// Why a password could not be hashed or checked.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// `auth.max_queued_hashes` requests already wait for the hashing threads: try again shortly.
+    #[error("the password hashing queue is full")]
+    Busy,
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
 }
 
 /// The outcome of checking a password against a stored hash.
@@ -34,7 +44,7 @@ impl Passwords {
         let params =
             Params::new(settings.argon2_memory_kib, settings.argon2_iterations, settings.argon2_parallelism, None)
                 .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
-        let workers = hashing_threads(settings.max_concurrent_hashes.max(1));
+        let workers = hashing_threads(settings.max_concurrent_hashes.max(1), settings.max_queued_hashes.max(1));
         // Hashed on a hashing thread too, so no other thread keeps argon2 memory.
         let (sent, received) = mpsc::channel();
         let dummy_params = params.clone();
@@ -47,13 +57,13 @@ impl Passwords {
         Ok(Self { params, workers, dummy_hash: dummy_hash.into() })
     }
 
-    pub async fn hash(&self, password: SecretString) -> anyhow::Result<String> {
+    pub async fn hash(&self, password: SecretString) -> Result<String, HashError> {
         let params = self.params.clone();
         self.run(move || hash_with(&params, password.expose_secret())).await
     }
 
     /// Checks `password` against `stored`, or against a dummy hash when there is no account.
-    pub async fn verify(&self, password: SecretString, stored: Option<String>) -> anyhow::Result<Verified> {
+    pub async fn verify(&self, password: SecretString, stored: Option<String>) -> Result<Verified, HashError> {
         let params = self.params.clone();
         let exists = stored.is_some();
         let stored = stored.unwrap_or_else(|| self.dummy_hash.to_string());
@@ -68,24 +78,26 @@ impl Passwords {
         .await
     }
 
-    /// Runs `f` on the hashing threads; requests beyond their number wait their turn.
+    /// Runs `f` on the hashing threads; requests beyond their number wait their turn, as long as the queue
+    /// has room: a flood is turned away at once rather than held in memory.
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
-    ) -> anyhow::Result<T> {
+    ) -> Result<T, HashError> {
         let (answer, answered) = tokio::sync::oneshot::channel();
-        self.workers
-            .send(Box::new(move || drop(answer.send(f()))))
-            .map_err(|_| anyhow::anyhow!("the password threads have stopped"))?;
-        answered.await.map_err(|_| anyhow::anyhow!("a password task failed"))?
+        self.workers.try_send(Box::new(move || drop(answer.send(f())))).map_err(|error| match error {
+            mpsc::TrySendError::Full(_) => HashError::Busy,
+            mpsc::TrySendError::Disconnected(_) => anyhow::anyhow!("the password threads have stopped").into(),
+        })?;
+        Ok(answered.await.map_err(|_| anyhow::anyhow!("a password task failed"))??)
     }
 }
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// Starts `count` threads that run jobs from one queue until every sender is gone.
-fn hashing_threads(count: usize) -> mpsc::Sender<Job> {
-    let (sender, receiver) = mpsc::channel::<Job>();
+/// Starts `count` threads that run jobs from one queue of `capacity` until every sender is gone.
+fn hashing_threads(count: usize, capacity: usize) -> mpsc::SyncSender<Job> {
+    let (sender, receiver) = mpsc::sync_channel::<Job>(capacity);
     let receiver = Arc::new(Mutex::new(receiver));
     for n in 0..count {
         let receiver = receiver.clone();

@@ -4,7 +4,7 @@ use portal::domain::role::Role;
 use secrecy::SecretString;
 use serde_json::Value;
 
-use crate::helpers::{PASSWORD, problem, spawn_app};
+use crate::helpers::{PASSWORD, problem, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn staff_sign_in_and_see_themselves() {
@@ -85,4 +85,30 @@ async fn a_hash_made_with_old_parameters_is_replaced_at_sign_in() {
     assert_ne!(stored, old_hash);
     assert!(stored.contains(&format!("m={}", app.settings.auth.argon2_memory_kib)), "{stored}");
     assert_eq!(app.login("admin@park.example", PASSWORD).await.status(), 200, "the new hash still verifies");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_beyond_the_hashing_queue_are_turned_away_at_once_and_a_real_user_gets_in_after() {
+    let app = std::sync::Arc::new(
+        spawn_app_with(|s| {
+            s.auth.argon2_memory_kib = 19_456;
+            s.auth.argon2_iterations = 2;
+            s.auth.max_queued_hashes = 2;
+        })
+        .await,
+    );
+    app.create_user(Role::Reviewer, "reviewer@park.example").await;
+    let flood = (0..15).map(|n| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let answer = app.login(&format!("nobody{n}@park.example"), "a guessed password").await;
+            (answer.status().as_u16(), answer.headers().get("retry-after").is_some())
+        })
+    });
+    let answers: Vec<(u16, bool)> =
+        futures_util::future::join_all(flood).await.into_iter().map(Result::unwrap).collect();
+    assert!(answers.iter().all(|(status, _)| *status == 401 || *status == 503), "{answers:?}");
+    assert!(answers.iter().any(|(status, _)| *status == 503), "the queue of two overflowed: {answers:?}");
+    assert!(answers.iter().filter(|(status, _)| *status == 503).all(|(_, retry)| *retry), "{answers:?}");
+    assert_eq!(app.login("reviewer@park.example", PASSWORD).await.status(), 200);
 }
