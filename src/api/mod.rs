@@ -15,6 +15,7 @@ pub mod extract;
 pub mod health;
 pub mod middleware;
 pub mod notices;
+pub mod outreach;
 pub mod pagination;
 pub mod passwords;
 pub mod payments;
@@ -78,6 +79,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(programs::publish_program)
             .service(programs::close_program)
             .service(programs::program_eligibility)
+            .service(outreach::program_outreach)
             // Applications
             .service(applications::create_application)
             .service(applications::list_applications)

@@ -12,6 +12,7 @@ pub mod error;
 pub mod idempotency;
 pub mod notify;
 pub mod objections;
+pub mod outreach;
 pub mod passwords;
 pub mod payments;
 pub mod plans;

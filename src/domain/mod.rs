@@ -34,6 +34,7 @@ pub mod experts;
 pub mod files;
 pub mod limits;
 pub mod money;
+pub mod outreach;
 pub mod program;
 pub mod report;
 pub mod requests;
