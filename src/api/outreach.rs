@@ -163,8 +163,7 @@ const HEADERS: [&str; 9] = [
 /// One ledger row as the spreadsheet shows it, times in the park's offset.
 fn cells(e: &LedgerEntry, offset: FixedOffset) -> [String; 9] {
     let yes_no = |b: bool| if b { "是" } else { "否" }.to_owned();
-    let notified =
-        e.notified_at.map(|at| time::to_utc(at).with_timezone(&offset).format("%Y-%m-%d %H:%M").to_string());
+    let notified = e.notified_at.map(|at| time::to_utc(at).with_timezone(&offset).format("%Y-%m-%d %H:%M").to_string());
     let (reference_no, status) = e.application.as_ref().map_or((String::new(), String::new()), |(_, no, status)| {
         (no.clone().unwrap_or_default(), status.label().zh.into_owned())
     });

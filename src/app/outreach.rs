@@ -130,7 +130,8 @@ pub async fn run(db: &Db, program_id: i64, portal: &PortalSettings, clock: Clock
 
     let started = Instant::now();
     let announcement = Arc::new(announcement(&program, portal));
-    let mut report = RunReport { program_id, candidates: candidates.len(), qualified: qualified.len(), ..RunReport::default() };
+    let mut report =
+        RunReport { program_id, candidates: candidates.len(), qualified: qualified.len(), ..RunReport::default() };
     drop(candidates);
     let mut remaining = qualified.into_iter();
     loop {
@@ -163,7 +164,9 @@ async fn tell(
             .write(move |conn| {
                 let ids: Vec<i64> = chunk.iter().map(|(id, _, _)| *id).collect();
                 let recipients = store::recipients(conn, &ids)?;
+                // A company with several users is recorded once.
                 let mut reachable: Vec<i64> = recipients.iter().map(|(company, _)| *company).collect();
+                reachable.sort_unstable();
                 reachable.dedup();
                 let fresh = store::record_told(conn, program_id, &reachable, now)?;
                 let by_id: HashMap<i64, (&str, &[Text])> =
@@ -439,8 +442,7 @@ pub async fn seed_examples(db: &Db, clock: Clock) -> Result<usize> {
             let valid_until = demo.certified.then(|| clock.today + Duration::days(700));
             let certificate = demo.certified.then_some("GR202544000123");
             companies::set_certifications(conn, company.id, certificate, valid_until, demo.tech_sme, clock.now)?;
-            let changes =
-                companies::ProfileChanges { notify_new_programs: Some(demo.listening), ..Default::default() };
+            let changes = companies::ProfileChanges { notify_new_programs: Some(demo.listening), ..Default::default() };
             companies::update_profile(conn, company.id, &changes)?;
             companies::set_verification(conn, company.id, VerificationStatus::Verified.as_str(), "", clock.now)?;
             let email = format!("demo-{n}@company.example");
@@ -459,7 +461,10 @@ pub async fn seed_examples(db: &Db, clock: Clock) -> Result<usize> {
                 },
             )?;
             if let Some(program_code) = demo.applied_to {
-                let filter = programs::Filter { statuses: vec![crate::domain::program::ProgramStatus::Published], ..Default::default() };
+                let filter = programs::Filter {
+                    statuses: vec![crate::domain::program::ProgramStatus::Published],
+                    ..Default::default()
+                };
                 let (published, _) = programs::list(conn, &filter, 0, i64::MAX)?;
                 if let Some(program) = published.iter().find(|p| p.code == program_code) {
                     applications::insert_draft(conn, program.id, company.id, user.id, 300_000_000, "{}", clock.now)?;

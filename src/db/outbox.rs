@@ -4,8 +4,8 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::{DbConnection, on_backend};
 use super::schema::outbox;
+use super::{DbConnection, on_backend};
 use crate::db::error::Result;
 use crate::email::Email;
 

@@ -173,8 +173,7 @@ pub fn record_told(
         .into_iter()
         .collect();
     let fresh: Vec<i64> = company_ids.iter().copied().filter(|id| !already.contains(id)).collect();
-    let rows: Vec<Told> =
-        fresh.iter().map(|&company_id| Told { program_id, company_id, notified_at: now }).collect();
+    let rows: Vec<Told> = fresh.iter().map(|&company_id| Told { program_id, company_id, notified_at: now }).collect();
     for chunk in rows.chunks(BATCH) {
         on_backend!(conn, inner => diesel::insert_into(program_outreach::table).values(chunk).execute(inner))?;
     }
@@ -214,7 +213,7 @@ pub fn claim(
     due_before: NaiveDateTime,
     stale_before: NaiveDateTime,
 ) -> Result<bool> {
-    let taken = diesel::update(
+    let reclaimed = diesel::update(
         outreach_runs::table.find(program_id).filter(
             outreach_runs::finished_at
                 .is_not_null()
@@ -228,7 +227,7 @@ pub fn claim(
         outreach_runs::finished_at.eq(None::<NaiveDateTime>),
     ))
     .execute(conn)?;
-    if taken == 1 {
+    if reclaimed == 1 {
         return Ok(true);
     }
     let exists = diesel::select(diesel::dsl::exists(outreach_runs::table.find(program_id))).get_result(conn)?;
@@ -247,24 +246,17 @@ pub fn claim(
 
 /// Marks the run `token` holds finished, with how many companies it told.
 pub fn finish(conn: &mut DbConnection, program_id: i64, token: &str, notified: i32, now: NaiveDateTime) -> Result<()> {
-    diesel::update(
-        outreach_runs::table.find(program_id).filter(outreach_runs::claim_token.eq(token)),
-    )
-    .set((
-        outreach_runs::finished_at.eq(now),
-        outreach_runs::runs.eq(outreach_runs::runs + 1),
-        outreach_runs::last_notified.eq(notified),
-    ))
-    .execute(conn)?;
+    diesel::update(outreach_runs::table.find(program_id).filter(outreach_runs::claim_token.eq(token)))
+        .set((
+            outreach_runs::finished_at.eq(now),
+            outreach_runs::runs.eq(outreach_runs::runs + 1),
+            outreach_runs::last_notified.eq(notified),
+        ))
+        .execute(conn)?;
     Ok(())
 }
 
 /// How many runs of `program_id` have finished.
 pub fn finished_runs(conn: &mut DbConnection, program_id: i64) -> Result<i32> {
-    Ok(outreach_runs::table
-        .find(program_id)
-        .select(outreach_runs::runs)
-        .first(conn)
-        .optional()?
-        .unwrap_or(0))
+    Ok(outreach_runs::table.find(program_id).select(outreach_runs::runs).first(conn).optional()?.unwrap_or(0))
 }

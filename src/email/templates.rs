@@ -287,8 +287,14 @@ pub struct Announcement {
 
 pub fn program_outreach(to: &str, company: &str, a: &Announcement, reasons: &[crate::i18n::Text]) -> Email {
     let (title, code) = (&a.program_title, &a.program_code);
-    let why_zh: String = reasons.iter().map(|r| format!("- {}\n", r.zh)).collect();
-    let why_en: String = reasons.iter().map(|r| format!("- {}\n", r.en)).collect();
+    let (mut why_zh, mut why_en) = (String::new(), String::new());
+    for reason in reasons {
+        for (list, line) in [(&mut why_zh, &reason.zh), (&mut why_en, &reason.en)] {
+            list.push_str("- ");
+            list.push_str(line);
+            list.push('\n');
+        }
+    }
     bilingual(
         to,
         &format!("政策申报提醒：{title}"),

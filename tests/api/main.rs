@@ -14,6 +14,7 @@ mod helpers;
 mod layers;
 mod money;
 mod openapi;
+mod outreach;
 mod programs;
 mod registration;
 mod requests;
