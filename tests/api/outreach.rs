@@ -174,6 +174,28 @@ async fn two_runs_of_one_programme_at_once_tell_each_company_once() {
     for n in 0..20 {
         addresses.push(listening(&app, &format!("并发推送企业{n:02}有限公司")).await.2);
     }
+    // One company has a second user: both are told, the company is counted once.
+    let first_company = app.db.read(|conn| portal::db::companies::list(conn, &Default::default(), 0, 1)).await;
+    let first_company = first_company.unwrap().0[0].id;
+    app.db
+        .write(move |conn| {
+            let now = portal::domain::time::now();
+            let user = portal::db::users::NewUser {
+                email: "second-user@company.example",
+                password_hash: None,
+                display_name: "李雷",
+                role: Role::Applicant.as_str(),
+                status: portal::domain::role::UserStatus::Active.as_str(),
+                email_verified_at: Some(now),
+                company_id: Some(first_company),
+                created_at: now,
+                updated_at: now,
+            };
+            portal::db::users::insert(conn, &user)
+        })
+        .await
+        .unwrap();
+    addresses.push("second-user@company.example".to_owned());
     let program = app.publish_program(&admin, &outreach_program("OUT-RACE")).await;
 
     let runs = (0..2).map(|_| {
