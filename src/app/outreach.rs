@@ -6,7 +6,7 @@
 //! the eligibility rules, then records and queues the announcements in short transactions. The database
 //! keeps one row per programme and company, so a company is told once however many runs and instances.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
@@ -22,6 +22,7 @@ use crate::domain::company::{Industry, VerificationStatus};
 use crate::domain::eligibility::{Facts, Figures};
 use crate::domain::error::Error as Refusal;
 use crate::domain::outreach::{Funnel, Standing, reasons};
+use crate::domain::program::ProgramStatus;
 use crate::domain::role::Role;
 use crate::domain::validation::Window;
 use crate::domain::workflow::Status;
@@ -109,17 +110,28 @@ pub async fn run_due(
     Ok(reports)
 }
 
-/// Tells every company still to be told of `program_id` that qualifies for it on `clock.today`.
+/// Tells every company still to be told of `program_id` that qualifies for it on `clock.today`, while the
+/// programme is published.
 pub async fn run(db: &Db, program_id: i64, portal: &PortalSettings, clock: Clock) -> Result<RunReport> {
     let started = Instant::now();
-    let selection = Selection { year: figures_year(clock.today), to_notify: Some(program_id), ..Selection::default() };
+    let selection = Selection { year: figures_year(clock.today), listening: true, ..Selection::default() };
     let (program, candidates) = db
         .read(move |conn| {
             let program = Program::load(conn, program_id)?;
-            Ok::<_, crate::app::Error>((program, store::verified_companies(conn, &selection)?))
+            // Left out in Rust rather than by `NOT IN` in SQL: PostgreSQL cannot hash a subquery of 10^5
+            // told companies in its default work memory and would compare every company with each of them.
+            let told: HashSet<i64> = store::notified(conn, program_id)?.into_iter().map(|(id, _)| id).collect();
+            let applied: HashSet<i64> =
+                store::live_applications(conn, program_id)?.into_iter().map(|(id, ..)| id).collect();
+            let mut candidates = store::verified_companies(conn, &selection)?;
+            candidates.retain(|c| !told.contains(&c.id) && !applied.contains(&c.id));
+            Ok::<_, crate::app::Error>((program, candidates))
         })
         .await?;
     let read = started.elapsed();
+    if program.status() != ProgramStatus::Published {
+        return Ok(RunReport { program_id, read, ..RunReport::default() });
+    }
 
     let started = Instant::now();
     let qualified: Vec<(i64, String, Vec<Text>)> = candidates
@@ -139,7 +151,7 @@ pub async fn run(db: &Db, program_id: i64, portal: &PortalSettings, clock: Clock
         if chunk.is_empty() {
             break;
         }
-        report.notified += tell(db, program_id, Arc::new(chunk), announcement.clone(), clock.now).await?;
+        report.notified += tell(db, program_id, Arc::new(chunk), announcement.clone()).await?;
     }
     report.write = started.elapsed();
     report.read = read;
@@ -154,7 +166,6 @@ async fn tell(
     program_id: i64,
     chunk: Arc<Vec<(i64, String, Vec<Text>)>>,
     announcement: Arc<Announcement>,
-    now: NaiveDateTime,
 ) -> Result<usize> {
     let mut attempt = 0;
     loop {
@@ -162,6 +173,7 @@ async fn tell(
         let (chunk, announcement) = (chunk.clone(), announcement.clone());
         let told = db
             .write(move |conn| {
+                let now = crate::domain::time::now();
                 let ids: Vec<i64> = chunk.iter().map(|(id, _, _)| *id).collect();
                 let recipients = store::recipients(conn, &ids)?;
                 // A company with several users is recorded once.
@@ -171,7 +183,7 @@ async fn tell(
                 let fresh = store::record_told(conn, program_id, &reachable, now)?;
                 let by_id: HashMap<i64, (&str, &[Text])> =
                     chunk.iter().map(|(id, name, why)| (*id, (name.as_str(), why.as_slice()))).collect();
-                let fresh_set: std::collections::HashSet<i64> = fresh.iter().copied().collect();
+                let fresh_set: HashSet<i64> = fresh.iter().copied().collect();
                 let emails: Vec<_> = recipients
                     .iter()
                     .filter(|(company, _)| fresh_set.contains(company))
@@ -279,7 +291,7 @@ pub async fn ledger(
         industry: filter.industry.map(|i| i.as_str().to_owned()),
         park_zone: filter.park_zone.clone(),
         q: filter.q.clone(),
-        to_notify: None,
+        listening: false,
     };
     let (program, companies, applications, told) = db
         .read(move |conn| {
@@ -461,10 +473,7 @@ pub async fn seed_examples(db: &Db, clock: Clock) -> Result<usize> {
                 },
             )?;
             if let Some(program_code) = demo.applied_to {
-                let filter = programs::Filter {
-                    statuses: vec![crate::domain::program::ProgramStatus::Published],
-                    ..Default::default()
-                };
+                let filter = programs::Filter { statuses: vec![ProgramStatus::Published], ..Default::default() };
                 let (published, _) = programs::list(conn, &filter, 0, i64::MAX)?;
                 if let Some(program) = published.iter().find(|p| p.code == program_code) {
                     applications::insert_draft(conn, program.id, company.id, user.id, 300_000_000, "{}", clock.now)?;

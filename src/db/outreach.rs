@@ -45,9 +45,8 @@ pub struct Selection {
     pub park_zone: Option<String>,
     /// Part of the name or of the credit code, in any case.
     pub q: Option<String>,
-    /// Only the companies still to be told of this programme: they want announcements, were not told of it
-    /// yet and have not applied to it.
-    pub to_notify: Option<i64>,
+    /// Only the companies that take announcements of new programmes.
+    pub listening: bool,
 }
 
 /// The verified companies `selection` picks, by id.
@@ -74,18 +73,8 @@ pub fn verified_companies(conn: &mut DbConnection, selection: &Selection) -> Res
                 .or(super::lower(companies::credit_code).like(pattern).escape('\\')),
         );
     }
-    if let Some(program_id) = selection.to_notify {
-        let told = program_outreach::table
-            .filter(program_outreach::program_id.eq(program_id))
-            .select(program_outreach::company_id);
-        let applied = applications::table
-            .filter(applications::program_id.eq(program_id))
-            .filter(applications::status.ne_all(not_live()))
-            .select(applications::company_id);
-        query = query
-            .filter(companies::notify_new_programs.eq(true))
-            .filter(companies::id.ne_all(told))
-            .filter(companies::id.ne_all(applied));
+    if selection.listening {
+        query = query.filter(companies::notify_new_programs.eq(true));
     }
     Ok(query
         .order(companies::id.asc())
