@@ -50,7 +50,8 @@ pub enum Command {
     /// Print the OpenAPI document.
     Openapi,
     /// Publish four example programmes (integrated circuits, biomedicine, high-tech certification,
-    /// patents), open from yesterday for 60 days; programmes whose code exists are left alone.
+    /// patents), open from yesterday for 60 days; programmes whose code exists are left alone. Adds a few
+    /// verified demo companies and tells those that qualify, so each programme's outreach ledger shows them.
     SeedDemo,
     /// Fill an empty portal with a large data set for benchmarks: companies with signed-in accounts
     /// (password `bench-password-violet-42`), programmes, applications in every status, payments.
@@ -155,6 +156,16 @@ async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
     let filed = crate::app::requests::seed_examples(&db, settings.requests.deadlines, clock).await?;
     if filed > 0 {
         println!("filed {filed} example company requests from a demo company nobody can sign in as");
+    }
+    let added = crate::app::outreach::seed_examples(&db, clock).await?;
+    if added > 0 {
+        println!("added {added} verified demo companies nobody can sign in as");
+    }
+    for run in crate::app::outreach::run_due(&db, settings.outreach, &settings.portal, clock).await? {
+        println!(
+            "programme {}: {} companies qualify and were told of it; staff see the ledger at GET /api/v1/programs/{}/outreach",
+            run.program_id, run.notified, run.program_id
+        );
     }
     Ok(())
 }

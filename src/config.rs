@@ -89,6 +89,7 @@ pub struct Settings {
     pub portal: PortalSettings,
     pub storage: StorageSettings,
     pub requests: RequestSettings,
+    pub outreach: OutreachSettings,
     pub log: LogSettings,
 }
 
@@ -173,6 +174,15 @@ pub struct StorageSettings {
 pub struct RequestSettings {
     pub sweep_interval_secs: u64,
     pub deadlines: crate::domain::requests::Deadlines,
+}
+
+/// Policy outreach (政策精准推送): how often each instance looks for a programme whose run is due, and how long
+/// after one run of a programme the next is due.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutreachSettings {
+    pub poll_interval_secs: u64,
+    pub run_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

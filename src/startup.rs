@@ -12,10 +12,10 @@ use utoipa_actix_web::AppExt;
 
 use crate::api::middleware::{DefaultLang, request_context};
 use crate::api::{self, RouteTable, docs, extract};
-use crate::app::requests;
+use crate::app::{outreach, requests};
 use crate::auth::password::Passwords;
 use crate::auth::tokens::Tokens;
-use crate::config::{RequestSettings, Settings};
+use crate::config::{OutreachSettings, PortalSettings, RequestSettings, Settings};
 use crate::db::{Db, migrations};
 use crate::email::{Mailbox, Transport, worker};
 use crate::storage::{LocalDisk, Storage};
@@ -35,6 +35,7 @@ impl Application {
         let mailbox = transport.mailbox();
         tokio::spawn(worker::run(db.clone(), transport, Duration::from_millis(settings.mail.poll_interval_ms)));
         tokio::spawn(sweep_requests(db.clone(), settings.requests.clone(), settings.portal.utc_offset));
+        tokio::spawn(run_outreach(db.clone(), settings.outreach, settings.portal.clone()));
         let storage: Arc<dyn Storage> = Arc::new(LocalDisk::new(&settings.storage.upload_dir)?);
         let storage = web::Data::from(storage);
         let passwords = web::Data::new(Passwords::new(&settings.auth)?);
@@ -136,6 +137,32 @@ async fn sweep_requests(db: Db, settings: RequestSettings, offset: chrono::Fixed
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "sweeping company requests failed; trying again later"),
+        }
+    }
+}
+
+/// Every `poll_interval_secs`, runs the outreach of each programme whose run is due (政策精准推送).
+async fn run_outreach(db: Db, settings: OutreachSettings, portal: PortalSettings) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(settings.poll_interval_secs.max(1)));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match outreach::run_due(&db, settings, &portal, requests::Clock::now(portal.utc_offset)).await {
+            Ok(runs) => {
+                for run in runs {
+                    tracing::info!(
+                        program_id = run.program_id,
+                        candidates = run.candidates,
+                        qualified = run.qualified,
+                        notified = run.notified,
+                        read_ms = run.read.as_millis(),
+                        decide_ms = run.decide.as_millis(),
+                        write_ms = run.write.as_millis(),
+                        "programme outreach run"
+                    );
+                }
+            }
+            Err(error) => tracing::warn!(%error, "programme outreach failed; trying again later"),
         }
     }
 }

@@ -48,6 +48,8 @@ pub struct CompanyPatch {
     #[schema(min_length = 1, max_length = 200)]
     pub address: Option<String>,
     pub contact_phone: Option<String>,
+    /// `false` stops the emails about new programmes the company qualifies for.
+    pub notify_new_programs: Option<bool>,
 }
 
 impl From<CompanyPatch> for ProfilePatch {
@@ -62,6 +64,7 @@ impl From<CompanyPatch> for ProfilePatch {
             registered_capital_fen: patch.registered_capital_fen,
             address: patch.address,
             contact_phone: patch.contact_phone,
+            notify_new_programs: patch.notify_new_programs,
         }
     }
 }

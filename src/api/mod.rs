@@ -17,6 +17,7 @@ pub mod health;
 pub mod invoices;
 pub mod middleware;
 pub mod notices;
+pub mod outreach;
 pub mod pagination;
 pub mod passwords;
 pub mod payments;
@@ -81,6 +82,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(programs::close_program)
             .service(programs::program_eligibility)
             .service(allocation::allocate)
+            .service(outreach::program_outreach)
             // Applications
             .service(applications::create_application)
             .service(applications::list_applications)

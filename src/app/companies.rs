@@ -98,6 +98,8 @@ pub struct CompanyView {
     pub high_tech_certificate_no: Option<String>,
     pub high_tech_valid_until: Option<NaiveDate>,
     pub tech_sme: bool,
+    /// The company's users are emailed when a programme it qualifies for opens (政策精准推送).
+    pub notify_new_programs: bool,
     /// Masked as `****1234` for everyone but finance.
     pub bank_account: Option<BankAccountView>,
     pub created_at: DateTime<Utc>,
@@ -141,6 +143,7 @@ impl CompanyView {
             high_tech_certificate_no: row.high_tech_certificate_no,
             high_tech_valid_until: row.high_tech_valid_until,
             tech_sme: row.tech_sme,
+            notify_new_programs: row.notify_new_programs,
             created_at: time::to_utc(row.created_at),
         })
     }
@@ -172,6 +175,7 @@ pub struct ProfilePatch {
     pub registered_capital_fen: Option<i64>,
     pub address: Option<String>,
     pub contact_phone: Option<String>,
+    pub notify_new_programs: Option<bool>,
     pub form_errors: Vec<FieldError>,
 }
 
@@ -202,6 +206,7 @@ pub async fn update_own(
         registered_capital_fen: patch.registered_capital_fen,
         address: trimmed(patch.address),
         contact_phone: trimmed(patch.contact_phone),
+        notify_new_programs: patch.notify_new_programs,
         updated_at: Some(time::now()),
     };
     let (actor, role) = (caller.actor(), caller.role);
@@ -228,6 +233,7 @@ fn changed(changes: &ProfileChanges) -> Vec<&'static str> {
         ("registered_capital_fen", changes.registered_capital_fen.is_some()),
         ("address", changes.address.is_some()),
         ("contact_phone", changes.contact_phone.is_some()),
+        ("notify_new_programs", changes.notify_new_programs.is_some()),
     ]
     .into_iter()
     .filter_map(|(name, changed)| changed.then_some(name))

@@ -27,6 +27,7 @@ pub struct CompanyRow {
     pub tech_sme: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub notify_new_programs: bool,
 }
 
 #[derive(Debug, Insertable)]
@@ -57,6 +58,7 @@ pub struct ProfileChanges {
     pub registered_capital_fen: Option<i64>,
     pub address: Option<String>,
     pub contact_phone: Option<String>,
+    pub notify_new_programs: Option<bool>,
     pub updated_at: Option<NaiveDateTime>,
 }
 

@@ -17,6 +17,7 @@ pub mod migrations;
 pub mod money;
 pub mod objections;
 pub mod outbox;
+pub mod outreach;
 pub mod programs;
 pub mod reports;
 pub mod requests;

@@ -19,6 +19,7 @@ diesel::table! {
         tech_sme -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        notify_new_programs -> Bool,
     }
 }
 
@@ -357,6 +358,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    program_outreach (program_id, company_id) {
+        program_id -> BigInt,
+        company_id -> BigInt,
+        notified_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outreach_runs (program_id) {
+        program_id -> BigInt,
+        claim_token -> Text,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        runs -> Integer,
+        last_notified -> Integer,
+    }
+}
+
 diesel::joinable!(company_financials -> companies (company_id));
 diesel::joinable!(company_bank_accounts -> companies (company_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
@@ -371,6 +391,9 @@ diesel::joinable!(disbursements -> applications (application_id));
 diesel::joinable!(application_invoices -> applications (application_id));
 diesel::joinable!(company_requests -> companies (company_id));
 diesel::joinable!(request_messages -> company_requests (request_id));
+diesel::joinable!(program_outreach -> programs (program_id));
+diesel::joinable!(program_outreach -> companies (company_id));
+diesel::joinable!(outreach_runs -> programs (program_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     application_invoices,
@@ -387,7 +410,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     objections,
     one_time_tokens,
+    outreach_runs,
     payment_instalments,
+    program_outreach,
     programs,
     request_counters,
     request_messages,

@@ -270,3 +270,42 @@ pub fn request_overdue(to: &str, reference_no: &str, company: &str, subject: &st
         ),
     )
 }
+
+/// What an announcement of a programme says (政策精准推送): the window as the park's local times, why the
+/// company qualifies (each rule's explanation, in both languages), where the guide is and how to stop these.
+#[derive(Debug, Clone)]
+pub struct Announcement {
+    pub program_title: String,
+    pub program_code: String,
+    pub opens: String,
+    pub closes: String,
+    /// The park's offset, e.g. `UTC+08:00`.
+    pub zone: String,
+    pub guide_link: String,
+    pub settings_link: String,
+}
+
+pub fn program_outreach(to: &str, company: &str, a: &Announcement, reasons: &[crate::i18n::Text]) -> Email {
+    let (title, code) = (&a.program_title, &a.program_code);
+    let (mut why_zh, mut why_en) = (String::new(), String::new());
+    for reason in reasons {
+        for (list, line) in [(&mut why_zh, &reason.zh), (&mut why_en, &reason.en)] {
+            list.push_str("- ");
+            list.push_str(line);
+            list.push('\n');
+        }
+    }
+    bilingual(
+        to,
+        &format!("政策申报提醒：{title}"),
+        &format!("A programme you qualify for: {title}"),
+        &format!(
+            "{company}：\n\n园区政策项目“{title}”（{code}）正在受理申报，贵公司符合申报条件。\n申报时间：{} 至 {}（{}）\n\n贵公司符合的条件：\n{why_zh}\n申报指南及在线申报：{}\n\n如不希望再收到新政策推送，可在平台“企业信息”中关闭“新政策推送”（notify_new_programs）：{}",
+            a.opens, a.closes, a.zone, a.guide_link, a.settings_link
+        ),
+        &format!(
+            "{company}:\n\nThe park's programme “{title}” ({code}) is taking applications, and your company qualifies.\nApplications: from {} to {} ({})\n\nWhy your company qualifies:\n{why_en}\nThe guide, and where to apply online: {}\n\nTo stop these announcements of new programmes, turn off “New programme announcements” (notify_new_programs) in your company profile: {}",
+            a.opens, a.closes, a.zone, a.guide_link, a.settings_link
+        ),
+    )
+}

@@ -81,10 +81,13 @@ fn help_lists_the_commands() {
 #[tokio::test]
 async fn the_demo_programmes_are_published_once_and_readable_by_anyone() {
     let app = spawn_app().await;
+    let mut said = Vec::new();
     for _ in 0..2 {
         let output = portal(&["seed-demo"], app.database_url(), "");
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        said.push(String::from_utf8_lossy(&output.stdout).into_owned());
     }
+    assert!(said[0].contains("added 5 verified demo companies") && !said[1].contains("demo companies"), "{said:?}");
     let list: Value = app.get("/api/v1/programs?open=true", Auth::None).await.json();
     assert_eq!(list["total"], 4);
     let codes: Vec<&str> = list["items"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
@@ -98,4 +101,20 @@ async fn the_demo_programmes_are_published_once_and_readable_by_anyone() {
     assert_eq!(requests["total"], 3, "{requests}");
     assert_eq!(requests["items"][0]["company"]["name"], "珠海示例微电子有限公司");
     assert!(requests["items"].as_array().unwrap().iter().all(|r| r["status"] == "open"));
+    // The integrated-circuit programme's outreach ledger shows the two demo companies that qualify: one was
+    // told, the other has started an application (and is not told of what it applies to).
+    let ic = list["items"].as_array().unwrap().iter().find(|p| p["code"] == "IC-2026").unwrap()["id"].clone();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let ledger = loop {
+        let ledger: Value = app.get(&format!("/api/v1/programs/{ic}/outreach"), &reviewer).await.expect(200).json();
+        if ledger["notified"] == 1 || std::time::Instant::now() > deadline {
+            break ledger;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let names: Vec<&str> =
+        ledger["items"].as_array().unwrap().iter().map(|i| i["company"]["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["珠海示例芯片设计有限公司", "珠海示例微纳电子有限公司"], "{ledger}");
+    assert_eq!(["eligible", "notified", "applied"].map(|k| ledger[k].as_i64().unwrap()), [2, 1, 1], "{ledger}");
+    assert_eq!(ledger["items"][1]["status"], "draft");
 }

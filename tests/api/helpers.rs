@@ -218,7 +218,9 @@ impl TestApp {
     }
 
     /// A verified company with figures for last year, made directly in the database, and its signed-in
-    /// account: `(access token, company id)`. For tests that need many companies at once.
+    /// account: `(access token, company id)`. For tests that need many companies at once. It has turned the
+    /// announcements of new programmes off, so the outreach job never adds to the mail a test counts; the
+    /// outreach tests turn them on.
     pub async fn eligible_company(&self, name: &str) -> (String, i64) {
         let email = format!("{}@company.example", uuid::Uuid::new_v4().simple());
         let hash = portal::auth::password::Passwords::new(&self.settings.auth)
@@ -249,6 +251,9 @@ impl TestApp {
                     },
                 )?;
                 portal::db::companies::set_verification(conn, company.id, "verified", "", now)?;
+                let quiet =
+                    portal::db::companies::ProfileChanges { notify_new_programs: Some(false), ..Default::default() };
+                portal::db::companies::update_profile(conn, company.id, &quiet)?;
                 let year = chrono::Datelike::year(&time::today(chrono::FixedOffset::east_opt(8 * 3600).unwrap())) - 1;
                 portal::db::companies::put_financials(
                     conn,

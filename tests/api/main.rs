@@ -15,6 +15,7 @@ mod helpers;
 mod layers;
 mod money;
 mod openapi;
+mod outreach;
 mod programs;
 mod registration;
 mod requests;
