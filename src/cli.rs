@@ -78,6 +78,9 @@ pub enum Command {
 pub enum AuditCommand {
     /// Recompute the hash chain; exits with an error naming the first broken event, if any.
     Verify,
+    /// Print the chain's head (sequence, hash, time), to be kept somewhere the database's writers cannot
+    /// reach: a later chain that does not pass through it was rewritten.
+    Anchor,
 }
 
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
@@ -87,6 +90,10 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::CreateAdmin { email, display_name } => create_admin(&settings, &email, &display_name).await?,
         Command::Openapi => println!("{}", serde_json::to_string_pretty(&crate::api::openapi())?),
         Command::Audit { command: AuditCommand::Verify } => verify_audit(&settings).await?,
+        Command::Audit { command: AuditCommand::Anchor } => {
+            let anchor = startup::open(&settings).await?.read(crate::db::audit::anchor).await?;
+            println!("{}", serde_json::to_string(&anchor)?);
+        }
         Command::SeedDemo => seed_demo(&settings).await?,
         #[cfg(feature = "bench")]
         Command::SeedBench { companies, programs, applications, payments } => {
@@ -105,8 +112,7 @@ async fn create_admin(settings: &Settings, email: &str, display_name: &str) -> a
     check_password_length("password", secrecy::ExposeSecret::expose_secret(&password))
         .map_err(|e| anyhow::anyhow!("{}", e.message.en))?;
 
-    let db = Db::new(&settings.database)?;
-    startup::migrate(&db).await?;
+    let db = startup::open(settings).await?;
     let hash = Passwords::new(&settings.auth)?.hash(password).await?;
     let address = email.as_str().to_owned();
     let created = db
@@ -139,8 +145,7 @@ async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
         definition["closes_at"] = serde_json::json!(now + chrono::Duration::days(60));
         inputs.push(serde_json::from_value::<ProgramInput>(definition.clone())?);
     }
-    let db = Db::new(&settings.database)?;
-    startup::migrate(&db).await?;
+    let db = startup::open(settings).await?;
     let created: Vec<String> = crate::app::programs::seed(&db, inputs)
         .await?
         .into_iter()
@@ -173,8 +178,7 @@ async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
 #[cfg(feature = "bench")]
 async fn seed_bench(settings: &Settings, size: crate::db::bulk::Size) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let db = Db::new(&settings.database)?;
-    startup::migrate(&db).await?;
+    let db = startup::open(settings).await?;
     let hash = Passwords::new(&settings.auth)?.hash(SecretString::from(crate::db::bulk::BENCH_PASSWORD)).await?;
     db.write(move |conn| {
         let now = time::now();
@@ -201,8 +205,7 @@ fn bench_staff(conn: &mut DbConnection, role: Role, hash: &str, now: NaiveDateTi
 }
 
 async fn verify_audit(settings: &Settings) -> anyhow::Result<()> {
-    let db = Db::new(&settings.database)?;
-    startup::migrate(&db).await?;
+    let db = startup::open(settings).await?;
     let result = db.read(crate::db::audit::verify).await.map_err(|e| anyhow::anyhow!(e))?;
     println!("{}", serde_json::to_string(&result)?);
     match result.first_invalid_seq {

@@ -90,7 +90,15 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub requests: RequestSettings,
     pub outreach: OutreachSettings,
+    pub audit: AuditSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// Seals the audit chain (HMAC-SHA-256); empty leaves it a plain hash chain. Required in production.
+    pub chain_key: SecretString,
 }
 
 fn default_environment() -> Environment {
@@ -265,6 +273,15 @@ impl Settings {
                 "production needs a random auth.jwt_secret (APP_AUTH__JWT_SECRET, e.g. `openssl rand -hex 32`): {weakness}"
             )));
         }
+        let chain_key = self.audit.chain_key.expose_secret();
+        if let Err(weakness) = strong_secret(chain_key) {
+            return Err(ConfigError::Invalid(format!(
+                "production needs a random audit.chain_key (APP_AUDIT__CHAIN_KEY), kept apart from the JWT secret: {weakness}"
+            )));
+        }
+        if chain_key == jwt_secret {
+            return Err(ConfigError::Invalid("audit.chain_key must differ from auth.jwt_secret".into()));
+        }
         if self.mail.transport != MailTransportKind::Smtp {
             return Err(ConfigError::Invalid("production sends real email: set mail.transport to \"smtp\"".into()));
         }
@@ -290,9 +307,10 @@ mod tests {
         Settings::load(&pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
     }
 
-    const GOOD_PRODUCTION: [(&str, &str); 3] = [
+    const GOOD_PRODUCTION: [(&str, &str); 4] = [
         ("APP_ENV", "production"),
         ("APP_AUTH__JWT_SECRET", "9f2c4e81b07d3a56e1c8f04b92d7a63e5b1f0c8d2e4a7961f3b5d08c6a2e4f17"),
+        ("APP_AUDIT__CHAIN_KEY", "4d7a1e90c3b85f26a0e4d9c17b3f8e52c6a19d04f7e2b83a5c0d6e1f9b4a7c28"),
         ("APP_DATABASE__URL", "postgres://portal@db/portal"),
     ];
 
@@ -339,6 +357,8 @@ mod tests {
             ("APP_AUTH__JWT_SECRET", "0123456789abcdef0123456789abcdef"),
             ("APP_AUTH__JWT_SECRET", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
             ("APP_AUTH__JWT_SECRET", "passwordpasswordpasswordpassword1"),
+            ("APP_AUDIT__CHAIN_KEY", ""),
+            ("APP_AUDIT__CHAIN_KEY", "9f2c4e81b07d3a56e1c8f04b92d7a63e5b1f0c8d2e4a7961f3b5d08c6a2e4f17"),
             ("APP_MAIL__TRANSPORT", "file"),
             ("APP_MAIL__TRANSPORT", "memory"),
             ("APP_SERVER__DOCS_ENABLED", "true"),

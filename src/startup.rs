@@ -29,8 +29,7 @@ pub struct Application {
 impl Application {
     /// Everything the service needs, ready to run; tests call this too, on port 0.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = Db::new(&settings.database)?;
-        migrate(&db).await?;
+        let db = open(&settings).await?;
         let transport = Arc::new(Transport::from_settings(&settings.mail)?);
         let mailbox = transport.mailbox();
         tokio::spawn(worker::run(db.clone(), transport, Duration::from_millis(settings.mail.poll_interval_ms)));
@@ -109,6 +108,19 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// The database, migrated, with this process sealing the audit chain with `audit.chain_key` (and keying
+/// the chain from its next event, the first time a key is set).
+pub async fn open(settings: &Settings) -> anyhow::Result<Db> {
+    let db = Db::new(&settings.database)?;
+    migrate(&db).await?;
+    let key = secrecy::ExposeSecret::expose_secret(&settings.audit.chain_key);
+    if !key.is_empty() {
+        crate::db::audit::use_chain_key(key.as_bytes())?;
+        db.write(|conn| crate::db::audit::key_the_chain(conn, &crate::domain::audit::Actor::default())).await?;
+    }
+    Ok(db)
 }
 
 /// Applies pending migrations, naming each one in the log.

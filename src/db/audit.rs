@@ -1,5 +1,7 @@
 //! Appending to and checking the audit trail.
 
+use std::sync::OnceLock;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -7,7 +9,7 @@ use serde::Serialize;
 use super::DbConnection;
 use super::schema::{audit_events, audit_head};
 use crate::db::error::{Error, Result};
-use crate::domain::audit::{Actor, CanonicalEvent, GENESIS_HASH};
+use crate::domain::audit::{Actor, CanonicalEvent, GENESIS_HASH, Seal};
 use crate::domain::time;
 
 /// What happened, to what; `summary` names what changed and never holds a secret.
@@ -57,6 +59,28 @@ impl EventRow {
     }
 }
 
+/// The key this process seals and checks the chain with (`audit.chain_key`), set once at start-up.
+static CHAIN_KEY: OnceLock<Vec<u8>> = OnceLock::new();
+
+/// Sets the chain key for this process; every instance of a deployment has the same one.
+pub fn use_chain_key(key: &[u8]) -> Result<()> {
+    if CHAIN_KEY.get_or_init(|| key.to_vec()) != key {
+        return Err(Error::inconsistent("a process seals the audit chain with one key only"));
+    }
+    Ok(())
+}
+
+/// How the event at `seq` is sealed, in a chain keyed from `keyed_from` on.
+fn seal(seq: i64, keyed_from: Option<i64>) -> Result<Seal<'static>> {
+    if keyed_from.is_none_or(|from| seq < from) {
+        return Ok(Seal::Plain);
+    }
+    let key = CHAIN_KEY.get().ok_or_else(|| {
+        Error::inconsistent("the audit chain is keyed: audit.chain_key (APP_AUDIT__CHAIN_KEY) must be set")
+    })?;
+    Ok(Seal::Keyed(key))
+}
+
 /// Appends `event` in the caller's transaction. Taking the chain's head row first serialises appends, so
 /// two transactions can never both extend the same hash.
 pub fn append(conn: &mut DbConnection, actor: &Actor, event: Event) -> Result<i64> {
@@ -65,8 +89,9 @@ pub fn append(conn: &mut DbConnection, actor: &Actor, event: Event) -> Result<i6
     if claimed != 1 {
         return Err(Error::inconsistent("the audit chain has no head row"));
     }
-    let (seq, prev_hash): (i64, String) =
-        audit_head::table.find(1).select((audit_head::seq, audit_head::hash)).first(conn)?;
+    let (seq, prev_hash, keyed_from): (i64, String, Option<i64>) =
+        audit_head::table.find(1).select((audit_head::seq, audit_head::hash, audit_head::keyed_from)).first(conn)?;
+    let seal = seal(seq, keyed_from)?;
     let Event { action, object_type, object_id, summary } = event;
     let row = EventRow {
         seq,
@@ -81,7 +106,7 @@ pub fn append(conn: &mut DbConnection, actor: &Actor, event: Event) -> Result<i6
         hash: String::new(),
         prev_hash,
     };
-    let hash = row.canonical().chain_hash(&row.prev_hash);
+    let hash = row.canonical().chain_hash(&row.prev_hash, seal);
     diesel::insert_into(audit_events::table)
         .values((
             audit_events::seq.eq(row.seq),
@@ -99,6 +124,45 @@ pub fn append(conn: &mut DbConnection, actor: &Actor, event: Event) -> Result<i6
         .execute(conn)?;
     diesel::update(audit_head::table.find(1)).set(audit_head::hash.eq(&hash)).execute(conn)?;
     Ok(seq)
+}
+
+/// Keys the chain from the next event on, once, when this process has a chain key and the chain is not
+/// keyed yet. The change is itself an event, sealed plainly, so anyone can see where the key applies from.
+pub fn key_the_chain(conn: &mut DbConnection, actor: &Actor) -> Result<()> {
+    if CHAIN_KEY.get().is_none() {
+        return Ok(());
+    }
+    // The same no-op update as an append: it takes the head row, so two instances cannot both key the chain.
+    diesel::update(audit_head::table.find(1)).set(audit_head::seq.eq(audit_head::seq)).execute(conn)?;
+    let keyed_from: Option<i64> = audit_head::table.find(1).select(audit_head::keyed_from).first(conn)?;
+    if keyed_from.is_some() {
+        return Ok(());
+    }
+    let marker = Event {
+        action: "audit.chain_keyed",
+        object_type: "audit",
+        object_id: None,
+        summary: serde_json::json!({ "from": "the next event" }),
+    };
+    let seq = append(conn, actor, marker)?;
+    diesel::update(audit_head::table.find(1)).set(audit_head::keyed_from.eq(seq + 1)).execute(conn)?;
+    Ok(())
+}
+
+/// The chain's head, to be kept outside the database: `portal audit anchor` prints it, and a later head that
+/// does not descend from it shows that history was rewritten.
+#[derive(Debug, Clone, Serialize)]
+pub struct Anchor {
+    pub seq: i64,
+    pub hash: String,
+    pub occurred_at: Option<NaiveDateTime>,
+}
+
+pub fn anchor(conn: &mut DbConnection) -> Result<Anchor> {
+    let (seq, hash): (i64, String) =
+        audit_head::table.find(1).select((audit_head::seq, audit_head::hash)).first(conn)?;
+    let occurred_at = audit_events::table.find(seq).select(audit_events::occurred_at).first(conn).optional()?;
+    Ok(Anchor { seq, hash, occurred_at })
 }
 
 #[derive(Debug, Clone, Default)]
@@ -144,6 +208,7 @@ const VERIFY_BATCH: i64 = 1000;
 
 /// Recomputes the whole chain, a batch at a time, and names the first event that does not fit.
 pub fn verify(conn: &mut DbConnection) -> Result<Verification> {
+    let keyed_from: Option<i64> = audit_head::table.find(1).select(audit_head::keyed_from).first(conn)?;
     let mut expected_seq = 1;
     let mut prev_hash = GENESIS_HASH.to_owned();
     let mut checked = 0;
@@ -158,7 +223,7 @@ pub fn verify(conn: &mut DbConnection) -> Result<Verification> {
         for row in batch {
             let intact = row.seq == expected_seq
                 && row.prev_hash == prev_hash
-                && row.canonical().chain_hash(&prev_hash) == row.hash;
+                && row.canonical().chain_hash(&prev_hash, seal(row.seq, keyed_from)?) == row.hash;
             if !intact {
                 return Ok(Verification { valid: false, checked, first_invalid_seq: Some(expected_seq) });
             }

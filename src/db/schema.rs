@@ -127,6 +127,7 @@ diesel::table! {
         id -> Integer,
         seq -> BigInt,
         hash -> Text,
+        keyed_from -> Nullable<BigInt>,
     }
 }
 

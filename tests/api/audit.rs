@@ -5,11 +5,13 @@ use std::process::Command;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use portal::db::DbConnection;
-use portal::db::schema::audit_events;
+use portal::db::schema::{audit_events, audit_head};
+use portal::domain::audit::{CanonicalEvent, Seal};
 use portal::domain::role::Role;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use crate::helpers::{Auth, COMPANY_PASSWORD, PASSWORD, TestApp, problem, spawn_app};
+use crate::helpers::{Auth, COMPANY_PASSWORD, PASSWORD, TestApp, problem, spawn_app, spawn_app_with};
 
 /// Registration, verification, sign-ins (one failed), a profile change, a staff invitation and a
 /// company verification: a little of everything that writes an event.
@@ -64,8 +66,9 @@ async fn the_chain_verifies_after_a_mix_of_operations_and_names_the_tampered_eve
             "user.verify_email",
             "company.register",
             "auth.login",
+            "audit.chain_keyed",
         ],
-        "newest first"
+        "newest first, from the event that keyed the chain at the first start"
     );
     assert_eq!(usize::try_from(checked).unwrap(), actions.len(), "every event is checked");
     let text = events.to_string();
@@ -102,6 +105,72 @@ async fn events_cannot_be_edited_or_deleted_in_the_database() {
     assert!(edit.is_err(), "an update went through");
     let delete = diesel::delete(audit_events::table.find(1)).execute(&mut *conn);
     assert!(delete.is_err(), "a delete went through");
+}
+
+/// An event's stored fields, as someone editing the table reads them.
+type StoredEvent =
+    (chrono::NaiveDateTime, Option<i64>, Option<String>, String, String, Option<i64>, Option<String>, String);
+
+#[tokio::test]
+async fn an_event_rewritten_with_a_recomputed_hash_is_found_without_the_chain_key() {
+    let app = spawn_app().await;
+    let admin = a_busy_morning(&app).await;
+    let last = verification(&app, &admin).await["checked"].as_i64().unwrap();
+    let mut conn = app.db.connection().unwrap();
+    allow_tampering(&mut conn);
+    let (occurred_at, actor_id, actor_role, action, object_type, object_id, request_id, prev_hash): StoredEvent =
+        audit_events::table
+            .find(last)
+            .select((
+                audit_events::occurred_at,
+                audit_events::actor_id,
+                audit_events::actor_role,
+                audit_events::action,
+                audit_events::object_type,
+                audit_events::object_id,
+                audit_events::request_id,
+                audit_events::prev_hash,
+            ))
+            .first(&mut *conn)
+            .unwrap();
+    let forged_summary = "{\"decision\":\"rejected\"}";
+    let forged = CanonicalEvent {
+        seq: last,
+        occurred_at,
+        actor_id,
+        actor_role: actor_role.as_deref(),
+        action: &action,
+        object_type: &object_type,
+        object_id,
+        summary: forged_summary,
+        request_id: request_id.as_deref(),
+    }
+    .chain_hash(&prev_hash, Seal::Plain);
+    diesel::update(audit_events::table.find(last))
+        .set((audit_events::summary.eq(forged_summary), audit_events::hash.eq(&forged)))
+        .execute(&mut *conn)
+        .unwrap();
+    diesel::update(audit_head::table.find(1)).set(audit_head::hash.eq(&forged)).execute(&mut *conn).unwrap();
+    let result = verification(&app, &admin).await;
+    assert_eq!(result["first_invalid_seq"], last, "a plain SHA-256 no longer passes for a keyed event: {result}");
+}
+
+#[tokio::test]
+async fn a_chain_begun_without_a_key_keeps_verifying_once_a_key_is_set() {
+    let app = spawn_app_with(|s| s.audit.chain_key = SecretString::from("")).await;
+    let admin = a_busy_morning(&app).await;
+    let plain = verification(&app, &admin).await["checked"].as_i64().unwrap();
+    let key = app.settings.audit.chain_key.clone();
+    let test_key = portal::config::Settings::for_tests().unwrap().audit.chain_key;
+    assert_eq!(key.expose_secret(), "", "this app started without a key");
+
+    let (keyed, _) = app.another_instance_with(|s| s.audit.chain_key = test_key).await;
+    let guess = json!({ "email": "nobody@park.example", "password": "a keyed guess" });
+    app.on(&keyed).post("/api/v1/auth/login", Auth::None, &guess).await.expect(401);
+    let result: Value = app.on(&keyed).get("/api/v1/audit-events/verify", &admin).await.json();
+    assert_eq!(result, json!({ "valid": true, "checked": plain + 2, "first_invalid_seq": null }));
+    let events: Value = app.on(&keyed).get("/api/v1/audit-events?per_page=2", &admin).await.json();
+    assert_eq!(events["items"][1]["action"], "audit.chain_keyed");
 }
 
 #[tokio::test]

@@ -190,6 +190,13 @@ impl TestApp {
         start(&self.settings).await
     }
 
+    /// Another instance on the same database, started with changed settings (as after a reconfiguration).
+    pub async fn another_instance_with(&self, customize: impl FnOnce(&mut Settings)) -> (String, Option<Mailbox>) {
+        let mut settings = self.settings.clone();
+        customize(&mut settings);
+        start(&settings).await
+    }
+
     /// Waits until `to` has received `count` messages and returns them; more than `count` fails.
     pub async fn mail_to(&self, to: &str, count: usize) -> Vec<SentMail> {
         let mailbox = self.mailbox.as_ref().expect("the memory mail transport");
