@@ -234,6 +234,7 @@ pub struct LedgerFilter {
 pub async fn ledger(db: &Db, caller: &SignedIn, filter: LedgerFilter) -> Result<(Vec<DisbursementView>, Window, i64)> {
     caller.require(&[Role::Finance, Role::Admin])?;
     let window = Window::parse(filter.page, filter.per_page)?;
+    time::check_days(&[("paid_from", filter.paid_from), ("paid_to", filter.paid_to)])?;
     let query = money::Filter {
         program_id: filter.program_id,
         company_id: filter.company_id,

@@ -1,0 +1,80 @@
+//! Guarding the money: verified facts stay verified, payouts go to a confirmed account, uploads stay within
+//! a company's quota, and every date and amount given to the service is bounded.
+
+use chrono::NaiveDate;
+use portal::domain::role::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, approved, problem, quick_program, spawn_app};
+
+struct Staff {
+    admin: String,
+    reviewer: String,
+    finance: String,
+    program: i64,
+}
+
+async fn staff(app: &TestApp) -> Staff {
+    let admin = app.token_for(Role::Admin).await;
+    let reviewer = app.token_for(Role::Reviewer).await;
+    let finance = app.token_for(Role::Finance).await;
+    let program = app.publish_program(&admin, &quick_program("IC-2026", 0, 0)).await;
+    Staff { admin, reviewer, finance, program }
+}
+
+/// The first field error of a 422 `validation_failed`: `(field, code)`.
+fn first_error(body: &Value) -> (String, String) {
+    let error = &body["errors"][0];
+    (error["field"].as_str().unwrap().to_owned(), error["code"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn dates_outside_2000_to_2100_and_overflowing_amounts_are_422_never_a_crash() {
+    let app = spawn_app().await;
+    let s = staff(&app).await;
+    let case = approved(&app, &s.reviewer, s.program, "甲公司", 90_000_000).await;
+    let (earliest, latest) = (NaiveDate::MIN.to_string(), NaiveDate::MAX.to_string().replace('+', "%2B"));
+
+    // The timeliness report once subtracted the park's offset from the earliest date there is.
+    for query in [
+        format!("approved_from={earliest}&approved_to=2025-01-01"),
+        format!("approved_from=2025-01-01&approved_to={latest}"),
+        "approved_from=1999-12-31&approved_to=2025-01-01".to_owned(),
+    ] {
+        let answer = app.get(&format!("/api/v1/reports/timeliness?{query}"), &s.finance).await;
+        let body = problem(answer, 422, "validation_failed").await;
+        assert_eq!(first_error(&body).1, "out_of_range", "{query}");
+    }
+    let fine = app.get("/api/v1/reports/timeliness?approved_from=2000-01-01&approved_to=2100-12-31", &s.finance).await;
+    assert_eq!(fine.expect(200).json()["approvals"], 1);
+
+    for (path, field, token) in [
+        (format!("/api/v1/reports/disbursements?group_by=program&paid_from={earliest}"), "paid_from", &s.finance),
+        ("/api/v1/reports/disbursements?group_by=program&paid_to=2101-01-01".to_owned(), "paid_to", &s.finance),
+        (format!("/api/v1/disbursements?paid_to={latest}"), "paid_to", &s.finance),
+        ("/api/v1/applications?submitted_from=1999-12-31".to_owned(), "submitted_from", &s.reviewer),
+        ("/api/v1/reports/requests?from=1900-01-01".to_owned(), "from", &s.admin),
+    ] {
+        let body = problem(app.get(&path, token).await, 422, "validation_failed").await;
+        assert_eq!(first_error(&body), (field.to_owned(), "out_of_range".to_owned()), "{path}");
+    }
+
+    // Two instalments whose sum overflows 64 bits are refused, not wrapped round to the award.
+    let plan = format!("/api/v1/applications/{}/payment-plan", case.id);
+    let overflowing = json!({ "instalments": [{ "due_on": "2027-01-15", "amount_fen": i64::MAX }, { "due_on": "2027-06-15", "amount_fen": 90_000_001 }] });
+    let body = problem(app.put(&plan, &s.finance, &overflowing).await, 422, "validation_failed").await;
+    assert_eq!(first_error(&body), ("instalments[0].amount_fen".to_owned(), "out_of_range".to_owned()));
+    let ancient = json!({ "instalments": [{ "due_on": earliest, "amount_fen": 90_000_000 }] });
+    let body = problem(app.put(&plan, &s.finance, &ancient).await, 422, "validation_failed").await;
+    assert_eq!(first_error(&body), ("instalments[0].due_on".to_owned(), "out_of_range".to_owned()));
+
+    let payment = json!({ "amount_fen": 1, "paid_on": "1999-12-31", "voucher_no": "V-OLD" });
+    let answer = app
+        .post(&format!("/api/v1/applications/{}/disbursements", case.id), &s.finance, &payment)
+        .header("idempotency-key", "old")
+        .await;
+    let body = problem(answer, 422, "validation_failed").await;
+    assert_eq!(first_error(&body), ("paid_on".to_owned(), "out_of_range".to_owned()));
+    let plan_now: Value = app.get(&plan, &s.finance).await.json();
+    assert_eq!(plan_now["planned"], false, "nothing changed");
+}
