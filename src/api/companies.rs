@@ -66,7 +66,9 @@ impl From<CompanyPatch> for ProfilePatch {
     }
 }
 
-/// Changes the caller's company profile; the credit code cannot change.
+/// Changes the caller's company profile; the credit code cannot change. A verified company that changes
+/// its name, industry, park zone, establishment date or registered capital is `pending` verification
+/// again, and the reviewers are told.
 #[utoipa::path(tag = "companies", security(("bearer" = [])), request_body = CompanyPatch,
     responses((status = 200, description = "the changed company", body = CompanyView)))]
 #[patch("/companies/me")]

@@ -13,7 +13,7 @@ use crate::db::audit::{self, Event};
 use crate::db::companies::{self, BankAccountRow, CompanyRow, FinancialsRow, ProfileChanges};
 use crate::db::{self, Db, DbConnection};
 use crate::domain::company::{
-    Decision, Industry, VerificationStatus, account_no_digits, check_account_no, check_certificate,
+    Decision, Industry, VERIFIED_FACTS, VerificationStatus, account_no_digits, check_account_no, check_certificate,
     check_decision_comment, check_established_on, check_financials, check_phone, mask_account_no,
 };
 use crate::domain::eligibility::{self, Check, Facts, Figures, Rule};
@@ -175,7 +175,8 @@ pub struct ProfilePatch {
     pub form_errors: Vec<FieldError>,
 }
 
-/// Changes the caller's company profile; the credit code cannot change.
+/// Changes the caller's company profile; the credit code cannot change. A verified company that changes a
+/// verified fact ([`VERIFIED_FACTS`]) is pending verification again, and the reviewers are told.
 pub async fn update_own(
     db: &Db,
     portal: &PortalSettings,
@@ -206,31 +207,54 @@ pub async fn update_own(
     };
     let (actor, role) = (caller.actor(), caller.role);
     db.write(move |conn| {
-        companies::update_profile(conn, id, &changes)?;
-        audit::append(
-            conn,
-            &actor,
-            Event::new("company.update", "company", id, json!({ "changed": changed(&changes) })),
-        )?;
+        let before = companies::find(conn, id)?;
+        let differences = differences(&before, &changes);
+        let facts: Vec<&str> = differences.iter().map(|d| d.field).filter(|f| VERIFIED_FACTS.contains(f)).collect();
+        let now = time::now();
+        let after = companies::update_profile(conn, id, &changes)?;
+        // Eligibility trusts a verified company's facts, so changed facts are checked again first.
+        let reopened = !facts.is_empty() && companies::reopen_verification(conn, id, now)?;
+        if reopened {
+            let email = |to: &str| templates::company_facts_changed(to, &after.name, &after.credit_code, &facts);
+            notify::role(conn, Role::Reviewer, email, now)?;
+        }
+        let field = |d: &Difference, value: fn(&Difference) -> &serde_json::Value| (d.field.to_owned(), value(d).clone());
+        let summary = json!({
+            "changed": differences.iter().map(|d| d.field).collect::<Vec<_>>(),
+            "before": differences.iter().map(|d| field(d, |d| &d.before)).collect::<serde_json::Map<_, _>>(),
+            "after": differences.iter().map(|d| field(d, |d| &d.after)).collect::<serde_json::Map<_, _>>(),
+            "verification_status": if reopened { VerificationStatus::Pending.as_str() } else { &after.verification_status },
+        });
+        audit::append(conn, &actor, Event::new("company.update", "company", id, summary))?;
         Ok(CompanyView::load(conn, id, role)?)
     })
     .await
 }
 
-/// The names of the profile fields a change sets, for the audit trail.
-fn changed(changes: &ProfileChanges) -> Vec<&'static str> {
+/// One profile field a change gives a new value, with the value before and after.
+struct Difference {
+    field: &'static str,
+    before: serde_json::Value,
+    after: serde_json::Value,
+}
+
+/// The profile fields `changes` gives a value other than the one stored, for the audit trail.
+fn differences(before: &CompanyRow, changes: &ProfileChanges) -> Vec<Difference> {
+    let c = changes;
     [
-        ("name", changes.name.is_some()),
-        ("legal_representative", changes.legal_representative.is_some()),
-        ("industry", changes.industry.is_some()),
-        ("park_zone", changes.park_zone.is_some()),
-        ("established_on", changes.established_on.is_some()),
-        ("registered_capital_fen", changes.registered_capital_fen.is_some()),
-        ("address", changes.address.is_some()),
-        ("contact_phone", changes.contact_phone.is_some()),
+        ("name", json!(before.name), c.name.as_ref().map(|v| json!(v))),
+        ("legal_representative", json!(before.legal_representative), c.legal_representative.as_ref().map(|v| json!(v))),
+        ("industry", json!(before.industry), c.industry.as_ref().map(|v| json!(v))),
+        ("park_zone", json!(before.park_zone), c.park_zone.as_ref().map(|v| json!(v))),
+        ("established_on", json!(before.established_on), c.established_on.map(|v| json!(v))),
+        ("registered_capital_fen", json!(before.registered_capital_fen), c.registered_capital_fen.map(|v| json!(v))),
+        ("address", json!(before.address), c.address.as_ref().map(|v| json!(v))),
+        ("contact_phone", json!(before.contact_phone), c.contact_phone.as_ref().map(|v| json!(v))),
     ]
     .into_iter()
-    .filter_map(|(name, changed)| changed.then_some(name))
+    .filter_map(|(field, before, after)| {
+        after.filter(|after| *after != before).map(|after| Difference { field, before, after })
+    })
     .collect()
 }
 

@@ -117,6 +117,14 @@ pub fn set_verification(
     find(conn, id)
 }
 
+/// Sends a verified company back to `pending`; false when it was not verified.
+pub fn reopen_verification(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Result<bool> {
+    let reopened = diesel::update(companies::table.find(id).filter(companies::verification_status.eq("verified")))
+        .set((companies::verification_status.eq("pending"), companies::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(reopened == 1)
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     /// Part of the name or of the credit code, in any case.

@@ -30,6 +30,9 @@ text_enum!(
     }
 );
 
+/// The profile fields staff verify: changing any of them sends a verified company back to `pending`.
+pub const VERIFIED_FACTS: [&str; 5] = ["name", "industry", "park_zone", "established_on", "registered_capital_fen"];
+
 impl Industry {
     pub fn label(self) -> Text {
         let (zh, en) = match self {

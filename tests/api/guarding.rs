@@ -78,3 +78,51 @@ async fn dates_outside_2000_to_2100_and_overflowing_amounts_are_422_never_a_cras
     let plan_now: Value = app.get(&plan, &s.finance).await.json();
     assert_eq!(plan_now["planned"], false, "nothing changed");
 }
+
+#[tokio::test]
+async fn a_verified_company_changing_a_verified_fact_is_pending_again_and_the_reviewers_are_told() {
+    let app = spawn_app().await;
+    let s = staff(&app).await;
+    let reviewer_email = format!("{}@park.example", uuid::Uuid::new_v4().simple());
+    app.create_user(Role::Reviewer, &reviewer_email).await;
+    let (company, company_id) = app.eligible_company("甲公司").await;
+
+    // Facts that were not verified, or a fact set to what it was, keep the company verified.
+    let same = json!({ "name": "甲公司", "address": "珠海市高新区科技七路 2 号", "contact_phone": "13812345678" });
+    let kept: Value = app.patch("/api/v1/companies/me", &company, &same).await.expect(200).json();
+    assert_eq!(kept["verification_status"], "verified");
+
+    let changed = json!({ "registered_capital_fen": 2_000_000_000, "industry": "software", "address": "珠海市金湾区" });
+    let pending: Value = app.patch("/api/v1/companies/me", &company, &changed).await.expect(200).json();
+    assert_eq!(pending["verification_status"], "pending");
+    let staff_view: Value = app.get(&format!("/api/v1/companies/{company_id}"), &s.reviewer).await.expect(200).json();
+    assert_eq!(staff_view["verification_status"], "pending");
+
+    let mail = app.mail_to(&reviewer_email, 1).await;
+    assert!(mail[0].subject.contains("甲公司"), "{}", mail[0].subject);
+    assert!(mail[0].body.contains("registered_capital_fen") && mail[0].body.contains("industry"), "{}", mail[0].body);
+
+    let events: Value =
+        app.get("/api/v1/audit-events?action=company.update&per_page=100", &s.admin).await.expect(200).json();
+    let latest = &events["items"][0]["summary"];
+    assert_eq!(latest["changed"], json!(["industry", "registered_capital_fen", "address"]));
+    assert_eq!(latest["before"]["registered_capital_fen"], 1_000_000_000);
+    assert_eq!(latest["after"]["registered_capital_fen"], 2_000_000_000);
+    assert_eq!(
+        (latest["before"]["industry"].as_str(), latest["after"]["industry"].as_str()),
+        (Some("integrated_circuit"), Some("software"))
+    );
+    assert_eq!(latest["verification_status"], "pending");
+
+    // Eligibility now judges the company unverified: it cannot submit until a reviewer verifies it again.
+    let draft = json!({ "program_id": s.program, "requested_amount_fen": 300_000_000, "form_data": { "project_name": "项目", "rd_budget_fen": 1 } });
+    let created: Value = app.post("/api/v1/applications", &company, &draft).await.expect(201).json();
+    let submit = json!({ "action": "submit", "version": created["version"] });
+    let refused = crate::helpers::act(&app, &company, created["id"].as_i64().unwrap(), submit).await;
+    assert_eq!(refused.status(), 422, "{}", refused.text());
+
+    // A pending company changing its facts does not tell the reviewers again.
+    app.patch("/api/v1/companies/me", &company, &json!({ "name": "甲科技公司" })).await.expect(200);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.mail_to(&reviewer_email, 1).await;
+}
