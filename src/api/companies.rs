@@ -1,6 +1,6 @@
 //! A company's own profile, figures, bank account and certifications; staff search and verification.
 
-use actix_web::{get, patch, post, put, web};
+use actix_web::{HttpResponse, get, patch, post, put, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -143,7 +143,8 @@ pub struct BankAccountInput {
     pub account_no: String,
 }
 
-/// Sets the account awards are paid into; it is read back masked.
+/// Sets the account awards are paid into; it is read back masked. Every user of the company is emailed,
+/// and the company's `bank_account_status` is `unconfirmed` until finance confirms the account.
 #[utoipa::path(tag = "companies", security(("bearer" = [])), request_body = BankAccountInput,
     responses((status = 200, description = "the account, masked", body = BankAccountView)))]
 #[put("/companies/me/bank-account")]
@@ -160,6 +161,23 @@ pub async fn put_bank_account(
         account_no: input.account_no,
     };
     Ok(web::Json(companies::put_bank_account(&db, &user, account).await?))
+}
+
+/// Confirms the company's current bank account for payments (finance), once it has been checked with the
+/// company; the account's next change makes it unconfirmed again.
+#[utoipa::path(tag = "companies", security(("bearer" = [])), params(("id" = i64, Path, description = "company id")),
+    responses(
+        (status = 204, description = "confirmed"),
+        (status = 409, description = "`no_bank_account`: the company has given no bank account", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/companies/{id}/bank-account/confirmation")]
+pub async fn confirm_bank_account(
+    user: SignedIn,
+    db: web::Data<Db>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    companies::confirm_bank_account(&db, &user, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -225,7 +243,7 @@ pub async fn list_companies(
     Ok(web::Json(Page { items, page: window.page, per_page: window.per_page, total }))
 }
 
-/// One company, for staff; finance sees the full bank account.
+/// One company, for staff; finance sees the full bank account, and each such read is audited.
 #[utoipa::path(tag = "companies", security(("bearer" = [])), params(("id" = i64, Path, description = "company id")),
     responses((status = 200, description = "the company", body = CompanyView)))]
 #[get("/companies/{id}")]

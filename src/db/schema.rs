@@ -19,6 +19,7 @@ diesel::table! {
         tech_sme -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        bank_account_status -> Text,
     }
 }
 
@@ -193,6 +194,8 @@ diesel::table! {
         account_name -> Text,
         account_no -> Text,
         updated_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        confirmed_by -> Nullable<BigInt>,
     }
 }
 
@@ -329,6 +332,8 @@ diesel::table! {
         reverses_id -> Nullable<BigInt>,
         recorded_by -> BigInt,
         created_at -> Timestamp,
+        paid_to -> Nullable<Text>,
+        paid_to_sha256 -> Nullable<Text>,
     }
 }
 

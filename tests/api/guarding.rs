@@ -126,3 +126,113 @@ async fn a_verified_company_changing_a_verified_fact_is_pending_again_and_the_re
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     app.mail_to(&reviewer_email, 1).await;
 }
+
+/// Waits for a message to `to` whose subject contains `subject`, and returns its body.
+async fn mail_about(app: &TestApp, to: &str, subject: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mail = app.mailbox.as_ref().expect("the memory mail transport").to(to);
+        if let Some(found) = mail.iter().find(|m| m.subject.contains(subject)) {
+            return found.body.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "no mail to {to} about {subject}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+async fn pay(app: &TestApp, finance: &str, id: i64, key: &str, voucher: &str) -> crate::helpers::Answer {
+    let body = json!({ "amount_fen": 30_000_000, "paid_on": chrono::Utc::now().date_naive().pred_opt().unwrap(), "voucher_no": voucher });
+    app.post(&format!("/api/v1/applications/{id}/disbursements"), finance, &body).header("idempotency-key", key).await
+}
+
+async fn audited(app: &TestApp, admin: &str, action: &str) -> Vec<Value> {
+    let events: Value =
+        app.get(&format!("/api/v1/audit-events?action={action}&per_page=100"), admin).await.expect(200).json();
+    events["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_changed_bank_account_is_paid_only_once_finance_has_confirmed_it() {
+    let app = spawn_app().await;
+    let s = staff(&app).await;
+    let case = approved(&app, &s.reviewer, s.program, "甲公司", 90_000_000).await;
+    let me: Value = app.get("/api/v1/companies/me", &case.company).await.expect(200).json();
+    let company_id = me["id"].as_i64().unwrap();
+    assert_eq!(me["bank_account_status"], "confirmed");
+
+    // Whoever holds the company's account redirects the award: every user of the company hears of it.
+    let account = json!({ "bank_name": "某某银行", "account_name": "甲公司", "account_no": "6222 0299 8877 6543" });
+    app.put("/api/v1/companies/me/bank-account", &case.company, &account).await.expect(200);
+    let body = mail_about(&app, &case.company_email, "收款银行账户已变更").await;
+    assert!(body.contains("****6543") && !body.contains("6222029988776543"), "{body}");
+    let me: Value = app.get("/api/v1/companies/me", &case.company).await.json();
+    assert_eq!(me["bank_account_status"], "unconfirmed");
+
+    // No payment goes to it, and the refusal does not spend the key.
+    let refused = pay(&app, &s.finance, case.id, "pay-1", "V-1").await;
+    problem(refused, 409, "bank_account_unconfirmed").await;
+    let entries: Value = app.get(&format!("/api/v1/applications/{}/disbursements", case.id), &s.finance).await.json();
+    assert_eq!(entries, json!([]), "nothing paid");
+    let application: Value = app.get(&format!("/api/v1/applications/{}", case.id), &s.finance).await.json();
+    assert_eq!(application["disbursed_fen"], 0);
+
+    // Finance reads the full number (audited) and confirms it; reviewers cannot.
+    let company: Value = app.get(&format!("/api/v1/companies/{company_id}"), &s.finance).await.expect(200).json();
+    assert_eq!(company["bank_account"]["account_no"], "6222029988776543");
+    let reads = audited(&app, &s.admin, "company.bank_account_read").await;
+    assert_eq!((reads.len(), reads[0]["object_id"].as_i64()), (1, Some(company_id)));
+    let confirm = format!("/api/v1/companies/{company_id}/bank-account/confirmation");
+    problem(app.post(&confirm, &s.reviewer, &json!({})).await, 403, "forbidden").await;
+    app.post(&confirm, &s.finance, &json!({})).await.expect(204);
+    let confirmations = audited(&app, &s.admin, "company.bank_account_confirmation").await;
+    assert_eq!(confirmations[0]["summary"]["account_no"], "****6543");
+    let me: Value = app.get("/api/v1/companies/me", &case.company).await.json();
+    assert_eq!(me["bank_account_status"], "confirmed");
+
+    // The same request now pays, into the confirmed account, with a digest of its full number kept.
+    let paid: Value = pay(&app, &s.finance, case.id, "pay-1", "V-1").await.expect(201).json();
+    assert_eq!(paid["paid_to"], "****6543");
+    let stored = {
+        use diesel::prelude::*;
+        use portal::db::schema::disbursements;
+        let mut conn = app.db.connection().unwrap();
+        disbursements::table
+            .find(paid["id"].as_i64().unwrap())
+            .select(disbursements::paid_to_sha256)
+            .first::<Option<String>>(&mut *conn)
+            .unwrap()
+    };
+    assert_eq!(stored, Some(portal::domain::company::account_no_sha256("6222029988776543")));
+    let replay: Value = pay(&app, &s.finance, case.id, "pay-1", "V-1").await.expect(201).json();
+    assert_eq!(replay["id"], paid["id"], "the key's answer is the payment");
+
+    // A reversal names the account the money came back from.
+    let reversal = app
+        .post(&format!("/api/v1/disbursements/{}/reversal", paid["id"]), &s.finance, &json!({ "reason": "退票" }))
+        .header("idempotency-key", "reverse-1")
+        .await;
+    assert_eq!(reversal.expect(201).json()["paid_to"], "****6543");
+
+    // Another change needs another confirmation.
+    app.put("/api/v1/companies/me/bank-account", &case.company, &account).await.expect(200);
+    problem(pay(&app, &s.finance, case.id, "pay-2", "V-2").await, 409, "bank_account_unconfirmed").await;
+}
+
+#[tokio::test]
+async fn a_company_without_a_bank_account_has_nothing_to_confirm() {
+    let app = spawn_app().await;
+    let finance = app.token_for(Role::Finance).await;
+    let (company, company_id) = app.signed_in_company("乙公司").await;
+    let me: Value = app.get("/api/v1/companies/me", &company).await.json();
+    assert_eq!(me["bank_account_status"], "none");
+    let confirm = format!("/api/v1/companies/{company_id}/bank-account/confirmation");
+    problem(app.post(&confirm, &finance, &json!({})).await, 409, "no_bank_account").await;
+    problem(
+        app.post("/api/v1/companies/999999/bank-account/confirmation", &finance, &json!({})).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let company_view: Value = app.get(&format!("/api/v1/companies/{company_id}"), &finance).await.json();
+    assert_eq!(company_view["bank_account_status"], "none");
+}
