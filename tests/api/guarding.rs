@@ -236,3 +236,61 @@ async fn a_company_without_a_bank_account_has_nothing_to_confirm() {
     let company_view: Value = app.get(&format!("/api/v1/companies/{company_id}"), &finance).await.json();
     assert_eq!(company_view["bank_account_status"], "none");
 }
+
+#[tokio::test]
+async fn only_a_verified_company_uploads_and_its_files_stay_within_its_quota() {
+    use crate::helpers::{PDF, program_body, upload};
+
+    let app = crate::helpers::spawn_app_with(|settings| settings.storage.company_quota_bytes = 2_500).await;
+    let admin = app.token_for(Role::Admin).await;
+    let first = app.publish_program(&admin, &program_body("IC-2026")).await;
+    let second = app.publish_program(&admin, &program_body("IC-2027")).await;
+    let draft = |token: String, program: i64| {
+        let app = &app;
+        async move {
+            let body = json!({ "program_id": program, "requested_amount_fen": 300_000_000, "form_data": { "project_name": "项目", "rd_budget_fen": 1 } });
+            app.post("/api/v1/applications", &token, &body).await.expect(201).json()["id"].as_i64().unwrap()
+        }
+    };
+    let mut file = PDF.to_vec();
+    file.resize(1_000, b' ');
+
+    // A company whose registration nobody has checked keeps no files here.
+    let (pending, _) = app.signed_in_company("未审核公司").await;
+    let id = draft(pending.clone(), first).await;
+    let refused = upload(&app, &pending, id, "business_license", "l.pdf", &file, "application/pdf").await;
+    problem(refused, 403, "company_not_verified").await;
+
+    // The quota counts every application of the company.
+    let (company, _) = app.eligible_company("甲公司").await;
+    let (one, two) = (draft(company.clone(), first).await, draft(company.clone(), second).await);
+    let kept: Value =
+        upload(&app, &company, one, "business_license", "a.pdf", &file, "application/pdf").await.expect(201).json();
+    upload(&app, &company, two, "business_license", "b.pdf", &file, "application/pdf").await.expect(201);
+    let over = upload(&app, &company, two, "business_license", "c.pdf", &file, "application/pdf").await;
+    let body = problem(over, 422, "quota_exceeded").await;
+    assert_eq!(first_error(&body), ("file".to_owned(), "quota_exceeded".to_owned()));
+    let listed: Value = app.get(&format!("/api/v1/applications/{two}/attachments"), &company).await.json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "nothing stored");
+    let stored = walkdir(app.uploads.path());
+    assert_eq!(stored, 2, "no stray file");
+
+    // What fits in the rest still goes, and removing a file makes room.
+    upload(&app, &company, two, "business_license", "small.pdf", PDF, "application/pdf").await.expect(201);
+    app.delete(&format!("/api/v1/applications/{one}/attachments/{}", kept["id"]), &company).await.expect(204);
+    upload(&app, &company, two, "business_license", "c.pdf", &file, "application/pdf").await.expect(201);
+
+    // Another company has a quota of its own.
+    let (other, _) = app.eligible_company("乙公司").await;
+    let theirs = draft(other.clone(), first).await;
+    upload(&app, &other, theirs, "business_license", "a.pdf", &file, "application/pdf").await.expect(201);
+}
+
+/// How many files are stored under `dir`.
+fn walkdir(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .map(|path| if path.is_dir() { walkdir(&path) } else { 1 })
+        .sum()
+}
