@@ -256,7 +256,7 @@ fn accept(received: Received, materials: Vec<Material>) -> Result<(Material, Rec
     request_body(content = UploadForm, content_type = "multipart/form-data"), responses(
         (status = 201, description = "stored", body = AttachmentView),
         (status = 400, description = "`malformed_request`: not a valid multipart body", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`company_not_verified`: the company's registration is not verified (yet, or again after a change of its verified details)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: the caller's role may not do this; `company_not_verified`: the company's registration is not verified (yet, or again after a change of its verified details)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "`conflict`: the application is no longer editable", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: the content is not an accepted type", body = crate::error::Problem, content_type = "application/problem+json"),
