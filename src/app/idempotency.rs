@@ -139,9 +139,8 @@ where
     let refusal = match done {
         Ok(value) => return Ok(Answer::New(value)),
         Err(Attempt::KeyTaken) => return replay_committed(db, user_id, &key, &fingerprint).await,
-        Err(Attempt::NotNow(error)) => return Err(error),
         Err(Attempt::Failed(Error::Refused(refusal))) => refusal,
-        Err(Attempt::Failed(error)) => return Err(error),
+        Err(Attempt::NotNow(error) | Attempt::Failed(error)) => return Err(error),
     };
     let Stored { status, body } = replies.refused(&refusal);
     let (refused_key, refused_fingerprint) = (key.clone(), fingerprint.clone());
