@@ -294,3 +294,37 @@ fn walkdir(dir: &std::path::Path) -> usize {
         .map(|path| if path.is_dir() { walkdir(&path) } else { 1 })
         .sum()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_racing_for_the_last_of_the_quota_fit_in_it_and_no_more() {
+    use crate::helpers::{PDF, program_body, upload};
+
+    let app = std::sync::Arc::new(
+        crate::helpers::spawn_app_with(|settings| settings.storage.company_quota_bytes = 2_500).await,
+    );
+    let admin = app.token_for(Role::Admin).await;
+    let (company, _) = app.eligible_company("甲公司").await;
+    let mut drafts = Vec::new();
+    for n in 0..6 {
+        let program = app.publish_program(&admin, &program_body(&format!("IC-{n}"))).await;
+        let body = json!({ "program_id": program, "requested_amount_fen": 300_000_000, "form_data": { "project_name": "项目", "rd_budget_fen": 1 } });
+        drafts.push(app.post("/api/v1/applications", &company, &body).await.expect(201).json()["id"].as_i64().unwrap());
+    }
+    let mut file = PDF.to_vec();
+    file.resize(1_000, b' ');
+    let uploads = drafts.into_iter().map(|id| {
+        let (app, company, file) = (app.clone(), company.clone(), file.clone());
+        tokio::spawn(async move {
+            let answer = upload(&app, &company, id, "business_license", "a.pdf", &file, "application/pdf").await;
+            let code =
+                if answer.status().is_success() { None } else { answer.json()["code"].as_str().map(ToOwned::to_owned) };
+            (answer.status().as_u16(), code)
+        })
+    });
+    let outcomes: Vec<_> = futures_util::future::join_all(uploads).await.into_iter().map(Result::unwrap).collect();
+    assert_eq!(outcomes.iter().filter(|(status, _)| *status == 201).count(), 2, "{outcomes:?}");
+    assert!(
+        outcomes.iter().all(|o| o.0 == 201 || (o.0 == 422 && o.1.as_deref() == Some("quota_exceeded"))),
+        "{outcomes:?}"
+    );
+}
