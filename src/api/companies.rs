@@ -16,6 +16,7 @@ use crate::app::companies::{
 use crate::config::PortalSettings;
 use crate::db::Db;
 use crate::domain::company::{Decision, Industry, VerificationStatus};
+use crate::domain::money::MAX_FEN;
 use crate::domain::validation::{Choice, form_errors, not_blank};
 use crate::error::ApiError;
 
@@ -41,8 +42,8 @@ pub struct CompanyPatch {
     #[schema(min_length = 1, max_length = 50)]
     pub park_zone: Option<String>,
     pub established_on: Option<NaiveDate>,
-    #[validate(range(min = 0))]
-    #[schema(minimum = 0)]
+    #[validate(range(min = 0, max = MAX_FEN))]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub registered_capital_fen: Option<i64>,
     #[validate(custom(function = not_blank), length(max = 200))]
     #[schema(min_length = 1, max_length = 200)]
@@ -84,11 +85,11 @@ pub async fn update_own_company(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FinancialsInput {
-    #[validate(range(min = 0))]
-    #[schema(minimum = 0)]
+    #[validate(range(min = 0, max = MAX_FEN))]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub revenue_fen: i64,
-    #[validate(range(min = 0))]
-    #[schema(minimum = 0)]
+    #[validate(range(min = 0, max = MAX_FEN))]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub rd_expense_fen: i64,
     #[validate(range(min = 0, max = 10_000_000))]
     #[schema(minimum = 0, maximum = 10_000_000)]

@@ -77,6 +77,15 @@ async fn dates_outside_2000_to_2100_and_overflowing_amounts_are_422_never_a_cras
     assert_eq!(first_error(&body), ("paid_on".to_owned(), "out_of_range".to_owned()));
     let plan_now: Value = app.get(&plan, &s.finance).await.json();
     assert_eq!(plan_now["planned"], false, "nothing changed");
+
+    // A company's own amounts are bounded too, so nothing summing them can overflow.
+    let year = chrono::Datelike::year(&chrono::Utc::now()) - 1;
+    let figures = json!({ "revenue_fen": i64::MAX, "rd_expense_fen": 0, "employee_count": 1, "rd_staff_count": 0 });
+    let answer = app.put(&format!("/api/v1/companies/me/financials/{year}"), &case.company, &figures).await;
+    assert_eq!(first_error(&problem(answer, 422, "validation_failed").await).0, "revenue_fen");
+    let capital = json!({ "registered_capital_fen": i64::MAX });
+    let answer = app.patch("/api/v1/companies/me", &case.company, &capital).await;
+    assert_eq!(first_error(&problem(answer, 422, "validation_failed").await).0, "registered_capital_fen");
 }
 
 #[tokio::test]
