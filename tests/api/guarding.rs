@@ -225,6 +225,8 @@ async fn a_changed_bank_account_is_paid_only_once_finance_has_confirmed_it() {
     // Another change needs another confirmation.
     app.put("/api/v1/companies/me/bank-account", &case.company, &account).await.expect(200);
     problem(pay(&app, &s.finance, case.id, "pay-2", "V-2").await, 409, "bank_account_unconfirmed").await;
+    let replay: Value = pay(&app, &s.finance, case.id, "pay-1", "V-1").await.expect(201).json();
+    assert_eq!(replay["id"], paid["id"], "a key already answered keeps its answer");
 }
 
 #[tokio::test]
