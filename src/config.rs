@@ -175,6 +175,8 @@ pub struct PortalSettings {
 #[serde(deny_unknown_fields)]
 pub struct StorageSettings {
     pub upload_dir: String,
+    /// The most a company's uploaded files may weigh together, over all its applications.
+    pub company_quota_bytes: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

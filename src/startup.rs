@@ -47,6 +47,7 @@ impl Application {
         let portal = web::Data::new(settings.portal.clone());
         let request_settings = web::Data::new(settings.requests.clone());
         let server_settings = web::Data::new(settings.server.clone());
+        let storage_settings = web::Data::new(settings.storage.clone());
         let json_limit = settings.server.json_limit_bytes;
         let docs_enabled = settings.server.docs_enabled;
 
@@ -66,6 +67,7 @@ impl Application {
                 .app_data(request_settings.clone())
                 .app_data(server_settings.clone())
                 .app_data(storage.clone())
+                .app_data(storage_settings.clone())
                 .app_data(web::PayloadConfig::new(json_limit))
                 .app_data(extract::path_config())
                 .app_data(extract::query_config())

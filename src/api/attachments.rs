@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 
 use crate::api::session::SignedIn;
 use crate::app::attachments::{self, Stored, Upload, blocking};
+use crate::config::StorageSettings;
 use crate::db::Db;
 use crate::db::attachments::AttachmentRow;
 use crate::domain::files::{self, FileType, SNIFF_BYTES};
@@ -75,6 +76,32 @@ fn megabytes(bytes: i64) -> f64 {
     bytes as f64 / 1024.0 / 1024.0
 }
 
+/// The most an upload may weigh, and what its being over it means.
+#[derive(Clone, Copy)]
+struct Cap {
+    bytes: i64,
+    /// `Some(quota)` when the company's storage quota is what binds.
+    quota: Option<i64>,
+}
+
+impl Cap {
+    fn new(plan: &attachments::UploadPlan) -> Self {
+        if plan.quota_left < plan.cap {
+            Self { bytes: plan.quota_left, quota: Some(plan.quota) }
+        } else {
+            Self { bytes: plan.cap, quota: None }
+        }
+    }
+
+    /// The answer to an upload over the cap: the quota's 422, or 413.
+    fn exceeded(self) -> ApiError {
+        match self.quota {
+            Some(quota) => files::quota_exceeded(quota).into(),
+            None => too_large(self.bytes),
+        }
+    }
+}
+
 fn malformed(zh: &'static str, en: &'static str) -> ApiError {
     ApiError::Malformed(Text::new(zh, en))
 }
@@ -94,7 +121,7 @@ struct ReceivedFile {
 }
 
 /// Reads the multipart body, streaming the file to a staged file, and stops as soon as it is over `cap`.
-async fn receive(mut multipart: Multipart, storage: &web::Data<dyn Storage>, cap: i64) -> Result<Received, ApiError> {
+async fn receive(mut multipart: Multipart, storage: &web::Data<dyn Storage>, cap: Cap) -> Result<Received, ApiError> {
     let mut received = Received { material_key: None, file: None };
     while let Some(part) = multipart.next().await {
         let mut part = part.map_err(|e| {
@@ -150,7 +177,7 @@ async fn receive(mut multipart: Multipart, storage: &web::Data<dyn Storage>, cap
 async fn receive_file(
     part: &mut actix_multipart::Field,
     storage: &web::Data<dyn Storage>,
-    cap: i64,
+    cap: Cap,
     name: String,
 ) -> Result<ReceivedFile, ApiError> {
     let store = storage.clone().into_inner();
@@ -160,8 +187,8 @@ async fn receive_file(
     while let Some(chunk) = part.next().await {
         let chunk = chunk.map_err(|_| malformed("上传中断。", "The upload was interrupted."))?;
         size += i64::try_from(chunk.len()).unwrap_or(i64::MAX);
-        if size > cap {
-            return Err(too_large(cap));
+        if size > cap.bytes {
+            return Err(cap.exceeded());
         }
         hasher.update(&chunk);
         if head.len() < SNIFF_BYTES {
@@ -223,34 +250,37 @@ fn accept(received: Received, materials: Vec<Material>) -> Result<(Material, Rec
     Ok((material, file, file_type))
 }
 
-/// Uploads one material file. It must be one of the material's accepted types, by its content; its size
-/// is limited per material and per application.
+/// Uploads one material file, for a verified company. It must be one of the material's accepted types, by
+/// its content; its size is limited per material, per application and by the company's storage quota.
 #[utoipa::path(tag = "applications", security(("bearer" = [])), params(("id" = i64, Path, description = "application id")),
     request_body(content = UploadForm, content_type = "multipart/form-data"), responses(
         (status = 201, description = "stored", body = AttachmentView),
         (status = 400, description = "`malformed_request`: not a valid multipart body", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: the caller's role may not do this; `company_not_verified`: the company's registration is not verified (yet, or again after a change of its verified details)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "`conflict`: the application is no longer editable", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: the content is not an accepted type", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: no file, an empty file or an unknown material", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: no file, an empty file or an unknown material; `quota_exceeded`: the company's files would weigh more than its storage quota together", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/applications/{id}/attachments")]
 pub async fn upload_attachment(
     user: SignedIn,
     db: web::Data<Db>,
     storage: web::Data<dyn Storage>,
+    settings: web::Data<StorageSettings>,
     request: HttpRequest,
     id: web::Path<i64>,
     multipart: Multipart,
 ) -> Result<(web::Json<AttachmentView>, StatusCode), ApiError> {
-    let id = id.into_inner();
-    let plan = attachments::plan_upload(&db, &user, id).await?;
+    let (id, quota) = (id.into_inner(), settings.company_quota_bytes);
+    let plan = attachments::plan_upload(&db, &user, id, quota).await?;
+    let cap = Cap::new(&plan);
     let declared =
         request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > u64::try_from(plan.cap).unwrap_or(0) + MULTIPART_OVERHEAD) {
-        return Err(too_large(plan.cap));
+    if declared.is_some_and(|length| length > u64::try_from(cap.bytes).unwrap_or(0) + MULTIPART_OVERHEAD) {
+        return Err(cap.exceeded());
     }
-    let (material, file, file_type) = accept(receive(multipart, &storage, plan.cap).await?, plan.materials)?;
+    let (material, file, file_type) = accept(receive(multipart, &storage, cap).await?, plan.materials)?;
     let upload = Upload {
         staged: file.staged,
         material_key: material.key,
@@ -259,7 +289,7 @@ pub async fn upload_attachment(
         size: file.size,
         sha256: file.sha256,
     };
-    match attachments::store(&db, storage.into_inner(), &user, id, upload).await? {
+    match attachments::store(&db, storage.into_inner(), &user, id, upload, quota).await? {
         Stored::Saved(row) => Ok((web::Json(row.into()), StatusCode::CREATED)),
         Stored::TooLarge { limit } => Err(too_large(limit)),
     }

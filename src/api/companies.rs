@@ -1,6 +1,6 @@
 //! A company's own profile, figures, bank account and certifications; staff search and verification.
 
-use actix_web::{get, patch, post, put, web};
+use actix_web::{HttpResponse, get, patch, post, put, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -16,6 +16,7 @@ use crate::app::companies::{
 use crate::config::PortalSettings;
 use crate::db::Db;
 use crate::domain::company::{Decision, Industry, VerificationStatus};
+use crate::domain::money::MAX_FEN;
 use crate::domain::validation::{Choice, form_errors, not_blank};
 use crate::error::ApiError;
 
@@ -41,8 +42,8 @@ pub struct CompanyPatch {
     #[schema(min_length = 1, max_length = 50)]
     pub park_zone: Option<String>,
     pub established_on: Option<NaiveDate>,
-    #[validate(range(min = 0))]
-    #[schema(minimum = 0)]
+    #[validate(range(min = 0, max = MAX_FEN))]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub registered_capital_fen: Option<i64>,
     #[validate(custom(function = not_blank), length(max = 200))]
     #[schema(min_length = 1, max_length = 200)]
@@ -69,7 +70,9 @@ impl From<CompanyPatch> for ProfilePatch {
     }
 }
 
-/// Changes the caller's company profile; the credit code cannot change.
+/// Changes the caller's company profile; the credit code cannot change. A verified company that changes
+/// its name, industry, park zone, establishment date or registered capital is `pending` verification
+/// again, and the reviewers are told.
 #[utoipa::path(tag = "companies", security(("bearer" = [])), request_body = CompanyPatch,
     responses((status = 200, description = "the changed company", body = CompanyView)))]
 #[patch("/companies/me")]
@@ -85,11 +88,11 @@ pub async fn update_own_company(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FinancialsInput {
-    #[validate(range(min = 0))]
-    #[schema(minimum = 0)]
+    #[validate(range(min = 0, max = MAX_FEN))]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub revenue_fen: i64,
-    #[validate(range(min = 0))]
-    #[schema(minimum = 0)]
+    #[validate(range(min = 0, max = MAX_FEN))]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub rd_expense_fen: i64,
     #[validate(range(min = 0, max = 10_000_000))]
     #[schema(minimum = 0, maximum = 10_000_000)]
@@ -144,7 +147,8 @@ pub struct BankAccountInput {
     pub account_no: String,
 }
 
-/// Sets the account awards are paid into; it is read back masked.
+/// Sets the account awards are paid into; it is read back masked. Every user of the company is emailed,
+/// and the company's `bank_account_status` is `unconfirmed` until finance confirms the account.
 #[utoipa::path(tag = "companies", security(("bearer" = [])), request_body = BankAccountInput,
     responses((status = 200, description = "the account, masked", body = BankAccountView)))]
 #[put("/companies/me/bank-account")]
@@ -161,6 +165,23 @@ pub async fn put_bank_account(
         account_no: input.account_no,
     };
     Ok(web::Json(companies::put_bank_account(&db, &user, account).await?))
+}
+
+/// Confirms the company's current bank account for payments (finance), once it has been checked with the
+/// company; the account's next change makes it unconfirmed again.
+#[utoipa::path(tag = "companies", security(("bearer" = [])), params(("id" = i64, Path, description = "company id")),
+    responses(
+        (status = 204, description = "confirmed"),
+        (status = 409, description = "`no_bank_account`: the company has given no bank account", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/companies/{id}/bank-account/confirmation")]
+pub async fn confirm_bank_account(
+    user: SignedIn,
+    db: web::Data<Db>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    companies::confirm_bank_account(&db, &user, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -226,7 +247,7 @@ pub async fn list_companies(
     Ok(web::Json(Page { items, page: window.page, per_page: window.per_page, total }))
 }
 
-/// One company, for staff; finance sees the full bank account.
+/// One company, for staff; finance sees the full bank account, and each such read is audited.
 #[utoipa::path(tag = "companies", security(("bearer" = [])), params(("id" = i64, Path, description = "company id")),
     responses((status = 200, description = "the company", body = CompanyView)))]
 #[get("/companies/{id}")]

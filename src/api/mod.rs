@@ -68,6 +68,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(companies::put_financials)
             .service(companies::get_financials)
             .service(companies::put_bank_account)
+            .service(companies::confirm_bank_account)
             .service(companies::put_certifications)
             .service(companies::list_companies)
             .service(companies::get_company)

@@ -85,7 +85,7 @@ pub struct PaymentRequest {
     ), request_body = PaymentRequest, responses(
         (status = 201, description = "paid (or the first answer again, for a retried key)", body = DisbursementView),
         (status = 400, description = "`malformed_request`: no Idempotency-Key", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`over_disbursement` (with `available_fen`), `voucher_taken`, `conflict` (not approved, or the key's first request still running)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`over_disbursement` (with `available_fen`), `voucher_taken`, `conflict` (not approved), `bank_account_unconfirmed` (the company's account is not confirmed by finance; the key is not spent, so the same request can be sent again once it is)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`, `idempotency_key_reused`", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/applications/{id}/disbursements")]

@@ -18,6 +18,7 @@ use crate::auth::password::Passwords;
 use crate::config::PortalSettings;
 use crate::db::Db;
 use crate::domain::company::Industry;
+use crate::domain::money::MAX_FEN;
 use crate::domain::validation::{Choice, form_errors, not_blank};
 use crate::error::ApiError;
 
@@ -50,8 +51,8 @@ pub struct CompanyInput {
     #[schema(example = "唐家湾主园区")]
     pub park_zone: String,
     pub established_on: NaiveDate,
-    #[validate(range(min = 0))]
-    #[schema(minimum = 0)]
+    #[validate(range(min = 0, max = MAX_FEN))]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub registered_capital_fen: i64,
     #[validate(custom(function = not_blank), length(max = 200))]
     #[schema(min_length = 1, max_length = 200)]

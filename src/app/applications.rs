@@ -253,6 +253,7 @@ pub async fn list(
         Role::Expert => Scope::AssignedTo(caller.user_id),
         Role::Reviewer | Role::Finance | Role::Admin => Scope::All,
     };
+    time::check_days(&[("submitted_from", query.submitted_from), ("submitted_to", query.submitted_to)])?;
     let day_start = move |day: NaiveDate| {
         day.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(utc_offset).single()).map(|t| t.naive_utc())
     };

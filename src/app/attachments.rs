@@ -11,8 +11,10 @@ use crate::app::reviews::require_full_view;
 use crate::app::{Error, Result, SignedIn};
 use crate::db::attachments::{self, AttachmentRow, NewAttachment};
 use crate::db::audit::{self, Event};
-use crate::db::{Db, DbConnection, applications};
+use crate::db::{Db, DbConnection, applications, companies};
+use crate::domain::company::VerificationStatus;
 use crate::domain::error::Error as Refusal;
+use crate::domain::files::quota_exceeded;
 use crate::domain::program::Material;
 use crate::domain::role::Role;
 use crate::domain::time;
@@ -67,24 +69,48 @@ fn editable(conn: &mut DbConnection, user: &SignedIn, id: i64) -> Result<Program
     Program::load(conn, record.application.program_id)
 }
 
-/// What an upload to this application may be: one of these materials, and at most `cap` bytes.
+/// What an upload to this application may be: one of these materials, at most `cap` bytes, and at most
+/// `quota_left` bytes, what is left of the company's storage quota.
 #[derive(Debug)]
 pub struct UploadPlan {
     pub materials: Vec<Material>,
     pub cap: i64,
+    pub quota_left: i64,
+    pub quota: i64,
+}
+
+/// Only a verified company uploads: files are kept for companies whose registration the park has checked.
+fn require_verified(conn: &mut DbConnection, company_id: i64) -> Result<()> {
+    let company = companies::find(conn, company_id)?;
+    if company.verification_status == VerificationStatus::Verified.as_str() {
+        return Ok(());
+    }
+    Err(Refusal::Forbidden {
+        code: "company_not_verified",
+        detail: Text::new(
+            "企业信息通过审核后才能上传材料。",
+            "Materials can be uploaded once the company's registration is verified.",
+        ),
+    }
+    .into())
 }
 
 /// Before an upload is read: the materials it may be and the most it may weigh (the largest per-file
-/// limit, and what is left of the application's total).
-pub async fn plan_upload(db: &Db, caller: &SignedIn, id: i64) -> Result<UploadPlan> {
+/// limit, what is left of the application's total, and what is left of the company's `quota` bytes).
+pub async fn plan_upload(db: &Db, caller: &SignedIn, id: i64, quota: i64) -> Result<UploadPlan> {
     caller.require(&[Role::Applicant])?;
-    let user = caller.clone();
+    let (user, company_id) = (caller.clone(), caller.company_id()?);
     db.read(move |conn| {
         let program = editable(conn, &user, id)?;
+        require_verified(conn, company_id)?;
+        let quota_left = quota - attachments::company_total_bytes(conn, company_id)?;
+        if quota_left <= 0 {
+            return Err(quota_exceeded(quota).into());
+        }
         let already_stored = attachments::total_bytes(conn, id)?;
         let per_file = program.materials.iter().map(|m| m.max_size_bytes).max().unwrap_or(0);
         let cap = per_file.min(program.max_total_upload_bytes - already_stored).max(0);
-        Ok(UploadPlan { materials: program.materials, cap })
+        Ok(UploadPlan { materials: program.materials, cap, quota_left, quota })
     })
     .await
 }
@@ -110,8 +136,17 @@ pub enum Stored {
 }
 
 /// Stores an accepted upload under a new key and commits its row; without the row the file is removed.
-pub async fn store(db: &Db, storage: Arc<dyn Storage>, caller: &SignedIn, id: i64, upload: Upload) -> Result<Stored> {
+/// The company's files together stay within `quota` bytes, whatever the concurrency.
+pub async fn store(
+    db: &Db,
+    storage: Arc<dyn Storage>,
+    caller: &SignedIn,
+    id: i64,
+    upload: Upload,
+    quota: i64,
+) -> Result<Stored> {
     caller.require(&[Role::Applicant])?;
+    let company_id = caller.company_id()?;
     let key = uuid::Uuid::new_v4().simple().to_string();
     let (store, commit_key, staged) = (storage.clone(), key.clone(), upload.staged);
     blocking(move || store.commit(staged, &commit_key)).await?;
@@ -121,6 +156,12 @@ pub async fn store(db: &Db, storage: Arc<dyn Storage>, caller: &SignedIn, id: i6
     let saved = db
         .write(move |conn| {
             let program = editable(conn, &user, id)?;
+            // One upload of the company at a time past this point, so two cannot both fit the quota's rest.
+            applications::lock_company(conn, company_id)?;
+            require_verified(conn, company_id)?;
+            if attachments::company_total_bytes(conn, company_id)? + size > quota {
+                return Err(quota_exceeded(quota).into());
+            }
             let limit = program.max_total_upload_bytes;
             if attachments::total_bytes(conn, id)? + size > limit {
                 return Ok(Stored::TooLarge { limit });

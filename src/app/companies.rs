@@ -10,11 +10,12 @@ use crate::app::notify;
 use crate::app::{Result, SignedIn};
 use crate::config::PortalSettings;
 use crate::db::audit::{self, Event};
-use crate::db::companies::{self, BankAccountRow, CompanyRow, FinancialsRow, ProfileChanges};
+use crate::db::companies::{self, BankAccountRow, CompanyRow, FinancialsRow, NewBankAccount, ProfileChanges};
 use crate::db::{self, Db, DbConnection};
 use crate::domain::company::{
-    Decision, Industry, VerificationStatus, account_no_digits, check_account_no, check_certificate,
-    check_decision_comment, check_established_on, check_financials, check_phone, mask_account_no,
+    BankAccountStatus, Decision, Industry, VERIFIED_FACTS, VerificationStatus, account_no_digits, account_no_sha256,
+    check_account_no, check_certificate, check_decision_comment, check_established_on, check_financials, check_phone,
+    mask_account_no,
 };
 use crate::domain::eligibility::{self, Check, Facts, Figures, Rule};
 use crate::domain::error::{Error as Refusal, FieldError};
@@ -22,6 +23,7 @@ use crate::domain::role::Role;
 use crate::domain::time;
 use crate::domain::validation::{Choice, Window, checked};
 use crate::email::templates;
+use crate::i18n::Text;
 
 /// A company and its last full year's figures, as the rules read them.
 pub struct CompanyFacts {
@@ -102,6 +104,8 @@ pub struct CompanyView {
     pub notify_new_programs: bool,
     /// Masked as `****1234` for everyone but finance.
     pub bank_account: Option<BankAccountView>,
+    /// Awards are paid only into a `confirmed` account; every change makes it `unconfirmed` again.
+    pub bank_account_status: BankAccountStatus,
     pub created_at: DateTime<Utc>,
 }
 
@@ -113,9 +117,13 @@ pub struct BankAccountView {
 }
 
 impl BankAccountView {
-    fn new(row: BankAccountRow, viewer: Role) -> Self {
-        let account_no = if viewer == Role::Finance { row.account_no } else { mask_account_no(&row.account_no) };
-        Self { bank_name: row.bank_name, account_name: row.account_name, account_no }
+    fn new(bank_name: String, account_name: String, account_no: String, viewer: Role) -> Self {
+        let account_no = if viewer == Role::Finance { account_no } else { mask_account_no(&account_no) };
+        Self { bank_name, account_name, account_no }
+    }
+
+    fn of(row: BankAccountRow, viewer: Role) -> Self {
+        Self::new(row.bank_name, row.account_name, row.account_no, viewer)
     }
 }
 
@@ -123,13 +131,17 @@ impl CompanyView {
     /// The stored company as `viewer` may see it; an unknown stored industry or status is damaged data.
     pub fn new(row: CompanyRow, bank_account: Option<BankAccountRow>, viewer: Role) -> db::Result<Self> {
         let (id, industry, status) = (row.id, &row.industry, &row.verification_status);
+        let bank_status = &row.bank_account_status;
         Ok(Self {
+            bank_account_status: BankAccountStatus::parse(bank_status).ok_or_else(|| {
+                db::Error::damaged("companies", id, format!("unknown bank account status `{bank_status}`"))
+            })?,
             industry: Industry::parse(industry)
                 .ok_or_else(|| db::Error::damaged("companies", id, format!("unknown industry `{industry}`")))?,
             verification_status: VerificationStatus::parse(status).ok_or_else(|| {
                 db::Error::damaged("companies", id, format!("unknown verification status `{status}`"))
             })?,
-            bank_account: bank_account.map(|b| BankAccountView::new(b, viewer)),
+            bank_account: bank_account.map(|b| BankAccountView::of(b, viewer)),
             id: row.id,
             credit_code: row.credit_code,
             name: row.name,
@@ -179,7 +191,8 @@ pub struct ProfilePatch {
     pub form_errors: Vec<FieldError>,
 }
 
-/// Changes the caller's company profile; the credit code cannot change.
+/// Changes the caller's company profile; the credit code cannot change. A verified company that changes a
+/// verified fact ([`VERIFIED_FACTS`]) is pending verification again, and the reviewers are told.
 pub async fn update_own(
     db: &Db,
     portal: &PortalSettings,
@@ -211,32 +224,55 @@ pub async fn update_own(
     };
     let (actor, role) = (caller.actor(), caller.role);
     db.write(move |conn| {
-        companies::update_profile(conn, id, &changes)?;
-        audit::append(
-            conn,
-            &actor,
-            Event::new("company.update", "company", id, json!({ "changed": changed(&changes) })),
-        )?;
+        let before = companies::find(conn, id)?;
+        let differences = differences(&before, &changes);
+        let facts: Vec<&str> = differences.iter().map(|d| d.field).filter(|f| VERIFIED_FACTS.contains(f)).collect();
+        let now = time::now();
+        let after = companies::update_profile(conn, id, &changes)?;
+        // Eligibility trusts a verified company's facts, so changed facts are checked again first.
+        let reopened = !facts.is_empty() && companies::reopen_verification(conn, id, now)?;
+        if reopened {
+            let email = |to: &str| templates::company_facts_changed(to, &after.name, &after.credit_code, &facts);
+            notify::role(conn, Role::Reviewer, email, now)?;
+        }
+        let field = |d: &Difference, value: fn(&Difference) -> &serde_json::Value| (d.field.to_owned(), value(d).clone());
+        let summary = json!({
+            "changed": differences.iter().map(|d| d.field).collect::<Vec<_>>(),
+            "before": differences.iter().map(|d| field(d, |d| &d.before)).collect::<serde_json::Map<_, _>>(),
+            "after": differences.iter().map(|d| field(d, |d| &d.after)).collect::<serde_json::Map<_, _>>(),
+            "verification_status": if reopened { VerificationStatus::Pending.as_str() } else { &after.verification_status },
+        });
+        audit::append(conn, &actor, Event::new("company.update", "company", id, summary))?;
         Ok(CompanyView::load(conn, id, role)?)
     })
     .await
 }
 
-/// The names of the profile fields a change sets, for the audit trail.
-fn changed(changes: &ProfileChanges) -> Vec<&'static str> {
+/// One profile field a change gives a new value, with the value before and after.
+struct Difference {
+    field: &'static str,
+    before: serde_json::Value,
+    after: serde_json::Value,
+}
+
+/// The profile fields `changes` gives a value other than the one stored, for the audit trail.
+fn differences(before: &CompanyRow, changes: &ProfileChanges) -> Vec<Difference> {
+    let c = changes;
     [
-        ("name", changes.name.is_some()),
-        ("legal_representative", changes.legal_representative.is_some()),
-        ("industry", changes.industry.is_some()),
-        ("park_zone", changes.park_zone.is_some()),
-        ("established_on", changes.established_on.is_some()),
-        ("registered_capital_fen", changes.registered_capital_fen.is_some()),
-        ("address", changes.address.is_some()),
-        ("contact_phone", changes.contact_phone.is_some()),
-        ("notify_new_programs", changes.notify_new_programs.is_some()),
+        ("name", json!(before.name), c.name.as_ref().map(|v| json!(v))),
+        ("legal_representative", json!(before.legal_representative), c.legal_representative.as_ref().map(|v| json!(v))),
+        ("industry", json!(before.industry), c.industry.as_ref().map(|v| json!(v))),
+        ("park_zone", json!(before.park_zone), c.park_zone.as_ref().map(|v| json!(v))),
+        ("established_on", json!(before.established_on), c.established_on.map(|v| json!(v))),
+        ("registered_capital_fen", json!(before.registered_capital_fen), c.registered_capital_fen.map(|v| json!(v))),
+        ("address", json!(before.address), c.address.as_ref().map(|v| json!(v))),
+        ("contact_phone", json!(before.contact_phone), c.contact_phone.as_ref().map(|v| json!(v))),
+        ("notify_new_programs", json!(before.notify_new_programs), c.notify_new_programs.map(|v| json!(v))),
     ]
     .into_iter()
-    .filter_map(|(name, changed)| changed.then_some(name))
+    .filter_map(|(field, before, after)| {
+        after.filter(|after| *after != before).map(|after| Difference { field, before, after })
+    })
     .collect()
 }
 
@@ -323,28 +359,65 @@ pub struct BankAccount {
     pub form_errors: Vec<FieldError>,
 }
 
-/// Sets the caller's company's bank account; it is read back masked.
+/// Sets the caller's company's bank account; it is read back masked. Every user of the company is told,
+/// and no award is paid into it until finance confirms it.
 pub async fn put_bank_account(db: &Db, caller: &SignedIn, input: BankAccount) -> Result<BankAccountView> {
     let id = caller.company_id()?;
     let mut errors = input.form_errors;
     errors.extend(check_account_no(&input.account_no).err());
     Refusal::unless_any(errors)?;
-    let row = BankAccountRow {
+    let now = time::now();
+    let row = NewBankAccount {
         company_id: id,
         bank_name: input.bank_name.trim().to_owned(),
         account_name: input.account_name.trim().to_owned(),
         account_no: account_no_digits(&input.account_no),
-        updated_at: time::now(),
+        updated_at: now,
     };
     let actor = caller.actor();
-    let view = BankAccountView::new(row.clone(), caller.role);
+    let view =
+        BankAccountView::new(row.bank_name.clone(), row.account_name.clone(), row.account_no.clone(), caller.role);
     db.write(move |conn| {
+        let company = companies::find(conn, id)?;
         companies::put_bank_account(conn, &row)?;
-        let summary = json!({ "bank_name": row.bank_name, "account_no": mask_account_no(&row.account_no) });
-        audit::append(conn, &actor, Event::new("company.bank_account_update", "company", id, summary))
+        let masked = mask_account_no(&row.account_no);
+        let email = |to: &str| templates::bank_account_changed(to, &company.name, &row.bank_name, &masked);
+        notify::company(conn, id, email, now)?;
+        let summary = json!({
+            "bank_name": row.bank_name,
+            "account_no": masked,
+            "account_no_sha256": account_no_sha256(&row.account_no),
+            "previous_status": company.bank_account_status,
+        });
+        audit::append(conn, &actor, Event::new("company.bank_account_update", "company", id, summary))?;
+        Ok::<_, crate::app::Error>(())
     })
     .await?;
     Ok(view)
+}
+
+/// Confirms the company's current bank account for payments (finance), once they have checked it with the
+/// company outside the portal.
+pub async fn confirm_bank_account(db: &Db, caller: &SignedIn, id: i64) -> Result<()> {
+    caller.require(&[Role::Finance])?;
+    let (actor, user_id) = (caller.actor(), caller.user_id);
+    db.write(move |conn| {
+        companies::find(conn, id)?;
+        let account = companies::confirm_bank_account(conn, id, user_id, time::now())?.ok_or_else(|| {
+            Refusal::conflict(
+                "no_bank_account",
+                Text::new("该企业尚未填写收款银行账户。", "The company has not given a bank account."),
+            )
+        })?;
+        let summary = json!({
+            "bank_name": account.bank_name,
+            "account_no": mask_account_no(&account.account_no),
+            "account_no_sha256": account_no_sha256(&account.account_no),
+        });
+        audit::append(conn, &actor, Event::new("company.bank_account_confirmation", "company", id, summary))?;
+        Ok(())
+    })
+    .await
 }
 
 /// The company's certifications; `form_errors` as in [`ProfilePatch`].
@@ -411,11 +484,22 @@ pub async fn list(db: &Db, caller: &SignedIn, filter: CompanyFilter) -> Result<(
     Ok((items, window, total))
 }
 
-/// One company, for staff; finance sees the full bank account.
+/// One company, for staff; finance sees the full bank account, and each such read is audited.
 pub async fn get(db: &Db, caller: &SignedIn, id: i64) -> Result<CompanyView> {
     caller.require(&COMPANY_READERS)?;
-    let role = caller.role;
-    Ok(db.read(move |conn| CompanyView::load(conn, id, role)).await?)
+    let (role, actor) = (caller.role, caller.actor());
+    if role != Role::Finance {
+        return Ok(db.read(move |conn| CompanyView::load(conn, id, role)).await?);
+    }
+    db.write(move |conn| {
+        let view = CompanyView::load(conn, id, role)?;
+        if let Some(account) = &view.bank_account {
+            let summary = json!({ "account_no": mask_account_no(&account.account_no) });
+            audit::append(conn, &actor, Event::new("company.bank_account_read", "company", id, summary))?;
+        }
+        Ok(view)
+    })
+    .await
 }
 
 /// A verification decision; `form_errors` as in [`ProfilePatch`].

@@ -92,12 +92,33 @@ pub enum Answer<T> {
 /// Runs `work` once per key: as one transaction that also takes the key and stores the answer, so a key is
 /// never held by a request that did not commit. A retry gets the stored answer; a retry racing the first
 /// request waits for it (on SQLite the write lock, on PostgreSQL the key's unique index) and then gets its
-/// answer. A refusal is stored as the key's answer too; an outage stores nothing, so a retry runs again.
+/// answer. A refusal is stored as the key's answer too (but see [`run_checked`]); an outage stores nothing,
+/// so a retry runs again.
 pub async fn run<T, R, F>(db: &Db, user_id: i64, request: Request, replies: R, work: F) -> Result<Answer<T>>
 where
     T: Serialize + Send + 'static,
     R: Replies,
     F: FnOnce(&mut DbConnection, &Key) -> Result<T> + Send + 'static,
+{
+    run_checked(db, user_id, request, replies, |_| Ok(()), move |conn, key, ()| work(conn, key)).await
+}
+
+/// [`run`], with `check` first in the keyed transaction, once the key is taken. `check` refuses what
+/// someone can put right without changing the request (e.g. an account not confirmed yet): its refusal is
+/// answered but not stored, so the same key runs again once it is put right. What it answers goes to `work`.
+pub async fn run_checked<C, T, R, K, F>(
+    db: &Db,
+    user_id: i64,
+    request: Request,
+    replies: R,
+    check: K,
+    work: F,
+) -> Result<Answer<T>>
+where
+    T: Serialize + Send + 'static,
+    R: Replies,
+    K: FnOnce(&mut DbConnection) -> Result<C> + Send + 'static,
+    F: FnOnce(&mut DbConnection, &Key, C) -> Result<T> + Send + 'static,
 {
     let Request { key, fingerprint } = request;
     if let Some(earlier) = answered(db, user_id, &key).await? {
@@ -108,7 +129,8 @@ where
         .write(move |conn| {
             let now = time::now();
             take(conn, user_id, &work_key, &work_fingerprint, now)?;
-            let value = work(conn, &work_key).map_err(Attempt::Failed)?;
+            let checked = check(conn).map_err(Attempt::NotNow)?;
+            let value = work(conn, &work_key, checked).map_err(Attempt::Failed)?;
             let answer = writer.created(&value);
             idempotency::answer(conn, user_id, work_key.as_str(), answer.status, &answer.body, now)?;
             Ok(value)
@@ -118,7 +140,7 @@ where
         Ok(value) => return Ok(Answer::New(value)),
         Err(Attempt::KeyTaken) => return replay_committed(db, user_id, &key, &fingerprint).await,
         Err(Attempt::Failed(Error::Refused(refusal))) => refusal,
-        Err(Attempt::Failed(error)) => return Err(error),
+        Err(Attempt::NotNow(error) | Attempt::Failed(error)) => return Err(error),
     };
     let Stored { status, body } = replies.refused(&refusal);
     let (refused_key, refused_fingerprint) = (key.clone(), fingerprint.clone());
@@ -133,7 +155,7 @@ where
     match stored {
         Ok(()) => Err(refusal.into()),
         Err(Attempt::KeyTaken) => replay_committed(db, user_id, &key, &fingerprint).await,
-        Err(Attempt::Failed(error)) => Err(error),
+        Err(Attempt::NotNow(error) | Attempt::Failed(error)) => Err(error),
     }
 }
 
@@ -141,6 +163,8 @@ where
 enum Attempt {
     /// Another request with the key committed first.
     KeyTaken,
+    /// The check refused: answered, not stored.
+    NotNow(Error),
     Failed(Error),
 }
 
@@ -152,7 +176,7 @@ impl From<db::Error> for Attempt {
 
 impl db::Failure for Attempt {
     fn may_mean_lost_connection(&self) -> bool {
-        matches!(self, Self::Failed(error) if error.may_mean_lost_connection())
+        matches!(self, Self::Failed(error) | Self::NotNow(error) if error.may_mean_lost_connection())
     }
 }
 

@@ -12,8 +12,10 @@ use crate::app::notify;
 use crate::app::reviews::find_with_content;
 use crate::app::{Result, SignedIn};
 use crate::db::audit::{self, Event};
+use crate::db::companies::{self, BankAccountRow};
 use crate::db::money::{self, DisbursementRow, NewDisbursement};
 use crate::db::{Db, DbConnection, applications};
+use crate::domain::company::{account_no_sha256, mask_account_no};
 use crate::domain::error::Error as Refusal;
 use crate::domain::money::{Payment, reversal_reason, yuan};
 use crate::domain::role::Role;
@@ -39,6 +41,10 @@ pub struct DisbursementView {
     pub reverses_id: Option<i64>,
     pub recorded_by: i64,
     pub created_at: DateTime<Utc>,
+    /// The account paid into (a reversal: the account it came back from), masked as `****7890`; `null`
+    /// for entries recorded before accounts were kept with payments.
+    #[schema(example = "****7890")]
+    pub paid_to: Option<String>,
 }
 
 impl From<DisbursementRow> for DisbursementView {
@@ -54,12 +60,15 @@ impl From<DisbursementRow> for DisbursementView {
             reverses_id: row.reverses_id,
             recorded_by: row.recorded_by,
             created_at: time::to_utc(row.created_at),
+            paid_to: row.paid_to,
         }
     }
 }
 
-/// Records a payment of an approved award (finance only). The net paid never exceeds the approved
-/// amount, whatever the concurrency; the programme's reserved money becomes disbursed; the company is told.
+/// Records a payment of an approved award (finance only) into the company's confirmed bank account. The net
+/// paid never exceeds the approved amount, whatever the concurrency; the programme's reserved money becomes
+/// disbursed; the company is told. An account not confirmed is refused without spending the key, so the
+/// same request goes through once finance has confirmed it.
 pub async fn pay(
     db: &Db,
     caller: &SignedIn,
@@ -73,16 +82,41 @@ pub async fn pay(
     let request = keyed.check()?;
     payment.check(today)?;
     let (caller, actor) = (caller.clone(), caller.actor());
-    idempotency::run(db, caller.user_id, request, replies, move |conn, key| {
-        let row = record_payment(conn, &caller, application_id, &payment)?;
-        let summary = json!({ "disbursement_id": row.id, "amount_fen": row.amount_fen, "voucher_no": row.voucher_no, "idempotency_key": key.as_str() });
+    let check = move |conn: &mut DbConnection| payable_account(conn, application_id);
+    idempotency::run_checked(db, caller.user_id, request, replies, check, move |conn, key, account| {
+        let row = record_payment(conn, &caller, application_id, &payment, &account)?;
+        let summary = json!({ "disbursement_id": row.id, "amount_fen": row.amount_fen, "voucher_no": row.voucher_no, "paid_to": row.paid_to, "idempotency_key": key.as_str() });
         audit::append(conn, &actor, Event::new("disbursement.payment", "application", application_id, summary))?;
         Ok(row.into())
     })
     .await
 }
 
-fn record_payment(conn: &mut DbConnection, caller: &SignedIn, id: i64, payment: &Payment) -> Result<DisbursementRow> {
+/// The account a payment of the application goes to: its company's, as finance confirmed it. The company's
+/// row is locked first, so the account cannot change before the payment commits.
+fn payable_account(conn: &mut DbConnection, application_id: i64) -> Result<BankAccountRow> {
+    let company_id = applications::find(conn, application_id)?.application.company_id;
+    applications::lock_company(conn, company_id)?;
+    let account = companies::confirmed_bank_account(conn, company_id)?;
+    account.ok_or_else(|| {
+        Refusal::conflict(
+            "bank_account_unconfirmed",
+            Text::new(
+                "企业的收款银行账户尚未经财务核实（或已变更），核实后才能拨付。",
+                "The company's bank account is not confirmed by finance (or changed since); confirm it before paying.",
+            ),
+        )
+        .into()
+    })
+}
+
+fn record_payment(
+    conn: &mut DbConnection,
+    caller: &SignedIn,
+    id: i64,
+    payment: &Payment,
+    account: &BankAccountRow,
+) -> Result<DisbursementRow> {
     let record = applications::find(conn, id)?;
     let a = &record.application;
     match status_of(&record)? {
@@ -112,6 +146,7 @@ fn record_payment(conn: &mut DbConnection, caller: &SignedIn, id: i64, payment: 
         .into());
     }
     let now = time::now();
+    let (paid_to, paid_to_sha256) = (mask_account_no(&account.account_no), account_no_sha256(&account.account_no));
     if !money::add_payment(conn, id, payment.amount_fen, now)? {
         let fresh = applications::find(conn, id)?.application;
         let available_fen = fresh.approved_amount_fen.unwrap_or(0) - fresh.disbursed_fen;
@@ -137,6 +172,8 @@ fn record_payment(conn: &mut DbConnection, caller: &SignedIn, id: i64, payment: 
             note: payment.note(),
             reverses_id: None,
             recorded_by: caller.user_id,
+            paid_to: Some(&paid_to),
+            paid_to_sha256: Some(&paid_to_sha256),
         },
         now,
     )?;
@@ -197,6 +234,8 @@ pub async fn reverse(
                 note: Some(reason),
                 reverses_id: Some(original.id),
                 recorded_by: user_id,
+                paid_to: original.paid_to.as_deref(),
+                paid_to_sha256: original.paid_to_sha256.as_deref(),
             },
             now,
         )?;
@@ -234,6 +273,7 @@ pub struct LedgerFilter {
 pub async fn ledger(db: &Db, caller: &SignedIn, filter: LedgerFilter) -> Result<(Vec<DisbursementView>, Window, i64)> {
     caller.require(&[Role::Finance, Role::Admin])?;
     let window = Window::parse(filter.page, filter.per_page)?;
+    time::check_days(&[("paid_from", filter.paid_from), ("paid_to", filter.paid_to)])?;
     let query = money::Filter {
         program_id: filter.program_id,
         company_id: filter.company_id,

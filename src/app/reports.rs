@@ -56,6 +56,7 @@ pub async fn disbursements(
 ) -> Result<DisbursementReport> {
     caller.require(&READERS)?;
     let DisbursementQuery { group_by, program_id, paid_from, paid_to } = query;
+    time::check_days(&[("paid_from", paid_from), ("paid_to", paid_to)])?;
     let paid_from = paid_from.unwrap_or(NaiveDate::MIN).max(date(1, 1, 1));
     let paid_to = paid_to.unwrap_or(NaiveDate::MAX).min(date(9999, 12, 31));
     let offset_minutes = offset.local_minus_utc() / 60;
@@ -139,6 +140,7 @@ pub async fn timeliness(
     offset: FixedOffset,
 ) -> Result<TimelinessReport> {
     caller.require(&READERS)?;
+    time::check_days(&[("approved_from", Some(approved_from)), ("approved_to", Some(approved_to))])?;
     if approved_to < approved_from {
         return Err(Refusal::field(
             "approved_to",

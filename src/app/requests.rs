@@ -602,6 +602,7 @@ pub async fn report(
     today: NaiveDate,
 ) -> Result<Report> {
     caller.require(&STAFF)?;
+    time::check_days(&[("from", from), ("to", to)])?;
     let (from, to) = rules::report_period(from, to, today)?;
     let (records, calendar) = db
         .read(move |conn| Ok::<_, db::Error>((requests::received_between(conn, from, to)?, calendar::load(conn)?)))

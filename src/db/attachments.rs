@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::attachments;
+use super::schema::{applications, attachments};
 use crate::db::error::Result;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -49,6 +49,18 @@ pub fn total_bytes(conn: &mut DbConnection, application_id: i64) -> Result<i64> 
         .filter(attachments::application_id.eq(application_id))
         .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
             "CAST(SUM(size_bytes) AS BIGINT)",
+        ))
+        .first(conn)?;
+    Ok(total.unwrap_or(0))
+}
+
+/// What the company's uploaded files weigh together, over all its applications.
+pub fn company_total_bytes(conn: &mut DbConnection, company_id: i64) -> Result<i64> {
+    let total: Option<i64> = attachments::table
+        .inner_join(applications::table)
+        .filter(applications::company_id.eq(company_id))
+        .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
+            "CAST(SUM(attachments.size_bytes) AS BIGINT)",
         ))
         .first(conn)?;
     Ok(total.unwrap_or(0))

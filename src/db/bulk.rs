@@ -5,7 +5,9 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{applications, companies, company_financials, disbursements, programs, users};
+use super::schema::{
+    applications, companies, company_bank_accounts, company_financials, disbursements, programs, users,
+};
 use crate::db::error::{Error, Result};
 use crate::domain::credit_code::CreditCode;
 use crate::domain::program::{Category, FieldType, FormField, Guide};
@@ -62,8 +64,21 @@ struct NewCompany {
     address: &'static str,
     contact_phone: &'static str,
     verification_status: &'static str,
+    bank_account_status: &'static str,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = company_bank_accounts)]
+struct NewAccount {
+    company_id: i64,
+    bank_name: &'static str,
+    account_name: String,
+    account_no: String,
+    updated_at: NaiveDateTime,
+    confirmed_at: Option<NaiveDateTime>,
+    confirmed_by: Option<i64>,
 }
 
 #[derive(Insertable)]
@@ -154,7 +169,7 @@ pub fn seed(
             return Err(Error::inconsistent("the benchmark data exists already"));
         }
         let program_ids = seed_programs(conn, size.programs, now)?;
-        let (company_ids, user_ids) = seed_companies(conn, size.companies, password_hash, now)?;
+        let (company_ids, user_ids) = seed_companies(conn, size.companies, password_hash, finance_user, now)?;
         let paid = seed_applications(conn, size, &program_ids, &company_ids, &user_ids, now)?;
         seed_payments(conn, &paid, size.payments, finance_user, now)?;
         settle_programs(conn)
@@ -217,6 +232,7 @@ fn seed_companies(
     conn: &mut DbConnection,
     count: usize,
     password_hash: &str,
+    finance_user: i64,
     now: NaiveDateTime,
 ) -> Result<(Vec<i64>, Vec<i64>)> {
     const INDUSTRIES: [&str; 8] = [
@@ -245,6 +261,7 @@ fn seed_companies(
             address: "珠海市高新区",
             contact_phone: "0756-3612345",
             verification_status: "verified",
+            bank_account_status: "confirmed",
             created_at: now,
             updated_at: now,
         })
@@ -268,6 +285,21 @@ fn seed_companies(
         })
         .collect();
     insert_batches!(conn, company_financials::table, figures);
+    // Every company is paid, so finance has confirmed its account.
+    let bank_accounts: Vec<NewAccount> = company_ids
+        .iter()
+        .enumerate()
+        .map(|(n, &company_id)| NewAccount {
+            company_id,
+            bank_name: "中国银行珠海分行",
+            account_name: format!("基准测试企业{n:05}有限公司"),
+            account_no: format!("6222{n:012}"),
+            updated_at: now,
+            confirmed_at: Some(now),
+            confirmed_by: Some(finance_user),
+        })
+        .collect();
+    insert_batches!(conn, company_bank_accounts::table, bank_accounts);
     let accounts: Vec<NewUser> = company_ids
         .iter()
         .enumerate()

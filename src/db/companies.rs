@@ -28,6 +28,8 @@ pub struct CompanyRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub notify_new_programs: bool,
+    /// `none`, `unconfirmed` or `confirmed`: whether finance confirmed the current bank account.
+    pub bank_account_status: String,
 }
 
 #[derive(Debug, Insertable)]
@@ -119,6 +121,14 @@ pub fn set_verification(
     find(conn, id)
 }
 
+/// Sends a verified company back to `pending`; false when it was not verified.
+pub fn reopen_verification(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Result<bool> {
+    let reopened = diesel::update(companies::table.find(id).filter(companies::verification_status.eq("verified")))
+        .set((companies::verification_status.eq("pending"), companies::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(reopened == 1)
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     /// Part of the name or of the credit code, in any case.
@@ -188,7 +198,7 @@ pub fn financials(conn: &mut DbConnection, company_id: i64) -> Result<Vec<Financ
         .load(conn)?)
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = company_bank_accounts)]
 pub struct BankAccountRow {
     pub company_id: i64,
@@ -196,14 +206,67 @@ pub struct BankAccountRow {
     pub account_name: String,
     pub account_no: String,
     pub updated_at: NaiveDateTime,
+    pub confirmed_at: Option<NaiveDateTime>,
+    pub confirmed_by: Option<i64>,
 }
 
-pub fn put_bank_account(conn: &mut DbConnection, row: &BankAccountRow) -> Result<()> {
-    let updated = diesel::update(company_bank_accounts::table.find(row.company_id)).set(row).execute(conn)?;
+/// A company's bank account as it sets it.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = company_bank_accounts)]
+pub struct NewBankAccount {
+    pub company_id: i64,
+    pub bank_name: String,
+    pub account_name: String,
+    pub account_no: String,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Sets (or replaces) the company's bank account; it is unconfirmed until finance confirms it.
+pub fn put_bank_account(conn: &mut DbConnection, row: &NewBankAccount) -> Result<()> {
+    let unconfirmed = (
+        company_bank_accounts::confirmed_at.eq(None::<NaiveDateTime>),
+        company_bank_accounts::confirmed_by.eq(None::<i64>),
+    );
+    let updated =
+        diesel::update(company_bank_accounts::table.find(row.company_id)).set((row, unconfirmed)).execute(conn)?;
     if updated == 0 {
         diesel::insert_into(company_bank_accounts::table).values(row).execute(conn)?;
     }
-    Ok(())
+    let marked = diesel::update(companies::table.find(row.company_id))
+        .set(companies::bank_account_status.eq("unconfirmed"))
+        .execute(conn)?;
+    if marked == 1 { Ok(()) } else { Err(Error::NotFound) }
+}
+
+/// Confirms the company's current bank account for payments; `None` when it has none.
+pub fn confirm_bank_account(
+    conn: &mut DbConnection,
+    company_id: i64,
+    confirmed_by: i64,
+    now: NaiveDateTime,
+) -> Result<Option<BankAccountRow>> {
+    let confirmed = diesel::update(company_bank_accounts::table.find(company_id))
+        .set((company_bank_accounts::confirmed_at.eq(now), company_bank_accounts::confirmed_by.eq(confirmed_by)))
+        .execute(conn)?;
+    if confirmed == 0 {
+        return Ok(None);
+    }
+    diesel::update(companies::table.find(company_id))
+        .set(companies::bank_account_status.eq("confirmed"))
+        .execute(conn)?;
+    bank_account(conn, company_id)
+}
+
+/// The account a payment to the company may go to: its bank account, when finance has confirmed it.
+pub fn confirmed_bank_account(conn: &mut DbConnection, company_id: i64) -> Result<Option<BankAccountRow>> {
+    Ok(company_bank_accounts::table
+        .inner_join(companies::table)
+        .filter(company_bank_accounts::company_id.eq(company_id))
+        .filter(companies::bank_account_status.eq("confirmed"))
+        .filter(company_bank_accounts::confirmed_at.is_not_null())
+        .select(BankAccountRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn bank_account(conn: &mut DbConnection, company_id: i64) -> Result<Option<BankAccountRow>> {

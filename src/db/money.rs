@@ -60,6 +60,10 @@ pub struct DisbursementRow {
     pub reverses_id: Option<i64>,
     pub recorded_by: i64,
     pub created_at: NaiveDateTime,
+    /// The account paid into, masked (`****7890`); `None` for entries recorded before it was kept.
+    pub paid_to: Option<String>,
+    /// The SHA-256 of the account's full number.
+    pub paid_to_sha256: Option<String>,
 }
 
 pub struct NewDisbursement<'a> {
@@ -71,6 +75,8 @@ pub struct NewDisbursement<'a> {
     pub note: Option<&'a str>,
     pub reverses_id: Option<i64>,
     pub recorded_by: i64,
+    pub paid_to: Option<&'a str>,
+    pub paid_to_sha256: Option<&'a str>,
 }
 
 pub fn insert(conn: &mut DbConnection, entry: &NewDisbursement<'_>, now: NaiveDateTime) -> Result<DisbursementRow> {
@@ -85,6 +91,8 @@ pub fn insert(conn: &mut DbConnection, entry: &NewDisbursement<'_>, now: NaiveDa
             disbursements::reverses_id.eq(entry.reverses_id),
             disbursements::recorded_by.eq(entry.recorded_by),
             disbursements::created_at.eq(now),
+            disbursements::paid_to.eq(entry.paid_to),
+            disbursements::paid_to_sha256.eq(entry.paid_to_sha256),
         ))
         .get_result(conn)?)
 }

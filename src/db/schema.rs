@@ -20,6 +20,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         notify_new_programs -> Bool,
+        bank_account_status -> Text,
     }
 }
 
@@ -195,6 +196,8 @@ diesel::table! {
         account_name -> Text,
         account_no -> Text,
         updated_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        confirmed_by -> Nullable<BigInt>,
     }
 }
 
@@ -331,6 +334,8 @@ diesel::table! {
         reverses_id -> Nullable<BigInt>,
         recorded_by -> BigInt,
         created_at -> Timestamp,
+        paid_to -> Nullable<Text>,
+        paid_to_sha256 -> Nullable<Text>,
     }
 }
 

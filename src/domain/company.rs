@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::domain::error::FieldError;
 use crate::domain::validation::Vocabulary;
@@ -29,6 +30,19 @@ text_enum!(
         Rejected => "rejected",
     }
 );
+
+text_enum!(
+    /// Whether awards may be paid into the company's bank account: `none` (no account), `unconfirmed` (set,
+    /// or changed since finance last confirmed it) or `confirmed`.
+    BankAccountStatus {
+        None => "none",
+        Unconfirmed => "unconfirmed",
+        Confirmed => "confirmed",
+    }
+);
+
+/// The profile fields staff verify: changing any of them sends a verified company back to `pending`.
+pub const VERIFIED_FACTS: [&str; 5] = ["name", "industry", "park_zone", "established_on", "registered_capital_fen"];
 
 impl Industry {
     pub fn label(self) -> Text {
@@ -175,6 +189,12 @@ pub fn mask_account_no(account_no: &str) -> String {
     let digits: Vec<char> = account_no.chars().filter(|c| !c.is_whitespace()).collect();
     let tail: String = digits[digits.len().saturating_sub(4)..].iter().collect();
     format!("****{tail}")
+}
+
+/// The SHA-256 of an account number (its digits), kept with each payment so the account paid can be
+/// matched later without keeping the number again.
+pub fn account_no_sha256(account_no: &str) -> String {
+    hex::encode(Sha256::digest(account_no_digits(account_no).as_bytes()))
 }
 
 /// A company cannot have been established after today (the park's today).

@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::error::{Error as Refusal, FieldError};
+use crate::i18n::Text;
+
 text_enum!(
     /// File types by short name, as programmes list them.
     FileType {
@@ -53,6 +56,23 @@ pub fn display_name(name: &str) -> String {
     let cleaned: String = base.chars().filter(|c| !c.is_control() && !"<>:\"|?*".contains(*c)).take(200).collect();
     let cleaned = cleaned.trim().trim_start_matches('.').trim();
     if cleaned.is_empty() { "file".to_owned() } else { cleaned.to_owned() }
+}
+
+/// An upload refused because the company's files would weigh more than its `quota_bytes` together.
+#[expect(clippy::cast_precision_loss, reason = "for display only")]
+pub fn quota_exceeded(quota_bytes: i64) -> Refusal {
+    let mib = quota_bytes as f64 / 1024.0 / 1024.0;
+    let message = Text::owned(
+        format!("贵公司上传的文件合计不能超过 {quota_bytes} 字节（约 {mib:.1} MiB）；请删除不再需要的文件后再上传。"),
+        format!(
+            "Your company's uploaded files may weigh at most {quota_bytes} bytes (about {mib:.1} MiB) together; remove files no longer needed first."
+        ),
+    );
+    Refusal::Invalid {
+        code: "quota_exceeded",
+        detail: message.clone(),
+        errors: vec![FieldError::new("file", "quota_exceeded", message)],
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 
 use crate::domain::error::{Error as Refusal, FieldError};
+use crate::domain::time;
 use crate::i18n::Text;
 
 /// The largest amount anything may be: 10 trillion yuan. Far above any budget, and far enough below
@@ -54,6 +55,8 @@ impl Payment {
                 "in_future",
                 Text::new("付款日期不能晚于今天。", "The payment date cannot be after today."),
             ));
+        } else if let Err(error) = time::check_day("paid_on", self.paid_on) {
+            errors.push(error);
         }
         let voucher = self.voucher_no.trim();
         if voucher.is_empty() || voucher.chars().count() > 50 {
@@ -104,7 +107,8 @@ pub struct Instalment {
     pub amount_fen: i64,
 }
 
-/// The instalments' own problems: from 1 to 60 of them, each above 0.
+/// The instalments' own problems: from 1 to 60 of them, each above 0 and at most [`MAX_FEN`], each due
+/// on a day within [`time::check_day`]'s bounds.
 pub fn check_instalments(instalments: &[Instalment]) -> Result<(), Refusal> {
     let mut errors = Vec::new();
     if instalments.is_empty() || instalments.len() > 60 {
@@ -121,17 +125,40 @@ pub fn check_instalments(instalments: &[Instalment]) -> Result<(), Refusal> {
                 "not_positive",
                 Text::new("每期金额须大于 0。", "Each instalment is above 0."),
             ));
+        } else if instalment.amount_fen > MAX_FEN {
+            errors.push(FieldError::new(
+                format!("instalments[{index}].amount_fen"),
+                "out_of_range",
+                Text::new(
+                    "每期金额不能超过 10 万亿元（单位：分）。",
+                    "An instalment is at most 10 trillion yuan (in fen).",
+                ),
+            ));
         }
+        errors.extend(time::check_day(format!("instalments[{index}].due_on"), instalment.due_on).err());
     }
     Refusal::unless_any(errors)
 }
 
-/// A plan pays exactly the approved amount.
+/// A plan pays exactly the approved amount; the sum is checked, so no list of amounts can overflow it.
 pub fn check_plan_total(instalments: &[Instalment], approved_fen: i64) -> Result<(), Refusal> {
-    let total: i64 = instalments.iter().map(|i| i.amount_fen).sum();
-    if total == approved_fen {
+    let total = instalments.iter().try_fold(0_i64, |sum, i| sum.checked_add(i.amount_fen));
+    if total == Some(approved_fen) {
         return Ok(());
     }
+    let Some(total) = total else {
+        return Err(Refusal::field(
+            "instalments",
+            "sum_mismatch",
+            Text::owned(
+                format!("各期合计超出可表示的金额，须等于批准金额 {} 元。", yuan(approved_fen)),
+                format!(
+                    "The instalments add up to more than any amount; they must add up to the approved {} yuan.",
+                    yuan(approved_fen)
+                ),
+            ),
+        ));
+    };
     Err(Refusal::field(
         "instalments",
         "sum_mismatch",
@@ -174,6 +201,18 @@ mod tests {
         assert!(check_instalments(&[]).is_err());
         assert!(check_instalments(&[Instalment { due_on: day(1), amount_fen: 0 }]).is_err());
         assert!(reversal_reason("  ").is_err());
+    }
+
+    #[test]
+    fn amounts_and_days_past_the_bounds_are_refused_without_overflow() {
+        let huge = [Instalment { due_on: day(1), amount_fen: i64::MAX }, Instalment { due_on: day(2), amount_fen: 2 }];
+        assert!(check_instalments(&huge).is_err());
+        assert!(check_plan_total(&huge, 100).is_err(), "the sum overflows and is refused, not wrapped");
+        let ancient = [Instalment { due_on: NaiveDate::MIN, amount_fen: 1 }];
+        let Err(Refusal::Invalid { errors, .. }) = check_instalments(&ancient) else { panic!("refused") };
+        assert_eq!(errors[0].field, "instalments[0].due_on");
+        let old = Payment { amount_fen: 1, paid_on: NaiveDate::MIN, voucher_no: "V".into(), note: None };
+        assert!(old.check(day(1)).is_err());
     }
 
     #[test]

@@ -71,6 +71,35 @@ pub fn company_verification(to: &str, company: &str, verified: bool, comment: &s
     bilingual(to, "企业信息审核结果", "Company verification result", &zh, &en)
 }
 
+pub fn company_facts_changed(to: &str, company: &str, credit_code: &str, fields: &[&str]) -> Email {
+    let fields = fields.join(", ");
+    bilingual(
+        to,
+        &format!("企业已核实信息变更，待重新审核：{company}"),
+        &format!("Verified company details changed, to verify again: {company}"),
+        &format!(
+            "“{company}”（统一社会信用代码 {credit_code}）修改了已核实的企业信息（{fields}），企业状态已改回待审核。请核对变更后重新审核。"
+        ),
+        &format!(
+            "“{company}” (credit code {credit_code}) changed verified details ({fields}); the company is pending verification again. Check the change and verify it anew."
+        ),
+    )
+}
+
+pub fn bank_account_changed(to: &str, company: &str, bank_name: &str, masked_account_no: &str) -> Email {
+    bilingual(
+        to,
+        "收款银行账户已变更",
+        "The bank account for awards has changed",
+        &format!(
+            "“{company}”的收款银行账户已改为 {bank_name} {masked_account_no}。财务人员核实新账户前，奖补资金暂不拨付。\n如非贵公司操作，请立即修改密码并联系园区工作人员。"
+        ),
+        &format!(
+            "The account “{company}” receives awards in is now {bank_name} {masked_account_no}. No award is paid until the park's finance staff confirm the new account.\nIf your company did not make this change, change your password and contact the park staff at once."
+        ),
+    )
+}
+
 pub fn application_received(to: &str, company: &str, program: &str, reference_no: &str) -> Email {
     bilingual(
         to,

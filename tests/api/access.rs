@@ -164,6 +164,7 @@ fn rules(seed: &Seed) -> Vec<(&'static str, Rule)> {
         ("GET /api/v1/companies/me/financials", rule(APPLICANT)),
         ("PUT /api/v1/companies/me/financials/{year}", with_body(APPLICANT, figures)),
         ("GET /api/v1/companies/{id}", rule(STAFF_BUT_EXPERTS)),
+        ("POST /api/v1/companies/{id}/bank-account/confirmation", with_body(FINANCE, json!({}))),
         ("POST /api/v1/companies/{id}/verification", with_body(REVIEWER_ADMIN, json!({ "decision": "verified" }))),
         ("GET /api/v1/disbursements", rule(FINANCE_ADMIN)),
         ("POST /api/v1/disbursements/{id}/reversal", with_body(FINANCE, json!({ "reason": "银行退票" }))),

@@ -224,10 +224,10 @@ impl TestApp {
         (body["company"]["id"].as_i64().unwrap(), email)
     }
 
-    /// A verified company with figures for last year, made directly in the database, and its signed-in
-    /// account: `(access token, company id)`. For tests that need many companies at once. It has turned the
-    /// announcements of new programmes off, so the outreach job never adds to the mail a test counts; the
-    /// outreach tests turn them on.
+    /// A verified company with figures for last year and a bank account finance has confirmed (so it can be
+    /// paid), made directly in the database, and its signed-in account: `(access token, company id)`. For
+    /// tests that need many companies at once. It has turned the announcements of new programmes off, so the
+    /// outreach job never adds to the mail a test counts; the outreach tests turn them on.
     pub async fn eligible_company(&self, name: &str) -> (String, i64) {
         let email = format!("{}@company.example", uuid::Uuid::new_v4().simple());
         let hash = portal::auth::password::Passwords::new(&self.settings.auth)
@@ -261,6 +261,7 @@ impl TestApp {
                 let quiet =
                     portal::db::companies::ProfileChanges { notify_new_programs: Some(false), ..Default::default() };
                 portal::db::companies::update_profile(conn, company.id, &quiet)?;
+                confirmed_bank_account(conn, company.id, &name, now)?;
                 let year = chrono::Datelike::year(&time::today(chrono::FixedOffset::east_opt(8 * 3600).unwrap())) - 1;
                 portal::db::companies::put_financials(
                     conn,
@@ -338,6 +339,35 @@ impl TestApp {
         let body = self.login(&email, PASSWORD).await.expect(200).json();
         body["access_token"].as_str().unwrap().to_owned()
     }
+}
+
+/// Gives the company a bank account, confirmed as finance would confirm it.
+fn confirmed_bank_account(
+    conn: &mut portal::db::DbConnection,
+    company_id: i64,
+    name: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<(), portal::db::Error> {
+    use diesel::{ExpressionMethods, QueryDsl};
+    use portal::db::schema::{companies, company_bank_accounts};
+
+    let account = portal::db::companies::NewBankAccount {
+        company_id,
+        bank_name: "中国银行珠海分行".into(),
+        account_name: name.to_owned(),
+        account_no: "6222021234567890".into(),
+        updated_at: now,
+    };
+    portal::db::companies::put_bank_account(conn, &account)?;
+    diesel::update(company_bank_accounts::table.find(company_id))
+        .set(company_bank_accounts::confirmed_at.eq(now))
+        .execute(conn)
+        .map_err(portal::db::Error::from)?;
+    diesel::update(companies::table.find(company_id))
+        .set(companies::bank_account_status.eq("confirmed"))
+        .execute(conn)
+        .map_err(portal::db::Error::from)?;
+    Ok(())
 }
 
 /// Asserts the problem+json envelope and returns it; [`Answer::problem`] for callers that hold a reference.

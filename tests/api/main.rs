@@ -10,6 +10,7 @@ mod database;
 mod email;
 mod errors;
 mod funding;
+mod guarding;
 mod health;
 mod helpers;
 mod layers;

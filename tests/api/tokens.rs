@@ -210,13 +210,23 @@ async fn fifty_simultaneous_wrong_passwords_reach_the_password_check_five_times(
     });
     let statuses: Vec<u16> =
         futures_util::future::join_all(guesses).await.into_iter().map(|s| s.unwrap().as_u16()).collect();
-    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 5, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 45, "{statuses:?}");
+    // A loaded machine may answer some with 503 before their try is taken; those are sent again one by one.
+    assert!(statuses.iter().all(|s| [401, 429, 503].contains(s)), "{statuses:?}");
+    let mut checked = statuses.iter().filter(|s| **s == 401).count();
+    assert!(checked <= 5, "{statuses:?}");
+    loop {
+        match app.login("finance@park.example", "one more guess").await.status().as_u16() {
+            401 => checked += 1,
+            429 => break,
+            other => assert_eq!(other, 503),
+        }
+    }
+    assert_eq!(checked, 5, "five guesses in all reached the password check");
     problem(app.login("finance@park.example", PASSWORD).await, 429, "rate_limited").await;
 
     let admin = app.token_for(Role::Admin).await;
-    let checked: Value = app.get("/api/v1/audit-events?action=auth.login_failed", &admin).await.json();
-    assert_eq!(checked["total"], 5, "only five guesses were checked against the password");
+    let failed: Value = app.get("/api/v1/audit-events?action=auth.login_failed", &admin).await.json();
+    assert_eq!(failed["total"], 5, "only five guesses were checked against the password");
 }
 
 #[tokio::test]
