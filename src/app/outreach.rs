@@ -411,7 +411,6 @@ const DEMO_COMPANIES: [Demo; 5] = [
 pub async fn seed_examples(db: &Db, clock: Clock) -> Result<usize> {
     use crate::db::{applications, companies, programs, users};
     use crate::domain::credit_code::CreditCode;
-    use crate::domain::role::UserStatus;
 
     let code = |n: usize| CreditCode::complete(&format!("91440400DEM00000{n}")).map(|c| c.as_str().to_owned());
     db.write(move |conn| {
@@ -458,20 +457,7 @@ pub async fn seed_examples(db: &Db, clock: Clock) -> Result<usize> {
             companies::update_profile(conn, company.id, &changes)?;
             companies::set_verification(conn, company.id, VerificationStatus::Verified.as_str(), "", clock.now)?;
             let email = format!("demo-{n}@company.example");
-            let user = users::insert(
-                conn,
-                &users::NewUser {
-                    email: &email,
-                    password_hash: None,
-                    display_name: "李华",
-                    role: Role::Applicant.as_str(),
-                    status: UserStatus::Active.as_str(),
-                    email_verified_at: Some(clock.now),
-                    company_id: Some(company.id),
-                    created_at: clock.now,
-                    updated_at: clock.now,
-                },
-            )?;
+            let user = users::insert_demo_applicant(conn, company.id, &email, "李华", clock.now)?;
             if let Some(program_code) = demo.applied_to {
                 let filter = programs::Filter { statuses: vec![ProgramStatus::Published], ..Default::default() };
                 let (published, _) = programs::list(conn, &filter, 0, i64::MAX)?;

@@ -674,20 +674,8 @@ pub async fn seed_examples(db: &Db, deadlines: Deadlines, clock: Clock) -> Resul
                     updated_at: clock.now,
                 },
             )?;
-            let user = users::insert(
-                conn,
-                &users::NewUser {
-                    email: "demo-company@company.example",
-                    password_hash: None,
-                    display_name: "陈明",
-                    role: Role::Applicant.as_str(),
-                    status: UserStatus::Active.as_str(),
-                    email_verified_at: Some(clock.now),
-                    company_id: Some(company.id),
-                    created_at: clock.now,
-                    updated_at: clock.now,
-                },
-            )?;
+            let user =
+                users::insert_demo_applicant(conn, company.id, "demo-company@company.example", "陈明", clock.now)?;
             Ok(Some(SignedIn {
                 user_id: user.id,
                 role: Role::Applicant,

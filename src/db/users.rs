@@ -76,6 +76,28 @@ pub fn insert(conn: &mut DbConnection, user: &NewUser<'_>) -> Result<UserRow> {
     diesel::insert_into(users::table).values(user).get_result::<UserRow>(conn).map_err(Error::from)
 }
 
+/// A demo company's account, verified and without a password, so nobody can sign in as it.
+pub fn insert_demo_applicant(
+    conn: &mut DbConnection,
+    company_id: i64,
+    email: &str,
+    display_name: &str,
+    now: NaiveDateTime,
+) -> Result<UserRow> {
+    let user = NewUser {
+        email,
+        password_hash: None,
+        display_name,
+        role: Role::Applicant.as_str(),
+        status: UserStatus::Active.as_str(),
+        email_verified_at: Some(now),
+        company_id: Some(company_id),
+        created_at: now,
+        updated_at: now,
+    };
+    insert(conn, &user)
+}
+
 pub fn find(conn: &mut DbConnection, id: i64) -> Result<UserRow> {
     Ok(users::table.find(id).select(UserRow::as_select()).first(conn)?)
 }
