@@ -310,7 +310,10 @@ pub async fn ledger(
     for (company_id, id, reference_no, status) in applications {
         let status = Status::parse(&status)
             .ok_or_else(|| db::Error::damaged("applications", id, format!("unknown status `{status}`")))?;
-        applied.insert(company_id, (id, reference_no, status));
+        // A draft is the company's own until it is submitted: staff see it as not applied yet.
+        if status != Status::Draft {
+            applied.insert(company_id, (id, reference_no, status));
+        }
     }
     let qualifying: Vec<LedgerEntry> = companies
         .into_iter()

@@ -115,6 +115,10 @@ async fn the_demo_programmes_are_published_once_and_readable_by_anyone() {
     let names: Vec<&str> =
         ledger["items"].as_array().unwrap().iter().map(|i| i["company"]["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["珠海示例芯片设计有限公司", "珠海示例微纳电子有限公司"], "{ledger}");
-    assert_eq!(["eligible", "notified", "applied"].map(|k| ledger[k].as_i64().unwrap()), [2, 1, 1], "{ledger}");
-    assert_eq!(ledger["items"][1]["status"], "draft");
+    assert_eq!(["eligible", "notified", "applied"].map(|k| ledger[k].as_i64().unwrap()), [2, 1, 0], "{ledger}");
+    assert_eq!(
+        (ledger["items"][1]["applied"].as_bool(), ledger["items"][1]["status"].as_str()),
+        (Some(false), None),
+        "the company's draft is its own until submitted: {ledger}"
+    );
 }
