@@ -63,13 +63,26 @@ pub fn find_visible(conn: &mut DbConnection, user: &SignedIn, id: i64) -> Result
     }
 }
 
+/// The application as staff act on it: never a draft (not found, like an application that does not exist).
+pub fn find_submitted(conn: &mut DbConnection, id: i64) -> Result<ApplicationRecord> {
+    let record = applications::find(conn, id)?;
+    if record.application.submitted_at.is_some() { Ok(record) } else { Err(Refusal::NotFound.into()) }
+}
+
 /// Whether `user` may see `record`; `assigned` tells whether an expert is assigned to it.
 pub fn may_see(user: &SignedIn, record: &ApplicationRecord, assigned: impl FnOnce() -> Result<bool>) -> Result<bool> {
-    Ok(match workflow::visibility(user.role, user.company_id, record.application.company_id) {
-        Visibility::Visible => true,
-        Visibility::Hidden => false,
-        Visibility::IfAssigned => assigned()?,
-    })
+    Ok(
+        match workflow::visibility(
+            user.role,
+            user.company_id,
+            record.application.company_id,
+            record.application.submitted_at.is_some(),
+        ) {
+            Visibility::Visible => true,
+            Visibility::Hidden => false,
+            Visibility::IfAssigned => assigned()?,
+        },
+    )
 }
 
 /// An application as one caller sees it.

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::app::applications::status_of;
+use crate::app::applications::{find_submitted, status_of};
 use crate::app::idempotency::{self, Answer, Keyed, Replies};
 use crate::app::notify;
 use crate::app::reviews::find_with_content;
@@ -83,7 +83,7 @@ pub async fn pay(
 }
 
 fn record_payment(conn: &mut DbConnection, caller: &SignedIn, id: i64, payment: &Payment) -> Result<DisbursementRow> {
-    let record = applications::find(conn, id)?;
+    let record = find_submitted(conn, id)?;
     let a = &record.application;
     match status_of(&record)? {
         Status::Approved => {}

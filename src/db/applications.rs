@@ -171,10 +171,11 @@ pub fn list(
         let mut query = applications::table.inner_join(programs::table).inner_join(companies::table).into_boxed();
         query = match scope {
             Scope::Company(id) => query.filter(applications::company_id.eq(id)),
-            Scope::AssignedTo(expert) => {
-                query.filter(applications::id.eq_any(super::expert_reviews::assigned_to(expert)))
-            }
-            Scope::All => query,
+            // Experts are assigned to submitted applications only; a draft is the company's own.
+            Scope::AssignedTo(expert) => query
+                .filter(applications::id.eq_any(super::expert_reviews::assigned_to(expert)))
+                .filter(applications::submitted_at.is_not_null()),
+            Scope::All => query.filter(applications::submitted_at.is_not_null()),
         };
         if let Some(status) = &filter.status {
             query = query.filter(applications::status.eq(status.clone()));

@@ -13,6 +13,7 @@ mod funding;
 mod health;
 mod helpers;
 mod layers;
+mod lists;
 mod money;
 mod openapi;
 mod programs;
