@@ -357,10 +357,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    application_counts (program_id, status, submitted) {
+        program_id -> BigInt,
+        status -> Text,
+        submitted -> Bool,
+        n -> BigInt,
+    }
+}
+
 diesel::joinable!(company_financials -> companies (company_id));
 diesel::joinable!(company_bank_accounts -> companies (company_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
 diesel::joinable!(spent_refresh_tokens -> sessions (session_id));
+diesel::joinable!(application_counts -> programs (program_id));
 diesel::joinable!(applications -> programs (program_id));
 diesel::joinable!(applications -> companies (company_id));
 diesel::joinable!(attachments -> applications (application_id));
@@ -373,6 +383,7 @@ diesel::joinable!(company_requests -> companies (company_id));
 diesel::joinable!(request_messages -> company_requests (request_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    application_counts,
     application_invoices,
     applications,
     attachments,
