@@ -18,6 +18,7 @@ pub mod money;
 pub mod objections;
 pub mod outbox;
 pub mod programs;
+pub mod queues;
 pub mod reports;
 pub mod requests;
 pub mod schema;
