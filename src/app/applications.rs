@@ -241,7 +241,7 @@ pub async fn create(db: &Db, caller: &SignedIn, draft: NewDraft, today: NaiveDat
 }
 
 /// Which applications to list, in the park's calendar days.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ListQuery {
     pub status: Option<Status>,
     pub program_id: Option<i64>,
@@ -249,11 +249,12 @@ pub struct ListQuery {
     pub submitted_from: Option<NaiveDate>,
     pub submitted_to: Option<NaiveDate>,
     pub q: Option<String>,
-    pub offset: i64,
+    pub start: db::Start<i64>,
     pub limit: i64,
 }
 
-/// Applications the caller may see: a company its own, an expert those assigned, staff all; with the total.
+/// Applications the caller may see: a company its own, an expert those assigned, staff all submitted ones;
+/// newest first, up to `limit` + 1 (the extra one tells that more follow), with the total.
 pub async fn list(
     db: &Db,
     caller: &SignedIn,
@@ -277,9 +278,9 @@ pub async fn list(
         submitted_before: query.submitted_to.and_then(|d| d.succ_opt()).and_then(day_start),
         q: query.q,
     };
-    let (user, offset, limit) = (caller.clone(), query.offset, query.limit);
+    let (user, start, limit) = (caller.clone(), query.start, query.limit);
     db.read(move |conn| {
-        let (records, total) = applications::list(conn, scope, &filter, offset, limit)?;
+        let (records, total) = applications::list(conn, scope, &filter, start, limit)?;
         Ok((views(conn, &user, records, today)?, total))
     })
     .await

@@ -228,18 +228,20 @@ pub struct LedgerFilter {
     pub paid_to: Option<NaiveDate>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    pub after: Option<String>,
 }
 
 /// Every payment and reversal matching `filter`, newest first (finance and admins), and how many in all.
 pub async fn ledger(db: &Db, caller: &SignedIn, filter: LedgerFilter) -> Result<(Vec<DisbursementView>, Window, i64)> {
     caller.require(&[Role::Finance, Role::Admin])?;
     let window = Window::parse(filter.page, filter.per_page)?;
+    let start = crate::db::Start::of(window, filter.after.as_deref())?;
     let query = money::Filter {
         program_id: filter.program_id,
         company_id: filter.company_id,
         paid_from: filter.paid_from,
         paid_to: filter.paid_to,
     };
-    let (rows, total) = db.read(move |conn| money::list(conn, &query, window.offset(), window.per_page)).await?;
+    let (rows, total) = db.read(move |conn| money::list(conn, &query, start, window.per_page)).await?;
     Ok((rows.into_iter().map(Into::into).collect(), window, total))
 }

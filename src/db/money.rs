@@ -119,7 +119,13 @@ pub struct Filter {
     pub paid_to: Option<NaiveDate>,
 }
 
-pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -> Result<(Vec<DisbursementRow>, i64)> {
+/// Entries newest first from `start`: up to `limit` + 1 (the extra one tells that more follow), with the total.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    start: super::Start<i64>,
+    limit: i64,
+) -> Result<(Vec<DisbursementRow>, i64)> {
     let query = || {
         let mut query = disbursements::table.inner_join(applications::table).into_boxed();
         if let Some(id) = filter.program_id {
@@ -137,12 +143,11 @@ pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -
         query
     };
     let total = query().count().get_result(conn)?;
-    let rows = query()
-        .order(disbursements::id.desc())
-        .offset(offset)
-        .limit(limit)
-        .select(DisbursementRow::as_select())
-        .load(conn)?;
+    let page = match start {
+        super::Start::Offset(offset) => query().offset(offset),
+        super::Start::After(id) => query().filter(disbursements::id.lt(id)),
+    };
+    let rows = page.order(disbursements::id.desc()).limit(limit + 1).select(DisbursementRow::as_select()).load(conn)?;
     Ok((rows, total))
 }
 

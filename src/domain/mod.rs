@@ -36,6 +36,7 @@ pub mod files;
 pub mod funding;
 pub mod limits;
 pub mod money;
+pub mod paging;
 pub mod program;
 pub mod report;
 pub mod requests;

@@ -96,51 +96,51 @@ struct Counted {
     n: i64,
 }
 
-#[tokio::test]
-async fn the_queues_count_each_status_and_each_queue_exactly() {
-    let app = spawn_app().await;
+/// A park on a busy day: two programmes with applications in every stage and each queue, a draft, a
+/// payment, a company request. Answers the first expert's token.
+async fn busy_park(app: &TestApp) -> (i64, i64, String) {
     let admin = app.token_for(Role::Admin).await;
     let reviewer = app.token_for(Role::Reviewer).await;
     let a = app.publish_program(&admin, &quick_program("QUEUE-A", 5, 1)).await;
     let b = app.publish_program(&admin, &quick_program("QUEUE-B", 0, 0)).await;
-    let (_, first_expert) = expert(&app, "q1@expert.example").await;
+    let (_, first_expert) = expert(app, "q1@expert.example").await;
     let expert_id = app.get("/api/v1/me", &first_expert).await.json()["id"].as_i64().unwrap();
 
     // Programme A: two waiting for the formal check, a draft, two returned (one overdue), two in expert
     // review (one scored), two in notice (one ending soon, with an objection).
     for name in ["待审一有限公司", "待审二有限公司"] {
-        submitted(&app, a, name).await;
+        submitted(app, a, name).await;
     }
-    draft_of(&app, a, "草稿有限公司").await;
+    draft_of(app, a, "草稿有限公司").await;
     let mut returned = Vec::new();
     for name in ["补正一有限公司", "补正二有限公司"] {
-        let case = submitted(&app, a, name).await;
-        step(&app, &reviewer, case.id, json!({ "action": "return", "comment": "请补充材料" })).await;
+        let case = submitted(app, a, name).await;
+        step(app, &reviewer, case.id, json!({ "action": "return", "comment": "请补充材料" })).await;
         returned.push(case.id);
     }
     let mut reviewed = Vec::new();
     for (n, name) in ["评审一有限公司", "评审二有限公司", "公示一有限公司", "公示二有限公司"].into_iter().enumerate()
     {
-        let case = submitted(&app, a, name).await;
-        step(&app, &reviewer, case.id, json!({ "action": "accept", "expert_ids": [expert_id] })).await;
+        let case = submitted(app, a, name).await;
+        step(app, &reviewer, case.id, json!({ "action": "accept", "expert_ids": [expert_id] })).await;
         if n > 0 {
-            step(&app, &first_expert, case.id, json!({ "action": "declare", "conflict_of_interest": false })).await;
-            step(&app, &first_expert, case.id, json!({ "action": "score", "score": 80, "opinion": "可行" })).await;
+            step(app, &first_expert, case.id, json!({ "action": "declare", "conflict_of_interest": false })).await;
+            step(app, &first_expert, case.id, json!({ "action": "score", "score": 80, "opinion": "可行" })).await;
         }
         if n > 1 {
-            step(&app, &reviewer, case.id, json!({ "action": "propose", "approved_amount_fen": 100_000_000 })).await;
+            step(app, &reviewer, case.id, json!({ "action": "propose", "approved_amount_fen": 100_000_000 })).await;
         }
         reviewed.push(case.id);
     }
     let objection = json!({ "name": "李四", "contact": "13800000000", "content": "数据不实" });
     app.post(&format!("/api/v1/public-notices/{}/objections", reviewed[2]), Auth::None, &objection).await.expect(201);
     // Programme B (no notice): two approved awards (one overdue), one rejected, one withdrawn.
-    let paid_late = approved(&app, &reviewer, b, "批准一有限公司", 50_000_000).await;
-    approved(&app, &reviewer, b, "批准二有限公司", 50_000_000).await;
-    let rejected = submitted(&app, b, "驳回有限公司").await;
-    step(&app, &reviewer, rejected.id, json!({ "action": "reject", "comment": "不符合条件" })).await;
-    let withdrawn = submitted(&app, b, "撤回有限公司").await;
-    step(&app, &withdrawn.company, withdrawn.id, json!({ "action": "withdraw" })).await;
+    let paid_late = approved(app, &reviewer, b, "批准一有限公司", 50_000_000).await;
+    approved(app, &reviewer, b, "批准二有限公司", 50_000_000).await;
+    let rejected = submitted(app, b, "驳回有限公司").await;
+    step(app, &reviewer, rejected.id, json!({ "action": "reject", "comment": "不符合条件" })).await;
+    let withdrawn = submitted(app, b, "撤回有限公司").await;
+    step(app, &withdrawn.company, withdrawn.id, json!({ "action": "withdraw" })).await;
     on_database(
         &app,
         &format!(
@@ -151,6 +151,22 @@ async fn the_queues_count_each_status_and_each_queue_exactly() {
         ),
     );
 
+    let finance = app.token_for(Role::Finance).await;
+    for voucher in ["V-PARK-1", "V-PARK-2"] {
+        let payment = json!({ "amount_fen": 1_000_000, "paid_on": "2026-01-05", "voucher_no": voucher });
+        let path = format!("/api/v1/applications/{}/disbursements", paid_late.id);
+        app.post(&path, &finance, &payment).header("idempotency-key", voucher).await.expect(201);
+    }
+    let request = json!({ "category": "policy_consultation", "subject": "申报条件咨询", "content": "是否符合条件？" });
+    app.post("/api/v1/requests", &withdrawn.company, &request).await.expect(201);
+    app.post("/api/v1/requests", &rejected.company, &request).await.expect(201);
+    (a, b, first_expert)
+}
+
+#[tokio::test]
+async fn the_queues_count_each_status_and_each_queue_exactly() {
+    let app = spawn_app().await;
+    let (a, b, first_expert) = busy_park(&app).await;
     for role in [Role::Reviewer, Role::Finance, Role::Admin] {
         let token = app.token_for(role).await;
         let counts = app.get("/api/v1/queues", &token).await.expect(200).json();
@@ -197,5 +213,85 @@ async fn the_queues_count_each_status_and_each_queue_exactly() {
         let token =
             if role == Role::Expert { first_expert.clone() } else { draft_of(&app, b, "旁观有限公司").await.0 };
         problem(app.get("/api/v1/queues", &token).await, 403, "forbidden").await;
+    }
+}
+
+/// Follows `path`'s cursors `per_page` at a time: every item's id (or `key`), in order, checking that each
+/// page tells the same total and that the last one has no cursor.
+async fn walk(app: &TestApp, token: &str, path: &str, per_page: usize, key: &str) -> Vec<Value> {
+    let joiner = if path.contains('?') { '&' } else { '?' };
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    let mut total = None;
+    for _ in 0..100 {
+        let cursor = after.as_ref().map(|c| format!("&after={c}&page=7")).unwrap_or_default();
+        let page = app.get(&format!("{path}{joiner}per_page={per_page}{cursor}"), token).await.expect(200).json();
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= per_page, "{path}");
+        seen.extend(items.iter().map(|item| item[key].clone()));
+        assert_eq!(*total.get_or_insert(page["total"].clone()), page["total"], "{path}: the total holds");
+        match page["next_cursor"].as_str() {
+            Some(next) => {
+                assert_eq!(items.len(), per_page, "{path}: only a full page has a next one");
+                after = Some(next.to_owned());
+            }
+            None => {
+                assert_eq!(total.unwrap().as_u64(), Some(seen.len() as u64), "{path}: the total is what the walk saw");
+                return seen;
+            }
+        }
+    }
+    panic!("{path}: the cursors never ended")
+}
+
+#[tokio::test]
+async fn following_cursors_visits_every_item_of_every_list_once_in_its_order() {
+    let app = spawn_app().await;
+    let (a, _, _) = busy_park(&app).await;
+    let reviewer = app.token_for(Role::Reviewer).await;
+    let finance = app.token_for(Role::Finance).await;
+    let admin = app.token_for(Role::Admin).await;
+    let lists = [
+        (&reviewer, "/api/v1/applications".to_owned(), "id"),
+        (&reviewer, format!("/api/v1/applications?program_id={a}"), "id"),
+        (&reviewer, format!("/api/v1/applications?status=returned&program_id={a}"), "id"),
+        (&reviewer, "/api/v1/applications?q=有限".to_owned(), "id"),
+        (&finance, "/api/v1/disbursements".to_owned(), "id"),
+        (&reviewer, "/api/v1/companies".to_owned(), "id"),
+        (&admin, "/api/v1/users".to_owned(), "id"),
+        (&admin, "/api/v1/audit-events".to_owned(), "seq"),
+        (&reviewer, "/api/v1/requests".to_owned(), "id"),
+        (&reviewer, "/api/v1/public-notices".to_owned(), "application_id"),
+        (&reviewer, "/api/v1/programs".to_owned(), "id"),
+    ];
+    for (token, path, key) in lists {
+        let joiner = if path.contains('?') { '&' } else { '?' };
+        let whole = app.get(&format!("{path}{joiner}per_page=100"), token).await.expect(200).json();
+        let everything: Vec<Value> = whole["items"].as_array().unwrap().iter().map(|item| item[key].clone()).collect();
+        assert!(everything.len() >= 2 && everything.len() < 100, "{path}: {}", everything.len());
+        assert_eq!(whole["next_cursor"], Value::Null, "{path}");
+        for per_page in [1, 2, 3] {
+            assert_eq!(walk(&app, token, &path, per_page, key).await, everything, "{path} by {per_page}");
+        }
+        if key != "application_id" && !path.contains("programs") {
+            let ids: Vec<i64> = everything.iter().map(|id| id.as_i64().unwrap()).collect();
+            assert!(ids.windows(2).all(|w| w[0] > w[1]), "{path}: newest first");
+        }
+    }
+    // A cursor stays good when newer items arrive: the next page is still the one after it.
+    let first = app.get("/api/v1/applications?per_page=2", &reviewer).await.json();
+    let rest = walk(&app, &reviewer, "/api/v1/applications", 100, "id").await;
+    submitted(&app, a, "后来有限公司").await;
+    let next = app
+        .get(&format!("/api/v1/applications?per_page=100&after={}", first["next_cursor"].as_str().unwrap()), &reviewer)
+        .await
+        .json();
+    let after_first: Vec<Value> = rest.into_iter().skip(2).collect();
+    assert_eq!(next["items"].as_array().unwrap().iter().map(|i| i["id"].clone()).collect::<Vec<_>>(), after_first);
+    for bad in ["zz", "6331", "not-a-cursor"] {
+        let refused =
+            problem(app.get(&format!("/api/v1/applications?after={bad}"), &reviewer).await, 422, "validation_failed")
+                .await;
+        assert_eq!(refused["errors"][0]["field"], "after");
     }
 }
