@@ -133,18 +133,12 @@ pub fn list(
     start: super::Start<i64>,
     limit: i64,
 ) -> Result<(Vec<CompanyRow>, i64)> {
+    let search = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_lowercase);
+    let backend = conn.backend();
     let query = || {
         let mut query = companies::table.into_boxed();
-        if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            // `lower(..) LIKE lower(..)` is case-insensitive on both backends; `%` and `_` in `q` are literal.
-            let pattern = format!("%{}%", super::escape_like(&q.to_lowercase()));
-            query = query.filter(
-                super::lower(companies::name).like(pattern.clone()).escape('\\').or(super::lower(
-                    companies::credit_code,
-                )
-                .like(pattern)
-                .escape('\\')),
-            );
+        if let Some(q) = &search {
+            query = query.filter(super::search::matching_companies(backend, q));
         }
         if let Some(industry) = &filter.industry {
             query = query.filter(companies::industry.eq(industry.clone()));

@@ -13,36 +13,49 @@ use super::{Backend, DbConnection};
 
 type Multi = <DbConnection as diesel::Connection>::Backend;
 
-/// The condition "this application matches `q`" (already lowered and trimmed), for any query over
-/// `applications`.
-pub fn matching_applications<QS>(backend: Backend, q: &str) -> Box<dyn BoxableExpression<QS, Multi, SqlType = Bool>> {
+/// Where to look for `q` (already lowered and trimmed): the SQL selecting the ids of the applications whose
+/// reference number, and of the companies whose name and whose credit code, match the bound pattern; the
+/// pattern; and the ESCAPE clause it needs.
+fn sources(backend: Backend, q: &str) -> ([&'static str; 3], String, &'static str) {
     let escaped = super::escape_like(q);
-    let literal = escaped == q;
     let indexed = q.chars().count() >= 3;
-    // (reference numbers, company names, credit codes, the pattern)
-    let (references, names, codes, pattern) = match backend {
+    match backend {
         Backend::Postgres => (
-            "SELECT id FROM applications WHERE lower(reference_no) LIKE ",
-            "SELECT id FROM companies WHERE lower(name) LIKE ",
-            "SELECT id FROM companies WHERE lower(credit_code) LIKE ",
+            [
+                "SELECT id FROM applications WHERE lower(reference_no) LIKE ",
+                "SELECT id FROM companies WHERE lower(name) LIKE ",
+                "SELECT id FROM companies WHERE lower(credit_code) LIKE ",
+            ],
             format!("%{escaped}%"),
+            " ESCAPE '\\'",
         ),
         // The FTS5 index answers LIKE without an ESCAPE clause only; text with a wildcard in it is rare
         // enough to be looked up without the index.
-        Backend::Sqlite if indexed && literal => (
-            "SELECT rowid FROM applications_search WHERE reference_no LIKE ",
-            "SELECT rowid FROM companies_search WHERE name LIKE ",
-            "SELECT rowid FROM companies_search WHERE credit_code LIKE ",
+        Backend::Sqlite if indexed && escaped == q => (
+            [
+                "SELECT rowid FROM applications_search WHERE reference_no LIKE ",
+                "SELECT rowid FROM companies_search WHERE name LIKE ",
+                "SELECT rowid FROM companies_search WHERE credit_code LIKE ",
+            ],
             format!("%{q}%"),
+            "",
         ),
         Backend::Sqlite => (
-            "SELECT id FROM applications WHERE lower(reference_no) LIKE ",
-            "SELECT id FROM companies WHERE lower(name) LIKE ",
-            "SELECT id FROM companies WHERE lower(credit_code) LIKE ",
+            [
+                "SELECT id FROM applications WHERE lower(reference_no) LIKE ",
+                "SELECT id FROM companies WHERE lower(name) LIKE ",
+                "SELECT id FROM companies WHERE lower(credit_code) LIKE ",
+            ],
             format!("%{escaped}%"),
+            " ESCAPE '\\'",
         ),
-    };
-    let escape = if matches!(backend, Backend::Sqlite) && indexed && literal { "" } else { " ESCAPE '\\'" };
+    }
+}
+
+/// The condition "this application matches `q`" (already lowered and trimmed), for any query over
+/// `applications`.
+pub fn matching_applications<QS>(backend: Backend, q: &str) -> Box<dyn BoxableExpression<QS, Multi, SqlType = Bool>> {
+    let ([references, names, codes], pattern, escape) = sources(backend, q);
     Box::new(
         sql::<Bool>("applications.id IN (")
             .sql(references)
@@ -52,5 +65,19 @@ pub fn matching_applications<QS>(backend: Backend, q: &str) -> Box<dyn BoxableEx
             .sql(&format!("{escape} UNION {codes}"))
             .bind::<Text, _>(pattern)
             .sql(&format!("{escape}))")),
+    )
+}
+
+/// The condition "this company's name or credit code matches `q`" (already lowered and trimmed), for any
+/// query over `companies`.
+pub fn matching_companies<QS>(backend: Backend, q: &str) -> Box<dyn BoxableExpression<QS, Multi, SqlType = Bool>> {
+    let ([_, names, codes], pattern, escape) = sources(backend, q);
+    Box::new(
+        sql::<Bool>("companies.id IN (")
+            .sql(names)
+            .bind::<Text, _>(pattern.clone())
+            .sql(&format!("{escape} UNION {codes}"))
+            .bind::<Text, _>(pattern)
+            .sql(&format!("{escape})")),
     )
 }

@@ -295,3 +295,58 @@ async fn following_cursors_visits_every_item_of_every_list_once_in_its_order() {
         assert_eq!(refused["errors"][0]["field"], "after");
     }
 }
+
+/// The ids `token` finds with `q`, and the total the list tells.
+async fn search(app: &TestApp, token: &str, q: &str) -> (Vec<i64>, i64) {
+    let q: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
+    let page = app.get(&format!("/api/v1/applications?per_page=100&q={q}"), token).await.expect(200).json();
+    (ids(&page), page["total"].as_i64().unwrap())
+}
+
+#[tokio::test]
+async fn search_finds_part_of_a_reference_a_name_or_a_credit_code_in_any_case_the_same_on_both_databases() {
+    let app = spawn_app().await;
+    let admin = app.token_for(Role::Admin).await;
+    let reviewer = app.token_for(Role::Reviewer).await;
+    let program = app.publish_program(&admin, &quick_program("SEEK-2026", 0, 0)).await;
+    let mut found = Vec::new();
+    for name in ["珠海芯源微电子有限公司", "芯源科技有限公司", "华发集团有限公司", "Zhuhai ABC Semiconductor 有限公司"]
+    {
+        let case = submitted(&app, program, name).await;
+        let seen = app.get(&format!("/api/v1/applications/{}", case.id), &reviewer).await.json();
+        let reference = seen["reference_no"].as_str().unwrap().to_owned();
+        let code = seen["company"]["credit_code"].as_str().unwrap().to_owned();
+        found.push((case.id, reference, code));
+    }
+    let (company, draft) = draft_of(&app, program, "芯源草稿有限公司").await;
+    let id = |n: usize| found[n].0;
+    let reference = found[2].1.to_lowercase();
+    let code_part = found[1].2[4..14].to_lowercase();
+    let expectations: Vec<(&str, Vec<i64>)> = vec![
+        ("芯源", vec![id(1), id(0)]),
+        ("芯源微", vec![id(0)]),
+        ("  芯源微电子  ", vec![id(0)]),
+        ("semiconductor", vec![id(3)]),
+        ("SEMICONDUCTOR", vec![id(3)]),
+        ("abc semi", vec![id(3)]),
+        ("seek-2026", vec![id(3), id(2), id(1), id(0)]),
+        (&reference, vec![id(2)]),
+        (&code_part, vec![id(1)]),
+        ("集团有限", vec![id(2)]),
+        ("%", vec![]),
+        ("_", vec![]),
+        ("有限公司%", vec![]),
+        ("华为", vec![]),
+    ];
+    for (q, expected) in &expectations {
+        let total = i64::try_from(expected.len()).unwrap();
+        assert_eq!(search(&app, &reviewer, q).await, (expected.clone(), total), "q={q}");
+    }
+    // A company finds only its own, its draft included; staff never find the draft.
+    assert_eq!(search(&app, &company, "芯源").await, (vec![draft["id"].as_i64().unwrap()], 1));
+    assert_eq!(search(&app, &reviewer, "草稿").await, (vec![], 0));
+    // The companies list searches the same way.
+    let companies = app.get("/api/v1/companies?q=SEMICONDUCTOR", &reviewer).await.expect(200).json();
+    assert_eq!(companies["total"], 1);
+    assert_eq!(companies["items"][0]["name"], "Zhuhai ABC Semiconductor 有限公司");
+}
