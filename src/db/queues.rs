@@ -44,7 +44,8 @@ pub fn submitted_in(conn: &mut DbConnection, status: Option<&str>, program_id: O
     Ok(counts.into_iter().sum())
 }
 
-/// Applications in expert review with at least their programme's minimum number of scores.
+/// Applications in expert review with at least their programme's minimum number of scores: from the
+/// counters for programmes that need none, and by counting the scores of the others' applications only.
 pub fn ready_to_propose(conn: &mut DbConnection) -> Result<i64> {
     #[derive(QueryableByName)]
     struct Count {
@@ -52,9 +53,12 @@ pub fn ready_to_propose(conn: &mut DbConnection) -> Result<i64> {
         n: i64,
     }
     let count: Count = diesel::sql_query(
-        "SELECT COUNT(*) AS n FROM applications a JOIN programs p ON p.id = a.program_id \
-         WHERE a.status = 'expert_review' AND (p.min_expert_reviews = 0 OR p.min_expert_reviews <= \
-           (SELECT COUNT(*) FROM expert_assignments e WHERE e.application_id = a.id AND e.score IS NOT NULL))",
+        "SELECT (SELECT CAST(COALESCE(SUM(c.n), 0) AS BIGINT) FROM application_counts c JOIN programs p ON p.id = c.program_id \
+                  WHERE c.status = 'expert_review' AND c.submitted AND p.min_expert_reviews = 0) \
+              + (SELECT COUNT(*) FROM programs p JOIN applications a ON a.program_id = p.id \
+                  WHERE p.min_expert_reviews > 0 AND a.status = 'expert_review' AND p.min_expert_reviews <= \
+                    (SELECT COUNT(*) FROM expert_assignments e WHERE e.application_id = a.id AND e.score IS NOT NULL)) \
+           AS n",
     )
     .get_result(conn)?;
     Ok(count.n)

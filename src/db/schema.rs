@@ -366,6 +366,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    disbursement_counts (program_id) {
+        program_id -> BigInt,
+        n -> BigInt,
+    }
+}
+
 diesel::joinable!(company_financials -> companies (company_id));
 diesel::joinable!(company_bank_accounts -> companies (company_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
@@ -377,6 +384,7 @@ diesel::joinable!(attachments -> applications (application_id));
 diesel::joinable!(expert_assignments -> applications (application_id));
 diesel::joinable!(objections -> applications (application_id));
 diesel::joinable!(payment_instalments -> applications (application_id));
+diesel::joinable!(disbursement_counts -> programs (program_id));
 diesel::joinable!(disbursements -> applications (application_id));
 diesel::joinable!(application_invoices -> applications (application_id));
 diesel::joinable!(company_requests -> companies (company_id));
@@ -393,6 +401,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     company_bank_accounts,
     company_financials,
     company_requests,
+    disbursement_counts,
     disbursements,
     expert_assignments,
     idempotency_keys,

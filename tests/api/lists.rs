@@ -134,11 +134,14 @@ async fn busy_park(app: &TestApp) -> (i64, i64, String) {
     }
     let objection = json!({ "name": "李四", "contact": "13800000000", "content": "数据不实" });
     app.post(&format!("/api/v1/public-notices/{}/objections", reviewed[2]), Auth::None, &objection).await.expect(201);
-    // Programme B (no notice): two approved awards (one overdue), one rejected, one withdrawn.
+    // Programme B (no notice, no scores needed): two approved awards (one overdue), one rejected, one in
+    // expert review (ready to propose at once), one withdrawn.
     let paid_late = approved(app, &reviewer, b, "批准一有限公司", 50_000_000).await;
     approved(app, &reviewer, b, "批准二有限公司", 50_000_000).await;
     let rejected = submitted(app, b, "驳回有限公司").await;
     step(app, &reviewer, rejected.id, json!({ "action": "reject", "comment": "不符合条件" })).await;
+    let waiting = submitted(app, b, "待提议有限公司").await;
+    step(app, &reviewer, waiting.id, json!({ "action": "accept", "expert_ids": [expert_id] })).await;
     let withdrawn = submitted(app, b, "撤回有限公司").await;
     step(app, &withdrawn.company, withdrawn.id, json!({ "action": "withdraw" })).await;
     on_database(
@@ -184,13 +187,13 @@ async fn the_queues_count_each_status_and_each_queue_exactly() {
                 { "program_id": a, "code": "QUEUE-A", "title": counts["programs"][0]["title"],
                   "by_status": zero(&[("submitted", 2), ("returned", 2), ("expert_review", 2), ("public_notice", 2)]) },
                 { "program_id": b, "code": "QUEUE-B", "title": counts["programs"][1]["title"],
-                  "by_status": zero(&[("approved", 2), ("rejected", 1), ("withdrawn", 1)]) },
+                  "by_status": zero(&[("expert_review", 1), ("approved", 2), ("rejected", 1), ("withdrawn", 1)]) },
             ]),
             "{role:?}"
         );
         assert_eq!(
             counts["queues"],
-            json!({ "awaiting_formal_check": 2, "ready_to_propose": 1, "notices_ending_soon": 1, "open_objections": 1,
+            json!({ "awaiting_formal_check": 2, "ready_to_propose": 2, "notices_ending_soon": 1, "open_objections": 1,
                     "corrections_overdue": 1, "payments_due": 1, "payments_overdue": 1 }),
             "{role:?}"
         );
@@ -209,6 +212,13 @@ async fn the_queues_count_each_status_and_each_queue_exactly() {
         &mut conn,
     );
     assert_eq!(counted, actual);
+    let counted = rows("SELECT program_id, CAST('ledger' AS TEXT) AS status, n FROM disbursement_counts", &mut conn);
+    let actual = rows(
+        "SELECT a.program_id, CAST('ledger' AS TEXT) AS status, COUNT(*) AS n \
+         FROM disbursements d JOIN applications a ON a.id = d.application_id GROUP BY 1",
+        &mut conn,
+    );
+    assert_eq!((counted.len(), &counted), (1, &actual));
     for role in [Role::Applicant, Role::Expert] {
         let token =
             if role == Role::Expert { first_expert.clone() } else { draft_of(&app, b, "旁观有限公司").await.0 };
@@ -247,7 +257,7 @@ async fn walk(app: &TestApp, token: &str, path: &str, per_page: usize, key: &str
 #[tokio::test]
 async fn following_cursors_visits_every_item_of_every_list_once_in_its_order() {
     let app = spawn_app().await;
-    let (a, _, _) = busy_park(&app).await;
+    let (a, b, _) = busy_park(&app).await;
     let reviewer = app.token_for(Role::Reviewer).await;
     let finance = app.token_for(Role::Finance).await;
     let admin = app.token_for(Role::Admin).await;
@@ -257,6 +267,7 @@ async fn following_cursors_visits_every_item_of_every_list_once_in_its_order() {
         (&reviewer, format!("/api/v1/applications?status=returned&program_id={a}"), "id"),
         (&reviewer, "/api/v1/applications?q=有限".to_owned(), "id"),
         (&finance, "/api/v1/disbursements".to_owned(), "id"),
+        (&finance, format!("/api/v1/disbursements?program_id={b}"), "id"),
         (&reviewer, "/api/v1/companies".to_owned(), "id"),
         (&admin, "/api/v1/users".to_owned(), "id"),
         (&admin, "/api/v1/audit-events".to_owned(), "seq"),

@@ -50,6 +50,33 @@ CREATE TRIGGER application_counts_update AFTER UPDATE OF program_id, status, sub
         OR (OLD.submitted_at IS NULL) <> (NEW.submitted_at IS NULL))
     EXECUTE FUNCTION application_counts_follow();
 
+-- How many ledger entries (payments and reversals) each programme has: the ledger's totals without
+-- counting millions of rows. Entries are never edited; a trigger counts each in its own transaction.
+CREATE TABLE disbursement_counts (
+    program_id BIGINT PRIMARY KEY REFERENCES programs (id),
+    n BIGINT NOT NULL CHECK (n >= 0)
+);
+
+INSERT INTO disbursement_counts (program_id, n)
+    SELECT a.program_id, COUNT(*) FROM disbursements d JOIN applications a ON a.id = d.application_id GROUP BY 1;
+
+CREATE FUNCTION disbursement_counts_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO disbursement_counts (program_id, n)
+            SELECT program_id, 1 FROM applications WHERE id = NEW.application_id
+            ON CONFLICT (program_id) DO UPDATE SET n = disbursement_counts.n + 1;
+    ELSE
+        UPDATE disbursement_counts SET n = n - 1
+         WHERE program_id = (SELECT program_id FROM applications WHERE id = OLD.application_id);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER disbursement_counts_follow AFTER INSERT OR DELETE ON disbursements
+    FOR EACH ROW EXECUTE FUNCTION disbursement_counts_follow();
+
 -- Each list filter with the list's order (newest first), so a page or a cursor reads only its rows.
 DROP INDEX applications_program_status;
 DROP INDEX applications_company;

@@ -36,6 +36,27 @@ CREATE TRIGGER application_counts_delete AFTER DELETE ON applications BEGIN
      WHERE program_id = OLD.program_id AND status = OLD.status AND submitted = (OLD.submitted_at IS NOT NULL);
 END;
 
+-- How many ledger entries (payments and reversals) each programme has: the ledger's totals without
+-- counting millions of rows. Entries are never edited; triggers count each in its own transaction.
+CREATE TABLE disbursement_counts (
+    program_id BIGINT PRIMARY KEY REFERENCES programs (id),
+    n BIGINT NOT NULL CHECK (n >= 0)
+);
+
+INSERT INTO disbursement_counts (program_id, n)
+    SELECT a.program_id, COUNT(*) FROM disbursements d JOIN applications a ON a.id = d.application_id GROUP BY 1;
+
+CREATE TRIGGER disbursement_counts_insert AFTER INSERT ON disbursements BEGIN
+    INSERT INTO disbursement_counts (program_id, n)
+        SELECT program_id, 1 FROM applications WHERE id = NEW.application_id AND true
+        ON CONFLICT (program_id) DO UPDATE SET n = n + 1;
+END;
+
+CREATE TRIGGER disbursement_counts_delete AFTER DELETE ON disbursements BEGIN
+    UPDATE disbursement_counts SET n = n - 1
+     WHERE program_id = (SELECT program_id FROM applications WHERE id = OLD.application_id);
+END;
+
 -- Each list filter with the list's order (newest first), so a page or a cursor reads only its rows.
 DROP INDEX applications_program_status;
 DROP INDEX applications_company;
