@@ -19,19 +19,10 @@ type Multi = <DbConnection as diesel::Connection>::Backend;
 fn sources(backend: Backend, q: &str) -> ([&'static str; 3], String, &'static str) {
     let escaped = super::escape_like(q);
     let indexed = q.chars().count() >= 3;
-    match backend {
-        Backend::Postgres => (
-            [
-                "SELECT id FROM applications WHERE lower(reference_no) LIKE ",
-                "SELECT id FROM companies WHERE lower(name) LIKE ",
-                "SELECT id FROM companies WHERE lower(credit_code) LIKE ",
-            ],
-            format!("%{escaped}%"),
-            " ESCAPE '\\'",
-        ),
-        // The FTS5 index answers LIKE without an ESCAPE clause only; text with a wildcard in it is rare
-        // enough to be looked up without the index.
-        Backend::Sqlite if indexed && escaped == q => (
+    // The FTS5 index answers LIKE without an ESCAPE clause only; text with a wildcard in it is rare enough
+    // to be looked up without the index. PostgreSQL's trigram indexes serve `lower(..) LIKE` as it is.
+    if matches!(backend, Backend::Sqlite) && indexed && escaped == q {
+        (
             [
                 "SELECT rowid FROM applications_search WHERE reference_no LIKE ",
                 "SELECT rowid FROM companies_search WHERE name LIKE ",
@@ -39,8 +30,9 @@ fn sources(backend: Backend, q: &str) -> ([&'static str; 3], String, &'static st
             ],
             format!("%{q}%"),
             "",
-        ),
-        Backend::Sqlite => (
+        )
+    } else {
+        (
             [
                 "SELECT id FROM applications WHERE lower(reference_no) LIKE ",
                 "SELECT id FROM companies WHERE lower(name) LIKE ",
@@ -48,7 +40,7 @@ fn sources(backend: Backend, q: &str) -> ([&'static str; 3], String, &'static st
             ],
             format!("%{escaped}%"),
             " ESCAPE '\\'",
-        ),
+        )
     }
 }
 

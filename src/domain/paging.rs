@@ -57,7 +57,7 @@ fn hex(text: &str) -> String {
 }
 
 fn decode<K: Key>(cursor: &str) -> Option<K> {
-    if cursor.len() % 2 != 0 || cursor.len() > 200 {
+    if !cursor.len().is_multiple_of(2) || cursor.len() > 200 {
         return None;
     }
     let bytes: Option<Vec<u8>> =

@@ -118,7 +118,7 @@ async fn busy_park(app: &TestApp) -> (i64, i64, String) {
         step(app, &reviewer, case.id, json!({ "action": "return", "comment": "请补充材料" })).await;
         returned.push(case.id);
     }
-    let mut reviewed = Vec::new();
+    let mut in_review = Vec::new();
     for (n, name) in ["评审一有限公司", "评审二有限公司", "公示一有限公司", "公示二有限公司"].into_iter().enumerate()
     {
         let case = submitted(app, a, name).await;
@@ -130,10 +130,10 @@ async fn busy_park(app: &TestApp) -> (i64, i64, String) {
         if n > 1 {
             step(app, &reviewer, case.id, json!({ "action": "propose", "approved_amount_fen": 100_000_000 })).await;
         }
-        reviewed.push(case.id);
+        in_review.push(case.id);
     }
     let objection = json!({ "name": "李四", "contact": "13800000000", "content": "数据不实" });
-    app.post(&format!("/api/v1/public-notices/{}/objections", reviewed[2]), Auth::None, &objection).await.expect(201);
+    app.post(&format!("/api/v1/public-notices/{}/objections", in_review[2]), Auth::None, &objection).await.expect(201);
     // Programme B (no notice, no scores needed): two approved awards (one overdue), one rejected, one in
     // expert review (ready to propose at once), one withdrawn.
     let paid_late = approved(app, &reviewer, b, "批准一有限公司", 50_000_000).await;
@@ -145,12 +145,12 @@ async fn busy_park(app: &TestApp) -> (i64, i64, String) {
     let withdrawn = submitted(app, b, "撤回有限公司").await;
     step(app, &withdrawn.company, withdrawn.id, json!({ "action": "withdraw" })).await;
     on_database(
-        &app,
+        app,
         &format!(
             "UPDATE applications SET correction_due_on = '2020-01-06' WHERE id = {}; \
              UPDATE applications SET notice_ends_on = '2099-12-31' WHERE id = {}; \
              UPDATE applications SET payment_due_on = '2020-01-06' WHERE id = {};",
-            returned[0], reviewed[3], paid_late.id
+            returned[0], in_review[3], paid_late.id
         ),
     );
 
@@ -240,16 +240,12 @@ async fn walk(app: &TestApp, token: &str, path: &str, per_page: usize, key: &str
         assert!(items.len() <= per_page, "{path}");
         seen.extend(items.iter().map(|item| item[key].clone()));
         assert_eq!(*total.get_or_insert(page["total"].clone()), page["total"], "{path}: the total holds");
-        match page["next_cursor"].as_str() {
-            Some(next) => {
-                assert_eq!(items.len(), per_page, "{path}: only a full page has a next one");
-                after = Some(next.to_owned());
-            }
-            None => {
-                assert_eq!(total.unwrap().as_u64(), Some(seen.len() as u64), "{path}: the total is what the walk saw");
-                return seen;
-            }
-        }
+        let Some(next) = page["next_cursor"].as_str() else {
+            assert_eq!(total.unwrap().as_u64(), Some(seen.len() as u64), "{path}: the total is what the walk saw");
+            return seen;
+        };
+        assert_eq!(items.len(), per_page, "{path}: only a full page has a next one");
+        after = Some(next.to_owned());
     }
     panic!("{path}: the cursors never ended")
 }
