@@ -172,8 +172,10 @@ pub fn list(
 ) -> Result<(Vec<ApplicationRecord>, i64)> {
     let search = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_lowercase);
     let backend = conn.backend();
+    // The filters read the applications alone: the total counts them on their indexes, and the page's ids
+    // are found the same way (index only at any offset, sorted as ids) before the page's rows are joined.
     let query = || {
-        let mut query = applications::table.inner_join(programs::table).inner_join(companies::table).into_boxed();
+        let mut query = applications::table.into_boxed();
         query = match scope {
             Scope::Company(id) => query.filter(applications::company_id.eq(id)),
             // Experts are assigned to submitted applications only; a draft is the company's own.
@@ -216,7 +218,14 @@ pub fn list(
         super::Start::Offset(offset) => query().offset(offset),
         super::Start::After(id) => query().filter(applications::id.lt(id)),
     };
-    let rows = page.order(applications::id.desc()).limit(limit + 1).select(record_columns!()).load(conn)?;
+    let ids: Vec<i64> = page.order(applications::id.desc()).limit(limit + 1).select(applications::id).load(conn)?;
+    let rows = applications::table
+        .inner_join(programs::table)
+        .inner_join(companies::table)
+        .filter(applications::id.eq_any(ids))
+        .order(applications::id.desc())
+        .select(record_columns!())
+        .load(conn)?;
     Ok((rows, total))
 }
 

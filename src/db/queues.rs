@@ -93,6 +93,16 @@ pub struct Queues {
 
 pub fn queues(conn: &mut DbConnection, today: NaiveDate, soon: NaiveDate) -> Result<Queues> {
     let yesterday = today.pred_opt();
+    // Awards still owed are counted by the counters; those due from today on are the recent approvals (the
+    // due date is a fixed number of working days after), and every other one has passed its due date.
+    let owed = submitted_in(conn, Some(Status::Approved.as_str()), None)?;
+    let payments_due = dated!(conn, Status::Approved, applications::payment_due_on, Some(today), None::<NaiveDate>)?;
+    let undated: i64 = applications::table
+        .filter(applications::status.eq(Status::Approved.as_str()))
+        .filter(applications::payment_due_on.is_null())
+        .select(count_star())
+        .get_result(conn)?;
+    let payments_overdue = owed - payments_due - undated;
     Ok(Queues {
         awaiting_formal_check: submitted_in(conn, Some(Status::Submitted.as_str()), None)?,
         ready_to_propose: ready_to_propose(conn)?,
@@ -108,7 +118,7 @@ pub fn queues(conn: &mut DbConnection, today: NaiveDate, soon: NaiveDate) -> Res
             None::<NaiveDate>,
             yesterday
         )?,
-        payments_due: dated!(conn, Status::Approved, applications::payment_due_on, Some(today), None::<NaiveDate>)?,
-        payments_overdue: dated!(conn, Status::Approved, applications::payment_due_on, None::<NaiveDate>, yesterday)?,
+        payments_due,
+        payments_overdue,
     })
 }
