@@ -172,6 +172,7 @@ pub fn list(
 ) -> Result<(Vec<ApplicationRecord>, i64)> {
     let search = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_lowercase);
     let backend = conn.backend();
+    let implied = filter.status.as_deref().and_then(Status::parse).is_some_and(Status::implies_submitted);
     // The filters read the applications alone: the total counts them on their indexes, and the page's ids
     // are found the same way (index only at any offset, sorted as ids) before the page's rows are joined.
     let query = || {
@@ -182,6 +183,8 @@ pub fn list(
             Scope::AssignedTo(expert) => query
                 .filter(applications::id.eq_any(super::expert_reviews::assigned_to(expert)))
                 .filter(applications::submitted_at.is_not_null()),
+            // A status that implies submission needs no check of the row: the page stays on the index.
+            Scope::All if implied => query,
             Scope::All => query.filter(applications::submitted_at.is_not_null()),
         };
         if let Some(status) = &filter.status {
@@ -318,13 +321,13 @@ pub fn in_notice(
     start: super::Start<(NaiveDate, i64)>,
     limit: i64,
 ) -> Result<(Vec<ApplicationRecord>, i64)> {
+    // Counted and paged on the index (status, notice end, id, programme) alone; only the page's rows are joined.
     let query = || {
+        let noticed = programs::table.filter(programs::public_notice_days.gt(0)).select(programs::id);
         applications::table
-            .inner_join(programs::table)
-            .inner_join(companies::table)
             .filter(applications::status.eq(Status::PublicNotice.as_str()))
             .filter(applications::notice_ends_on.ge(today))
-            .filter(programs::public_notice_days.gt(0))
+            .filter(applications::program_id.eq_any(noticed))
             .into_boxed()
     };
     let total = query().count().get_result(conn)?;
@@ -336,9 +339,13 @@ pub fn in_notice(
                 .or(applications::notice_ends_on.eq(ends_on).and(applications::id.gt(id))),
         ),
     };
-    let rows = page
-        .order((applications::notice_ends_on.asc(), applications::id.asc()))
-        .limit(limit + 1)
+    let order = (applications::notice_ends_on.asc(), applications::id.asc());
+    let ids: Vec<i64> = page.order(order).limit(limit + 1).select(applications::id).load(conn)?;
+    let rows = applications::table
+        .inner_join(programs::table)
+        .inner_join(companies::table)
+        .filter(applications::id.eq_any(ids))
+        .order(order)
         .select(record_columns!())
         .load(conn)?;
     Ok((rows, total))

@@ -129,7 +129,15 @@ pub fn list(
     let query = || {
         let mut query = disbursements::table.inner_join(applications::table).into_boxed();
         if let Some(id) = filter.program_id {
-            query = query.filter(applications::program_id.eq(id));
+            // Newest first through the ledger's own order, checking each entry's programme (the unary plus
+            // keeps SQLite from gathering and sorting a programme's entries through the application index).
+            query = query.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "+disbursements.application_id IN (SELECT id FROM applications WHERE program_id = ",
+                )
+                .bind::<diesel::sql_types::BigInt, _>(id)
+                .sql(")"),
+            );
         }
         if let Some(id) = filter.company_id {
             query = query.filter(applications::company_id.eq(id));

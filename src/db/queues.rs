@@ -45,7 +45,8 @@ pub fn submitted_in(conn: &mut DbConnection, status: Option<&str>, program_id: O
 }
 
 /// Applications in expert review with at least their programme's minimum number of scores: from the
-/// counters for programmes that need none, and by counting the scores of the others' applications only.
+/// counters for programmes that need none, and by counting the scores of the others' applications only
+/// (`CROSS JOIN` keeps SQLite reading from the programmes, through the programme and status index).
 pub fn ready_to_propose(conn: &mut DbConnection) -> Result<i64> {
     #[derive(QueryableByName)]
     struct Count {
@@ -55,8 +56,9 @@ pub fn ready_to_propose(conn: &mut DbConnection) -> Result<i64> {
     let count: Count = diesel::sql_query(
         "SELECT (SELECT CAST(COALESCE(SUM(c.n), 0) AS BIGINT) FROM application_counts c JOIN programs p ON p.id = c.program_id \
                   WHERE c.status = 'expert_review' AND c.submitted AND p.min_expert_reviews = 0) \
-              + (SELECT COUNT(*) FROM programs p JOIN applications a ON a.program_id = p.id \
-                  WHERE p.min_expert_reviews > 0 AND a.status = 'expert_review' AND p.min_expert_reviews <= \
+              + (SELECT COUNT(*) FROM programs p CROSS JOIN applications a \
+                  WHERE a.program_id = p.id AND p.min_expert_reviews > 0 AND a.status = 'expert_review' \
+                    AND p.min_expert_reviews <= \
                     (SELECT COUNT(*) FROM expert_assignments e WHERE e.application_id = a.id AND e.score IS NOT NULL)) \
            AS n",
     )

@@ -96,6 +96,11 @@ impl Status {
     pub fn is_editable(self) -> bool {
         matches!(self, Status::Draft | Status::Returned)
     }
+
+    /// Only a submitted application reaches this status (a draft may be withdrawn unsubmitted).
+    pub fn implies_submitted(self) -> bool {
+        !matches!(self, Status::Draft | Status::Withdrawn)
+    }
 }
 
 /// What must hold, beyond role and status, for an action to be open to a caller.

@@ -86,7 +86,7 @@ CREATE INDEX applications_status_id ON applications (status, id);
 CREATE INDEX applications_company_id ON applications (company_id, id);
 CREATE INDEX applications_submitted_at ON applications (submitted_at);
 -- The queues: notices ending, corrections overdue, payments due.
-CREATE INDEX applications_status_notice_ends ON applications (status, notice_ends_on);
+CREATE INDEX applications_status_notice_ends ON applications (status, notice_ends_on, id, program_id);
 CREATE INDEX applications_status_correction_due ON applications (status, correction_due_on);
 CREATE INDEX applications_status_payment_due ON applications (status, payment_due_on);
 CREATE INDEX expert_assignments_application ON expert_assignments (application_id, score);
