@@ -56,13 +56,17 @@ pub struct ApplicationQuery {
     pub submitted_from: Option<NaiveDate>,
     /// Submitted on or before this date.
     pub submitted_to: Option<NaiveDate>,
-    /// Part of the reference number or the company's name.
+    /// Part of the reference number, of the company's name or of its credit code, in any case.
     pub q: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// The `next_cursor` of the page before: the page after it (`page` is then ignored).
+    pub after: Option<String>,
 }
 
-/// Applications the caller may see: a company its own, an expert those assigned, staff all.
+/// Applications the caller may see, newest first: a company its own (drafts included), an expert those
+/// assigned, staff all submitted ones (a draft is the company's own until submitted). Page by page, or
+/// cursor by cursor (`after`): following cursors visits every application once, at the same cost at any depth.
 #[utoipa::path(tag = "applications", security(("bearer" = [])), params(ApplicationQuery),
     responses((status = 200, description = "a page of applications", body = Page<ApplicationView>)))]
 #[get("/applications")]
@@ -73,7 +77,7 @@ pub async fn list_applications(
     query: Query<ApplicationQuery>,
 ) -> Result<web::Json<Page<ApplicationView>>, ApiError> {
     let q = query.into_inner();
-    let (page, per_page, offset) = PageQuery { page: q.page, per_page: q.per_page }.resolve()?;
+    let (page, per_page, start) = PageQuery { page: q.page, per_page: q.per_page }.start(q.after.as_deref())?;
     let query = ListQuery {
         status: q.status,
         program_id: q.program_id,
@@ -81,12 +85,12 @@ pub async fn list_applications(
         submitted_from: q.submitted_from,
         submitted_to: q.submitted_to,
         q: q.q,
-        offset,
+        start,
         limit: per_page,
     };
     let today = time::today(portal.utc_offset);
     let (seen, total) = applications::list(&db, &user, query, portal.utc_offset, today).await?;
-    Ok(web::Json(Page { items: seen.into_iter().map(Into::into).collect(), page, per_page, total }))
+    Ok(web::Json(Page::of(seen, page, per_page, total, |s| s.record.application.id, Into::into)))
 }
 
 /// One application, with what the caller may do to it now.

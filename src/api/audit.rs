@@ -58,9 +58,11 @@ pub struct AuditQuery {
     pub action: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// The `next_cursor` of the page before: the page after it (`page` is then ignored).
+    pub after: Option<String>,
 }
 
-/// Events, newest first.
+/// Events, newest first, page by page or cursor by cursor.
 #[utoipa::path(tag = "audit", security(("bearer" = [])), params(AuditQuery),
     responses((status = 200, description = "a page of events", body = Page<AuditEventView>)))]
 #[get("/audit-events")]
@@ -72,15 +74,16 @@ pub async fn list_audit_events(
     // The access check comes before the paging numbers are checked, so a wrong role always gets 403.
     user.require(audit::READERS)?;
     let query = query.into_inner();
-    let (page, per_page, offset) = PageQuery { page: query.page, per_page: query.per_page }.resolve()?;
+    let (page, per_page, start) =
+        PageQuery { page: query.page, per_page: query.per_page }.start(query.after.as_deref())?;
     let filter = Filter {
         object_type: query.object_type,
         object_id: query.object_id,
         actor_id: query.actor_id,
         action: query.action,
     };
-    let (rows, total) = audit::list(&db, &user, filter, offset, per_page).await?;
-    Ok(web::Json(Page { items: rows.into_iter().map(Into::into).collect(), page, per_page, total }))
+    let (rows, total) = audit::list(&db, &user, filter, start, per_page).await?;
+    Ok(web::Json(Page::of(rows, page, per_page, total, |e| e.seq, Into::into)))
 }
 
 /// Recomputes the whole hash chain and names the first event that does not fit.

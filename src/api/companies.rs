@@ -223,9 +223,11 @@ pub struct CompanyQuery {
     pub verification_status: Option<VerificationStatus>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// The `next_cursor` of the page before: the page after it (`page` is then ignored).
+    pub after: Option<String>,
 }
 
-/// Companies, for staff: search by name or credit code, filter, page.
+/// Companies, for staff, newest first: search by name or credit code, filter, page or cursor.
 #[utoipa::path(tag = "companies", security(("bearer" = [])), params(CompanyQuery),
     responses((status = 200, description = "a page of companies", body = Page<CompanyView>)))]
 #[get("/companies")]
@@ -242,9 +244,10 @@ pub async fn list_companies(
         verification_status: query.verification_status,
         page: query.page,
         per_page: query.per_page,
+        after: query.after,
     };
     let (items, window, total) = companies::list(&db, &user, filter).await?;
-    Ok(web::Json(Page { items, page: window.page, per_page: window.per_page, total }))
+    Ok(web::Json(Page::of(items, window.page, window.per_page, total, |c| c.id, |c| c)))
 }
 
 /// One company, for staff; finance sees the full bank account, and each such read is audited.

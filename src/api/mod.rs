@@ -23,6 +23,7 @@ pub mod passwords;
 pub mod payments;
 pub mod plans;
 pub mod programs;
+pub mod queues;
 pub mod registration;
 pub mod reports;
 pub mod requests;
@@ -110,6 +111,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(reports::disbursement_report)
             .service(reports::timeliness_report)
             .service(reports::summary_report)
+            .service(queues::queue_counts)
             .service(requests::request_report)
             // Company requests
             .service(requests::file_request)

@@ -40,9 +40,11 @@ pub struct NoticeView {
 pub struct NoticeQuery {
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// The `next_cursor` of the page before: the page after it (`page` is then ignored).
+    pub after: Option<String>,
 }
 
-/// Applications in public notice now, for anyone.
+/// Applications in public notice now, for anyone, soonest ending first; page by page or cursor by cursor.
 #[utoipa::path(tag = "public notices", params(NoticeQuery), responses((status = 200, description = "a page of notices", body = Page<NoticeView>)))]
 #[get("/public-notices")]
 pub async fn list_notices(
@@ -51,22 +53,22 @@ pub async fn list_notices(
     query: Query<NoticeQuery>,
 ) -> Result<web::Json<Page<NoticeView>>, ApiError> {
     let query = query.into_inner();
-    let (page, per_page, offset) = PageQuery { page: query.page, per_page: query.per_page }.resolve()?;
+    let (page, per_page, start) =
+        PageQuery { page: query.page, per_page: query.per_page }.start(query.after.as_deref())?;
     let today = time::today(portal.utc_offset);
-    let (records, total) = objections::notices(&db, today, offset, per_page).await?;
-    let items = records
-        .into_iter()
-        .map(|r| NoticeView {
-            application_id: r.application.id,
-            reference_no: r.application.reference_no,
-            company_name: r.company_name,
-            program: ProgramRef { id: r.application.program_id, code: r.program_code, title: r.program_title },
-            approved_amount_fen: r.application.approved_amount_fen,
-            notice_starts_on: r.application.notice_starts_on,
-            notice_ends_on: r.application.notice_ends_on,
-        })
-        .collect();
-    Ok(web::Json(Page { items, page, per_page, total }))
+    let (records, total) = objections::notices(&db, today, start, per_page).await?;
+    let key = |r: &crate::db::applications::ApplicationRecord| {
+        (r.application.notice_ends_on.unwrap_or(NaiveDate::MIN), r.application.id)
+    };
+    Ok(web::Json(Page::of(records, page, per_page, total, key, |r| NoticeView {
+        application_id: r.application.id,
+        reference_no: r.application.reference_no,
+        company_name: r.company_name,
+        program: ProgramRef { id: r.application.program_id, code: r.program_code, title: r.program_title },
+        approved_amount_fen: r.application.approved_amount_fen,
+        notice_starts_on: r.application.notice_starts_on,
+        notice_ends_on: r.application.notice_ends_on,
+    })))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -162,9 +162,11 @@ pub struct DisbursementQuery {
     pub paid_to: Option<NaiveDate>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// The `next_cursor` of the page before: the page after it (`page` is then ignored).
+    pub after: Option<String>,
 }
 
-/// Every payment and reversal, newest first (finance and admins).
+/// Every payment and reversal, newest first (finance and admins), page by page or cursor by cursor.
 #[utoipa::path(tag = "money", security(("bearer" = [])), params(DisbursementQuery),
     responses((status = 200, description = "a page of entries", body = Page<DisbursementView>)))]
 #[get("/disbursements")]
@@ -173,8 +175,8 @@ pub async fn list_disbursements(
     db: web::Data<Db>,
     query: Query<DisbursementQuery>,
 ) -> Result<web::Json<Page<DisbursementView>>, ApiError> {
-    let DisbursementQuery { program_id, company_id, paid_from, paid_to, page, per_page } = query.into_inner();
-    let filter = LedgerFilter { program_id, company_id, paid_from, paid_to, page, per_page };
+    let DisbursementQuery { program_id, company_id, paid_from, paid_to, page, per_page, after } = query.into_inner();
+    let filter = LedgerFilter { program_id, company_id, paid_from, paid_to, page, per_page, after };
     let (items, window, total) = payments::ledger(&db, &user, filter).await?;
-    Ok(web::Json(Page { items, page: window.page, per_page: window.per_page, total }))
+    Ok(web::Json(Page::of(items, window.page, window.per_page, total, |d| d.id, |d| d)))
 }

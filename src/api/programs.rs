@@ -113,9 +113,11 @@ pub struct ProgramQuery {
     pub status: Option<ProgramStatus>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// The `next_cursor` of the page before: the page after it (`page` is then ignored).
+    pub after: Option<String>,
 }
 
-/// Published programmes, for anyone.
+/// Published programmes, for anyone, soonest closing first; page by page or cursor by cursor.
 #[utoipa::path(tag = "programs", params(ProgramQuery), responses(
     (status = 200, description = "a page of programmes", body = Page<ProgramView>),
     (status = 401, description = "`unauthenticated`: listing other statuses needs an administrator's token", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -128,15 +130,16 @@ pub async fn list_programs(
     query: Query<ProgramQuery>,
 ) -> Result<web::Json<Page<ProgramView>>, ApiError> {
     let query = query.into_inner();
-    let (page, per_page, offset) = PageQuery { page: query.page, per_page: query.per_page }.resolve()?;
+    let (page, per_page, start) =
+        PageQuery { page: query.page, per_page: query.per_page }.start(query.after.as_deref())?;
     if query.status.is_some_and(|s| s != ProgramStatus::Published) && viewer.is_none() {
         return Err(crate::auth::tokens::invalid_token());
     }
     let listing = Listing { category: query.category, open: query.open, status: query.status };
-    let (found, total) = programs::list(&db, viewer.as_ref(), listing, offset, per_page).await?;
+    let (found, total) = programs::list(&db, viewer.as_ref(), listing, start, per_page).await?;
     let now = Utc::now();
-    let items = found.into_iter().map(|program| ProgramView::new(program, now)).collect();
-    Ok(web::Json(Page { items, page, per_page, total }))
+    let key = |p: &programs::Program| (p.closes_at, p.id);
+    Ok(web::Json(Page::of(found, page, per_page, total, key, |program| ProgramView::new(program, now))))
 }
 
 /// One programme with its guide, rules, materials, form and budget figures.

@@ -169,9 +169,11 @@ pub struct RequestQuery {
     pub q: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// The `next_cursor` of the page before: the page after it (`page` is then ignored).
+    pub after: Option<String>,
 }
 
-/// Requests: a company its own, staff all; newest first.
+/// Requests: a company its own, staff all; newest first, page by page or cursor by cursor.
 #[utoipa::path(tag = "requests", security(("bearer" = [])), params(RequestQuery),
     responses((status = 200, description = "a page of requests", body = Page<RequestView>)))]
 #[get("/requests")]
@@ -191,9 +193,17 @@ pub async fn list_requests(
         overdue_on: query.overdue.unwrap_or(false).then_some(today),
         q: query.q,
     };
-    let (items, window, total) = requests::list(&db, &user, filter, query.page, query.per_page, today).await?;
-    let items = items.into_iter().map(|r| RequestView::new(r, false)).collect();
-    Ok(web::Json(Page { items, page: window.page, per_page: window.per_page, total }))
+    let (items, window, total) =
+        requests::list(&db, &user, filter, query.page, query.per_page, query.after, today).await?;
+    let view = |r| RequestView::new(r, false);
+    Ok(web::Json(Page::of(
+        items,
+        window.page,
+        window.per_page,
+        total,
+        |r: &requests::Request| r.record.request.id,
+        view,
+    )))
 }
 
 /// One request with its thread; a company never sees staff's internal notes.

@@ -71,9 +71,11 @@ pub struct UserQuery {
     pub status: Option<UserStatus>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// The `next_cursor` of the page before: the page after it (`page` is then ignored).
+    pub after: Option<String>,
 }
 
-/// Every account, filtered by role and status.
+/// Every account, filtered by role and status, newest first.
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(UserQuery),
     responses((status = 200, description = "a page of accounts", body = Page<UserView>)))]
 #[get("/users")]
@@ -83,9 +85,15 @@ pub async fn list_users(
     query: Query<UserQuery>,
 ) -> Result<web::Json<Page<UserView>>, ApiError> {
     let query = query.into_inner();
-    let filter = UserFilter { role: query.role, status: query.status, page: query.page, per_page: query.per_page };
+    let filter = UserFilter {
+        role: query.role,
+        status: query.status,
+        page: query.page,
+        per_page: query.per_page,
+        after: query.after,
+    };
     let (items, window, total) = users::list(&db, &user, filter).await?;
-    Ok(web::Json(Page { items, page: window.page, per_page: window.per_page, total }))
+    Ok(web::Json(Page::of(items, window.page, window.per_page, total, |u| u.id, |u| u)))
 }
 
 /// One account.

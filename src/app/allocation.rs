@@ -182,7 +182,10 @@ fn plan(
     let mut items = Vec::with_capacity(batch.application_ids.len());
     for (index, &id) in batch.application_ids.iter().enumerate() {
         let record = match applications::find(conn, id) {
-            Ok(record) if record.application.program_id == program_id => record,
+            // A draft is the company's own: staff are told no more about it than about a stranger's.
+            Ok(record) if record.application.program_id == program_id && record.application.submitted_at.is_some() => {
+                record
+            }
             Ok(_) | Err(crate::db::Error::NotFound) => {
                 return Err(refused_item(
                     &format!("#{id}"),

@@ -63,13 +63,26 @@ pub fn find_visible(conn: &mut DbConnection, user: &SignedIn, id: i64) -> Result
     }
 }
 
+/// The application as staff act on it: never a draft (not found, like an application that does not exist).
+pub fn find_submitted(conn: &mut DbConnection, id: i64) -> Result<ApplicationRecord> {
+    let record = applications::find(conn, id)?;
+    if record.application.submitted_at.is_some() { Ok(record) } else { Err(Refusal::NotFound.into()) }
+}
+
 /// Whether `user` may see `record`; `assigned` tells whether an expert is assigned to it.
 pub fn may_see(user: &SignedIn, record: &ApplicationRecord, assigned: impl FnOnce() -> Result<bool>) -> Result<bool> {
-    Ok(match workflow::visibility(user.role, user.company_id, record.application.company_id) {
-        Visibility::Visible => true,
-        Visibility::Hidden => false,
-        Visibility::IfAssigned => assigned()?,
-    })
+    Ok(
+        match workflow::visibility(
+            user.role,
+            user.company_id,
+            record.application.company_id,
+            record.application.submitted_at.is_some(),
+        ) {
+            Visibility::Visible => true,
+            Visibility::Hidden => false,
+            Visibility::IfAssigned => assigned()?,
+        },
+    )
 }
 
 /// An application as one caller sees it.
@@ -228,7 +241,7 @@ pub async fn create(db: &Db, caller: &SignedIn, draft: NewDraft, today: NaiveDat
 }
 
 /// Which applications to list, in the park's calendar days.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ListQuery {
     pub status: Option<Status>,
     pub program_id: Option<i64>,
@@ -236,11 +249,12 @@ pub struct ListQuery {
     pub submitted_from: Option<NaiveDate>,
     pub submitted_to: Option<NaiveDate>,
     pub q: Option<String>,
-    pub offset: i64,
+    pub start: db::Start<i64>,
     pub limit: i64,
 }
 
-/// Applications the caller may see: a company its own, an expert those assigned, staff all; with the total.
+/// Applications the caller may see: a company its own, an expert those assigned, staff all submitted ones;
+/// newest first, up to `limit` + 1 (the extra one tells that more follow), with the total.
 pub async fn list(
     db: &Db,
     caller: &SignedIn,
@@ -265,9 +279,9 @@ pub async fn list(
         submitted_before: query.submitted_to.and_then(|d| d.succ_opt()).and_then(day_start),
         q: query.q,
     };
-    let (user, offset, limit) = (caller.clone(), query.offset, query.limit);
+    let (user, start, limit) = (caller.clone(), query.start, query.limit);
     db.read(move |conn| {
-        let (records, total) = applications::list(conn, scope, &filter, offset, limit)?;
+        let (records, total) = applications::list(conn, scope, &filter, start, limit)?;
         Ok((views(conn, &user, records, today)?, total))
     })
     .await

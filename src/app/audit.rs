@@ -9,9 +9,15 @@ use crate::domain::role::Role;
 pub const READERS: &[Role] = &[Role::Admin];
 
 /// A page of events, newest first, and how many match in all.
-pub async fn list(db: &Db, caller: &SignedIn, filter: Filter, offset: i64, limit: i64) -> Result<(Vec<EventRow>, i64)> {
+pub async fn list(
+    db: &Db,
+    caller: &SignedIn,
+    filter: Filter,
+    start: crate::db::Start<i64>,
+    limit: i64,
+) -> Result<(Vec<EventRow>, i64)> {
     caller.require(READERS)?;
-    Ok(db.read(move |conn| audit::list(conn, &filter, offset, limit)).await?)
+    Ok(db.read(move |conn| audit::list(conn, &filter, start, limit)).await?)
 }
 
 /// Recomputes the whole hash chain and names the first event that does not fit.

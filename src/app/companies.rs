@@ -466,19 +466,21 @@ pub struct CompanyFilter {
     pub verification_status: Option<VerificationStatus>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    pub after: Option<String>,
 }
 
 /// A page of the companies matching `filter`, for staff, and how many there are in all.
 pub async fn list(db: &Db, caller: &SignedIn, filter: CompanyFilter) -> Result<(Vec<CompanyView>, Window, i64)> {
     caller.require(&COMPANY_READERS)?;
     let window = Window::parse(filter.page, filter.per_page)?;
+    let start = crate::db::Start::of(window, filter.after.as_deref())?;
     let query = companies::Filter {
         q: filter.q,
         industry: filter.industry.map(|i| i.as_str().to_owned()),
         park_zone: filter.park_zone,
         verification_status: filter.verification_status.map(|s| s.as_str().to_owned()),
     };
-    let (rows, total) = db.read(move |conn| companies::list(conn, &query, window.offset(), window.per_page)).await?;
+    let (rows, total) = db.read(move |conn| companies::list(conn, &query, start, window.per_page)).await?;
     let role = caller.role;
     let items = rows.into_iter().map(|row| CompanyView::new(row, None, role)).collect::<db::Result<_>>()?;
     Ok((items, window, total))

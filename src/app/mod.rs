@@ -19,6 +19,7 @@ pub mod passwords;
 pub mod payments;
 pub mod plans;
 pub mod programs;
+pub mod queues;
 pub mod registration;
 pub mod reports;
 pub mod requests;

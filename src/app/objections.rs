@@ -21,8 +21,13 @@ use crate::email::templates;
 use crate::i18n::Text;
 
 /// Applications in public notice on `today`, soonest ending first, with the total.
-pub async fn notices(db: &Db, today: NaiveDate, offset: i64, limit: i64) -> Result<(Vec<ApplicationRecord>, i64)> {
-    Ok(db.read(move |conn| applications::in_notice(conn, today, offset, limit)).await?)
+pub async fn notices(
+    db: &Db,
+    today: NaiveDate,
+    start: crate::db::Start<(NaiveDate, i64)>,
+    limit: i64,
+) -> Result<(Vec<ApplicationRecord>, i64)> {
+    Ok(db.read(move |conn| applications::in_notice(conn, today, start, limit)).await?)
 }
 
 /// An objection as the public sends it, already checked for its lengths.

@@ -463,7 +463,7 @@ pub async fn seed_examples(db: &Db, clock: Clock) -> Result<usize> {
             let user = users::insert_demo_applicant(conn, company.id, &email, "李华", clock.now)?;
             if let Some(program_code) = demo.applied_to {
                 let filter = programs::Filter { statuses: vec![ProgramStatus::Published], ..Default::default() };
-                let (published, _) = programs::list(conn, &filter, 0, i64::MAX)?;
+                let (published, _) = programs::list(conn, &filter, db::Start::Offset(0), i64::MAX - 1)?;
                 if let Some(program) = published.iter().find(|p| p.code == program_code) {
                     applications::insert_draft(conn, program.id, company.id, user.id, 300_000_000, "{}", clock.now)?;
                 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::app::applications::status_of;
+use crate::app::applications::{find_submitted, status_of};
 use crate::app::idempotency::{self, Answer, Keyed, Replies};
 use crate::app::notify;
 use crate::app::reviews::find_with_content;
@@ -95,7 +95,7 @@ pub async fn pay(
 /// The account a payment of the application goes to: its company's, as finance confirmed it. The company's
 /// row is locked first, so the account cannot change before the payment commits.
 fn payable_account(conn: &mut DbConnection, application_id: i64) -> Result<BankAccountRow> {
-    let company_id = applications::find(conn, application_id)?.application.company_id;
+    let company_id = find_submitted(conn, application_id)?.application.company_id;
     applications::lock_company(conn, company_id)?;
     let account = companies::confirmed_bank_account(conn, company_id)?;
     account.ok_or_else(|| {
@@ -117,7 +117,7 @@ fn record_payment(
     payment: &Payment,
     account: &BankAccountRow,
 ) -> Result<DisbursementRow> {
-    let record = applications::find(conn, id)?;
+    let record = find_submitted(conn, id)?;
     let a = &record.application;
     match status_of(&record)? {
         Status::Approved => {}
@@ -267,6 +267,7 @@ pub struct LedgerFilter {
     pub paid_to: Option<NaiveDate>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    pub after: Option<String>,
 }
 
 /// Every payment and reversal matching `filter`, newest first (finance and admins), and how many in all.
@@ -274,12 +275,13 @@ pub async fn ledger(db: &Db, caller: &SignedIn, filter: LedgerFilter) -> Result<
     caller.require(&[Role::Finance, Role::Admin])?;
     let window = Window::parse(filter.page, filter.per_page)?;
     time::check_days(&[("paid_from", filter.paid_from), ("paid_to", filter.paid_to)])?;
+    let start = crate::db::Start::of(window, filter.after.as_deref())?;
     let query = money::Filter {
         program_id: filter.program_id,
         company_id: filter.company_id,
         paid_from: filter.paid_from,
         paid_to: filter.paid_to,
     };
-    let (rows, total) = db.read(move |conn| money::list(conn, &query, window.offset(), window.per_page)).await?;
+    let (rows, total) = db.read(move |conn| money::list(conn, &query, start, window.per_page)).await?;
     Ok((rows.into_iter().map(Into::into).collect(), window, total))
 }

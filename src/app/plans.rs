@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::app::applications::status_of;
+use crate::app::applications::{find_submitted, status_of};
 use crate::app::reviews::find_with_content;
 use crate::app::{Result, SignedIn};
 use crate::db::audit::{self, Event};
@@ -54,7 +54,7 @@ pub async fn replace(db: &Db, caller: &SignedIn, application_id: i64, instalment
     check_instalments(&instalments)?;
     let actor = caller.actor();
     db.write(move |conn| {
-        let record = applications::find(conn, application_id)?;
+        let record = find_submitted(conn, application_id)?;
         if status_of(&record)? != Status::Approved {
             return Err(Refusal::conflict(
                 "conflict",

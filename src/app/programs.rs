@@ -131,7 +131,7 @@ pub async fn list(
     db: &Db,
     viewer: Option<&SignedIn>,
     listing: Listing,
-    offset: i64,
+    start: crate::db::Start<(chrono::NaiveDateTime, i64)>,
     limit: i64,
 ) -> Result<(Vec<Program>, i64)> {
     let status = listing.status.unwrap_or(ProgramStatus::Published);
@@ -146,7 +146,7 @@ pub async fn list(
         open_at: (listing.open == Some(true)).then_some(now),
         closed_at: (listing.open == Some(false)).then_some(now),
     };
-    Ok(db.read(move |conn| programs::list(conn, &filter, offset, limit)).await?)
+    Ok(db.read(move |conn| programs::list(conn, &filter, start, limit)).await?)
 }
 
 /// One programme, if the viewer may see it.
@@ -301,7 +301,7 @@ pub async fn matches(
     db.read(move |conn| {
         let filter =
             Filter { statuses: vec![ProgramStatus::Published], open_at: Some(now.naive_utc()), ..Filter::default() };
-        let (programs, _) = programs::list(conn, &filter, 0, i64::MAX)?;
+        let (programs, _) = programs::list(conn, &filter, crate::db::Start::Offset(0), i64::MAX - 1)?;
         let facts = CompanyFacts::load(conn, company_id, today)?;
         programs
             .into_iter()

@@ -216,6 +216,7 @@ pub async fn list(
     mut filter: Filter,
     page: Option<i64>,
     per_page: Option<i64>,
+    after: Option<String>,
     today: NaiveDate,
 ) -> Result<(Vec<Request>, Window, i64)> {
     match caller.role {
@@ -224,8 +225,9 @@ pub async fn list(
         Role::Reviewer | Role::Finance | Role::Admin => {}
     }
     let window = Window::parse(page, per_page)?;
+    let start = crate::db::Start::of(window, after.as_deref())?;
     db.read(move |conn| {
-        let (records, total) = requests::list(conn, &filter, window.offset(), window.per_page)?;
+        let (records, total) = requests::list(conn, &filter, start, window.per_page)?;
         let items = records.into_iter().map(|r| request(r, Vec::new(), today)).collect::<Result<_>>()?;
         Ok((items, window, total))
     })

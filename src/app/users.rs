@@ -141,17 +141,19 @@ pub struct UserFilter {
     pub status: Option<UserStatus>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    pub after: Option<String>,
 }
 
 /// A page of the accounts matching `filter` (admin only), and how many there are in all.
 pub async fn list(db: &Db, caller: &SignedIn, filter: UserFilter) -> Result<(Vec<UserView>, Window, i64)> {
     caller.require(&[Role::Admin])?;
     let window = Window::parse(filter.page, filter.per_page)?;
+    let start = crate::db::Start::of(window, filter.after.as_deref())?;
     let query = users::Filter {
         role: filter.role.map(|r| r.as_str().to_owned()),
         status: filter.status.map(|s| s.as_str().to_owned()),
     };
-    let (rows, total) = db.read(move |conn| users::list(conn, &query, window.offset(), window.per_page)).await?;
+    let (rows, total) = db.read(move |conn| users::list(conn, &query, start, window.per_page)).await?;
     let items = rows.into_iter().map(UserView::try_from).collect::<db::Result<_>>()?;
     Ok((items, window, total))
 }

@@ -160,21 +160,32 @@ pub struct Filter {
     pub q: Option<String>,
 }
 
+/// A page of the applications `scope` and `filter` select, newest first, from `start`: up to `limit` + 1
+/// rows (the extra one tells that more follow), with the total. Staff's totals by status and programme come
+/// from the counters; the others count on the index of their filter.
 pub fn list(
     conn: &mut DbConnection,
     scope: Scope,
     filter: &Filter,
-    offset: i64,
+    start: super::Start<i64>,
     limit: i64,
 ) -> Result<(Vec<ApplicationRecord>, i64)> {
+    let search = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_lowercase);
+    let backend = conn.backend();
+    let implied = filter.status.as_deref().and_then(Status::parse).is_some_and(Status::implies_submitted);
+    // The filters read the applications alone: the total counts them on their indexes, and the page's ids
+    // are found the same way (index only at any offset, sorted as ids) before the page's rows are joined.
     let query = || {
-        let mut query = applications::table.inner_join(programs::table).inner_join(companies::table).into_boxed();
+        let mut query = applications::table.into_boxed();
         query = match scope {
             Scope::Company(id) => query.filter(applications::company_id.eq(id)),
-            Scope::AssignedTo(expert) => {
-                query.filter(applications::id.eq_any(super::expert_reviews::assigned_to(expert)))
-            }
-            Scope::All => query,
+            // Experts are assigned to submitted applications only; a draft is the company's own.
+            Scope::AssignedTo(expert) => query
+                .filter(applications::id.eq_any(super::expert_reviews::assigned_to(expert)))
+                .filter(applications::submitted_at.is_not_null()),
+            // A status that implies submission needs no check of the row: the page stays on the index.
+            Scope::All if implied => query,
+            Scope::All => query.filter(applications::submitted_at.is_not_null()),
         };
         if let Some(status) = &filter.status {
             query = query.filter(applications::status.eq(status.clone()));
@@ -191,20 +202,33 @@ pub fn list(
         if let Some(before) = filter.submitted_before {
             query = query.filter(applications::submitted_at.lt(before));
         }
-        if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            let pattern = format!("%{}%", super::escape_like(&q.to_lowercase()));
-            query = query.filter(
-                super::lower(applications::reference_no.assume_not_null())
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(super::lower(companies::name).like(pattern).escape('\\')),
-            );
+        if let Some(q) = &search {
+            query = query.filter(super::search::matching_applications(backend, q));
         }
         query
     };
-    let total = query().count().get_result(conn)?;
-    let rows =
-        query().order(applications::id.desc()).offset(offset).limit(limit).select(record_columns!()).load(conn)?;
+    let counted = matches!(scope, Scope::All)
+        && filter.company_id.is_none()
+        && filter.submitted_from.is_none()
+        && filter.submitted_before.is_none()
+        && search.is_none();
+    let total = if counted {
+        super::queues::submitted_in(conn, filter.status.as_deref(), filter.program_id)?
+    } else {
+        query().count().get_result(conn)?
+    };
+    let page = match start {
+        super::Start::Offset(offset) => query().offset(offset),
+        super::Start::After(id) => query().filter(applications::id.lt(id)),
+    };
+    let ids: Vec<i64> = page.order(applications::id.desc()).limit(limit + 1).select(applications::id).load(conn)?;
+    let rows = applications::table
+        .inner_join(programs::table)
+        .inner_join(companies::table)
+        .filter(applications::id.eq_any(ids))
+        .order(applications::id.desc())
+        .select(record_columns!())
+        .load(conn)?;
     Ok((rows, total))
 }
 
@@ -289,26 +313,39 @@ pub fn touch(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Result<()>
     Ok(())
 }
 
-/// Applications whose public notice runs on `today`, soonest ending first.
+/// Applications whose public notice runs on `today`, soonest ending first, from `start` (keyed by the
+/// notice's end and the id): up to `limit` + 1 (the extra one tells that more follow), with the total.
 pub fn in_notice(
     conn: &mut DbConnection,
     today: NaiveDate,
-    offset: i64,
+    start: super::Start<(NaiveDate, i64)>,
     limit: i64,
 ) -> Result<(Vec<ApplicationRecord>, i64)> {
+    // Counted and paged on the index (status, notice end, id, programme) alone; only the page's rows are joined.
     let query = || {
+        let noticed = programs::table.filter(programs::public_notice_days.gt(0)).select(programs::id);
         applications::table
-            .inner_join(programs::table)
-            .inner_join(companies::table)
             .filter(applications::status.eq(Status::PublicNotice.as_str()))
             .filter(applications::notice_ends_on.ge(today))
-            .filter(programs::public_notice_days.gt(0))
+            .filter(applications::program_id.eq_any(noticed))
+            .into_boxed()
     };
     let total = query().count().get_result(conn)?;
-    let rows = query()
-        .order((applications::notice_ends_on.asc(), applications::id.asc()))
-        .offset(offset)
-        .limit(limit)
+    let page = match start {
+        super::Start::Offset(offset) => query().offset(offset),
+        super::Start::After((ends_on, id)) => query().filter(
+            applications::notice_ends_on
+                .gt(ends_on)
+                .or(applications::notice_ends_on.eq(ends_on).and(applications::id.gt(id))),
+        ),
+    };
+    let order = (applications::notice_ends_on.asc(), applications::id.asc());
+    let ids: Vec<i64> = page.order(order).limit(limit + 1).select(applications::id).load(conn)?;
+    let rows = applications::table
+        .inner_join(programs::table)
+        .inner_join(companies::table)
+        .filter(applications::id.eq_any(ids))
+        .order(order)
         .select(record_columns!())
         .load(conn)?;
     Ok((rows, total))

@@ -173,7 +173,13 @@ pub struct Filter {
     pub action: Option<String>,
 }
 
-pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -> Result<(Vec<EventRow>, i64)> {
+/// Events newest first from `start`: up to `limit` + 1 (the extra one tells that more follow), with the total.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    start: super::Start<i64>,
+    limit: i64,
+) -> Result<(Vec<EventRow>, i64)> {
     let query = || {
         let mut query = audit_events::table.into_boxed();
         if let Some(object_type) = &filter.object_type {
@@ -191,8 +197,11 @@ pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -
         query
     };
     let total = query().count().get_result(conn)?;
-    let rows =
-        query().order(audit_events::seq.desc()).offset(offset).limit(limit).select(EventRow::as_select()).load(conn)?;
+    let page = match start {
+        super::Start::Offset(offset) => query().offset(offset),
+        super::Start::After(seq) => query().filter(audit_events::seq.lt(seq)),
+    };
+    let rows = page.order(audit_events::seq.desc()).limit(limit + 1).select(EventRow::as_select()).load(conn)?;
     Ok((rows, total))
 }
 

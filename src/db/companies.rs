@@ -138,19 +138,19 @@ pub struct Filter {
     pub verification_status: Option<String>,
 }
 
-pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -> Result<(Vec<CompanyRow>, i64)> {
+/// Companies newest first from `start`: up to `limit` + 1 (the extra one tells that more follow), with the total.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    start: super::Start<i64>,
+    limit: i64,
+) -> Result<(Vec<CompanyRow>, i64)> {
+    let search = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_lowercase);
+    let backend = conn.backend();
     let query = || {
         let mut query = companies::table.into_boxed();
-        if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            // `lower(..) LIKE lower(..)` is case-insensitive on both backends; `%` and `_` in `q` are literal.
-            let pattern = format!("%{}%", super::escape_like(&q.to_lowercase()));
-            query = query.filter(
-                super::lower(companies::name).like(pattern.clone()).escape('\\').or(super::lower(
-                    companies::credit_code,
-                )
-                .like(pattern)
-                .escape('\\')),
-            );
+        if let Some(q) = &search {
+            query = query.filter(super::search::matching_companies(backend, q));
         }
         if let Some(industry) = &filter.industry {
             query = query.filter(companies::industry.eq(industry.clone()));
@@ -164,8 +164,11 @@ pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -
         query
     };
     let total = query().count().get_result(conn)?;
-    let rows =
-        query().order(companies::id.asc()).offset(offset).limit(limit).select(CompanyRow::as_select()).load(conn)?;
+    let page = match start {
+        super::Start::Offset(offset) => query().offset(offset),
+        super::Start::After(id) => query().filter(companies::id.lt(id)),
+    };
+    let rows = page.order(companies::id.desc()).limit(limit + 1).select(CompanyRow::as_select()).load(conn)?;
     Ok((rows, total))
 }
 

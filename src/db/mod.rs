@@ -19,9 +19,11 @@ pub mod objections;
 pub mod outbox;
 pub mod outreach;
 pub mod programs;
+pub mod queues;
 pub mod reports;
 pub mod requests;
 pub mod schema;
+pub mod search;
 pub mod throttle;
 pub mod tokens;
 pub mod types;
@@ -36,6 +38,25 @@ pub use connection::{Backend, DatabaseUrl, DatabaseUrlError, DbConnection, Manag
 pub use error::{Error, Result};
 
 pub type Pool = diesel::r2d2::Pool<Manager>;
+
+/// Where a page of a list starts: after so many rows, or after the row with this sort key (a cursor).
+/// Lists answer one row more than asked for when more follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start<K> {
+    Offset(i64),
+    After(K),
+}
+
+impl<K: crate::domain::paging::Key> Start<K> {
+    /// After the cursor `after` when a request sent one (its page number is then ignored), else at the
+    /// window's page; refused if the cursor is not one a list gave.
+    pub fn of(
+        window: crate::domain::validation::Window,
+        after: Option<&str>,
+    ) -> Result<Self, crate::domain::error::Error> {
+        Ok(crate::domain::paging::start_after(after)?.map_or(Self::Offset(window.offset()), Self::After))
+    }
+}
 
 diesel::define_sql_function!(fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text);
 

@@ -4,7 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{applications, disbursements, payment_instalments, programs};
+use super::schema::{applications, disbursement_counts, disbursements, payment_instalments, programs};
 use crate::db::error::{Error, Result};
 use crate::domain::workflow::Status;
 
@@ -127,11 +127,25 @@ pub struct Filter {
     pub paid_to: Option<NaiveDate>,
 }
 
-pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -> Result<(Vec<DisbursementRow>, i64)> {
+/// Entries newest first from `start`: up to `limit` + 1 (the extra one tells that more follow), with the total.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    start: super::Start<i64>,
+    limit: i64,
+) -> Result<(Vec<DisbursementRow>, i64)> {
     let query = || {
         let mut query = disbursements::table.inner_join(applications::table).into_boxed();
         if let Some(id) = filter.program_id {
-            query = query.filter(applications::program_id.eq(id));
+            // Newest first through the ledger's own order, checking each entry's programme (the unary plus
+            // keeps SQLite from gathering and sorting a programme's entries through the application index).
+            query = query.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "+disbursements.application_id IN (SELECT id FROM applications WHERE program_id = ",
+                )
+                .bind::<diesel::sql_types::BigInt, _>(id)
+                .sql(")"),
+            );
         }
         if let Some(id) = filter.company_id {
             query = query.filter(applications::company_id.eq(id));
@@ -144,13 +158,21 @@ pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -
         }
         query
     };
-    let total = query().count().get_result(conn)?;
-    let rows = query()
-        .order(disbursements::id.desc())
-        .offset(offset)
-        .limit(limit)
-        .select(DisbursementRow::as_select())
-        .load(conn)?;
+    // The whole ledger, or one programme's, is counted by the counters; narrower filters on their indexes.
+    let total = if filter.company_id.is_none() && filter.paid_from.is_none() && filter.paid_to.is_none() {
+        let mut counts = disbursement_counts::table.select(disbursement_counts::n).into_boxed();
+        if let Some(id) = filter.program_id {
+            counts = counts.filter(disbursement_counts::program_id.eq(id));
+        }
+        counts.load::<i64>(conn)?.into_iter().sum()
+    } else {
+        query().count().get_result(conn)?
+    };
+    let page = match start {
+        super::Start::Offset(offset) => query().offset(offset),
+        super::Start::After(id) => query().filter(disbursements::id.lt(id)),
+    };
+    let rows = page.order(disbursements::id.desc()).limit(limit + 1).select(DisbursementRow::as_select()).load(conn)?;
     Ok((rows, total))
 }
 

@@ -112,7 +112,14 @@ pub struct Filter {
     pub closed_at: Option<NaiveDateTime>,
 }
 
-pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -> Result<(Vec<Program>, i64)> {
+/// Programmes soonest closing first, from `start` (keyed by the closing time and the id): up to `limit` + 1
+/// (the extra one tells that more follow), with the total.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    start: super::Start<(NaiveDateTime, i64)>,
+    limit: i64,
+) -> Result<(Vec<Program>, i64)> {
     let query = || {
         let mut query = programs::table.filter(programs::status.eq_any(filter.statuses.clone())).into_boxed();
         if let Some(category) = filter.category {
@@ -127,7 +134,15 @@ pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -
         query
     };
     let total = query().count().get_result(conn)?;
-    let page = || query().order((programs::closes_at.asc(), programs::id.asc())).offset(offset).limit(limit);
+    let page = || {
+        let query = match start {
+            super::Start::Offset(offset) => query().offset(offset),
+            super::Start::After((closes_at, id)) => query().filter(
+                programs::closes_at.gt(closes_at).or(programs::closes_at.eq(closes_at).and(programs::id.gt(id))),
+            ),
+        };
+        query.order((programs::closes_at.asc(), programs::id.asc())).limit(limit + 1)
+    };
     let rows = page().select(Program::as_select()).load(conn).map_err(|error| {
         first_damaged(error, "programs", || {
             let ids: Vec<i64> = page().select(programs::id).load(conn)?;

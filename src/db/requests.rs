@@ -153,7 +153,13 @@ pub struct Filter {
 }
 
 /// A page of requests, newest first, and how many match.
-pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -> Result<(Vec<RequestRecord>, i64)> {
+/// Requests newest first from `start`: up to `limit` + 1 (the extra one tells that more follow), with the total.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    start: super::Start<i64>,
+    limit: i64,
+) -> Result<(Vec<RequestRecord>, i64)> {
     let query = || {
         let mut query = company_requests::table
             .inner_join(companies::table)
@@ -191,8 +197,11 @@ pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -
         query
     };
     let total = query().count().get_result(conn)?;
-    let rows =
-        query().order(company_requests::id.desc()).offset(offset).limit(limit).select(record_columns!()).load(conn)?;
+    let page = match start {
+        super::Start::Offset(offset) => query().offset(offset),
+        super::Start::After(id) => query().filter(company_requests::id.lt(id)),
+    };
+    let rows = page.order(company_requests::id.desc()).limit(limit + 1).select(record_columns!()).load(conn)?;
     Ok((rows, total))
 }
 

@@ -373,6 +373,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    application_counts (program_id, status, submitted) {
+        program_id -> BigInt,
+        status -> Text,
+        submitted -> Bool,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
     outreach_runs (program_id) {
         program_id -> BigInt,
         claim_token -> Text,
@@ -383,16 +392,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    disbursement_counts (program_id) {
+        program_id -> BigInt,
+        n -> BigInt,
+    }
+}
+
 diesel::joinable!(company_financials -> companies (company_id));
 diesel::joinable!(company_bank_accounts -> companies (company_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
 diesel::joinable!(spent_refresh_tokens -> sessions (session_id));
+diesel::joinable!(application_counts -> programs (program_id));
 diesel::joinable!(applications -> programs (program_id));
 diesel::joinable!(applications -> companies (company_id));
 diesel::joinable!(attachments -> applications (application_id));
 diesel::joinable!(expert_assignments -> applications (application_id));
 diesel::joinable!(objections -> applications (application_id));
 diesel::joinable!(payment_instalments -> applications (application_id));
+diesel::joinable!(disbursement_counts -> programs (program_id));
 diesel::joinable!(disbursements -> applications (application_id));
 diesel::joinable!(application_invoices -> applications (application_id));
 diesel::joinable!(company_requests -> companies (company_id));
@@ -402,6 +420,7 @@ diesel::joinable!(program_outreach -> companies (company_id));
 diesel::joinable!(outreach_runs -> programs (program_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    application_counts,
     application_invoices,
     applications,
     attachments,
@@ -411,6 +430,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     company_bank_accounts,
     company_financials,
     company_requests,
+    disbursement_counts,
     disbursements,
     expert_assignments,
     idempotency_keys,

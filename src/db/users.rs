@@ -193,7 +193,13 @@ pub struct Filter {
     pub status: Option<String>,
 }
 
-pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -> Result<(Vec<UserRow>, i64)> {
+/// Accounts newest first from `start`: up to `limit` + 1 (the extra one tells that more follow), with the total.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    start: super::Start<i64>,
+    limit: i64,
+) -> Result<(Vec<UserRow>, i64)> {
     let query = || {
         let mut query = users::table.into_boxed();
         if let Some(role) = &filter.role {
@@ -205,7 +211,11 @@ pub fn list(conn: &mut DbConnection, filter: &Filter, offset: i64, limit: i64) -
         query
     };
     let total = query().count().get_result(conn)?;
-    let rows = query().order(users::id.asc()).offset(offset).limit(limit).select(UserRow::as_select()).load(conn)?;
+    let page = match start {
+        super::Start::Offset(offset) => query().offset(offset),
+        super::Start::After(id) => query().filter(users::id.lt(id)),
+    };
+    let rows = page.order(users::id.desc()).limit(limit + 1).select(UserRow::as_select()).load(conn)?;
     Ok((rows, total))
 }
 

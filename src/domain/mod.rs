@@ -37,6 +37,7 @@ pub mod funding;
 pub mod limits;
 pub mod money;
 pub mod outreach;
+pub mod paging;
 pub mod program;
 pub mod report;
 pub mod requests;

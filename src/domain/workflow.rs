@@ -96,6 +96,11 @@ impl Status {
     pub fn is_editable(self) -> bool {
         matches!(self, Status::Draft | Status::Returned)
     }
+
+    /// Only a submitted application reaches this status (a draft may be withdrawn unsubmitted).
+    pub fn implies_submitted(self) -> bool {
+        !matches!(self, Status::Draft | Status::Withdrawn)
+    }
 }
 
 /// What must hold, beyond role and status, for an action to be open to a caller.
@@ -419,7 +424,8 @@ impl Notice {
     }
 }
 
-/// Who may see an application: a company its own, an expert those assigned to them, staff all.
+/// Who may see an application: a company its own, an expert those assigned to them, staff all once it has
+/// been submitted (a draft is the company's own until then, and stays so if withdrawn unsubmitted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Visibility {
     Visible,
@@ -428,11 +434,13 @@ pub enum Visibility {
     IfAssigned,
 }
 
-/// Whether `role` (acting for `caller_company`) may see an application of `owner_company`.
-pub fn visibility(role: Role, caller_company: Option<i64>, owner_company: i64) -> Visibility {
+/// Whether `role` (acting for `caller_company`) may see an application of `owner_company`, `submitted`
+/// at least once.
+pub fn visibility(role: Role, caller_company: Option<i64>, owner_company: i64, submitted: bool) -> Visibility {
     match role {
         Role::Applicant if caller_company == Some(owner_company) => Visibility::Visible,
         Role::Applicant => Visibility::Hidden,
+        _ if !submitted => Visibility::Hidden,
         Role::Expert => Visibility::IfAssigned,
         Role::Reviewer | Role::Finance | Role::Admin => Visibility::Visible,
     }
@@ -609,13 +617,17 @@ mod tests {
     }
 
     #[test]
-    fn a_company_sees_its_own_an_expert_those_assigned_staff_all() {
-        assert_eq!(visibility(Role::Applicant, Some(1), 1), Visibility::Visible);
-        assert_eq!(visibility(Role::Applicant, Some(2), 1), Visibility::Hidden);
-        assert_eq!(visibility(Role::Applicant, None, 1), Visibility::Hidden);
-        assert_eq!(visibility(Role::Expert, None, 1), Visibility::IfAssigned);
+    fn a_company_sees_its_own_an_expert_those_assigned_staff_all_submitted() {
+        for submitted in [false, true] {
+            assert_eq!(visibility(Role::Applicant, Some(1), 1, submitted), Visibility::Visible);
+            assert_eq!(visibility(Role::Applicant, Some(2), 1, submitted), Visibility::Hidden);
+            assert_eq!(visibility(Role::Applicant, None, 1, submitted), Visibility::Hidden);
+        }
+        assert_eq!(visibility(Role::Expert, None, 1, true), Visibility::IfAssigned);
+        assert_eq!(visibility(Role::Expert, None, 1, false), Visibility::Hidden);
         for staff in [Role::Reviewer, Role::Finance, Role::Admin] {
-            assert_eq!(visibility(staff, None, 1), Visibility::Visible);
+            assert_eq!(visibility(staff, None, 1, true), Visibility::Visible);
+            assert_eq!(visibility(staff, None, 1, false), Visibility::Hidden, "a draft is the company's own");
         }
     }
 

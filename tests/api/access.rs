@@ -197,6 +197,7 @@ fn rules(seed: &Seed) -> Vec<(&'static str, Rule)> {
         ("GET /api/v1/programs/{id}/outreach", rule(REVIEWER_ADMIN)),
         ("POST /api/v1/programs/{id}/publish", Rule { note: "the closed programme", ..rule(ADMIN) }),
         ("GET /api/v1/reports/disbursements", Rule { query: "?group_by=program", ..rule(FINANCE_ADMIN) }),
+        ("GET /api/v1/queues", rule(STAFF_BUT_EXPERTS)),
         ("GET /api/v1/reports/requests", rule(STAFF_BUT_EXPERTS)),
         ("GET /api/v1/reports/summary", rule(STAFF_BUT_EXPERTS)),
         (

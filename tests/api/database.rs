@@ -256,7 +256,8 @@ struct StoredColumn {
 }
 
 /// The columns the migrations created, as diesel types. On SQLite an `INTEGER PRIMARY KEY AUTOINCREMENT`
-/// is the 64-bit row id, read as `BigInt`, and a primary key column is never null.
+/// is the 64-bit row id, read as `BigInt`, and a primary key column is never null. The search indexes
+/// (FTS5 virtual tables and their shadow tables) are not tables of the schema.
 fn migrated_columns(conn: &mut DbConnection) -> Columns {
     let query = match conn {
         DbConnection::Sqlite(_) => {
@@ -265,7 +266,8 @@ fn migrated_columns(conn: &mut DbConnection) -> Columns {
                          THEN 'BIGINT' ELSE upper(p.type) END AS data_type, \
                     CASE WHEN p.\"notnull\" = 1 OR p.pk > 0 THEN 'NO' ELSE 'YES' END AS nullable \
              FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '__diesel_schema_migrations'"
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '__diesel_schema_migrations' \
+               AND m.name IN (SELECT name FROM pragma_table_list WHERE type = 'table')"
         }
         DbConnection::Postgres(_) => {
             "SELECT table_name::text AS table_name, column_name::text AS column_name, upper(data_type::text) AS data_type, \

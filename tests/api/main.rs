@@ -14,6 +14,7 @@ mod guarding;
 mod health;
 mod helpers;
 mod layers;
+mod lists;
 mod money;
 mod openapi;
 mod outreach;

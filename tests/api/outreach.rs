@@ -175,8 +175,17 @@ async fn two_runs_of_one_programme_at_once_tell_each_company_once() {
         addresses.push(listening(&app, &format!("并发推送企业{n:02}有限公司")).await.2);
     }
     // One company has a second user: both are told, the company is counted once.
-    let first_company =
-        app.db.read(|conn| portal::db::companies::list(conn, &portal::db::companies::Filter::default(), 0, 1)).await;
+    let first_company = app
+        .db
+        .read(|conn| {
+            portal::db::companies::list(
+                conn,
+                &portal::db::companies::Filter::default(),
+                portal::db::Start::Offset(0),
+                1,
+            )
+        })
+        .await;
     let first_company = first_company.unwrap().0[0].id;
     app.db
         .write(move |conn| {

@@ -1,0 +1,126 @@
+//! The counts the console's dashboards and queues show: read from the per-programme status counters and
+//! from indexes that cover each queue, never by counting the applications table.
+
+use chrono::NaiveDate;
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{application_counts, applications, objections, programs};
+use crate::db::error::Result;
+use crate::domain::workflow::Status;
+
+/// Each programme with its submitted applications per stored status, `(id, code, title, status, n)`;
+/// `status` and `n` are absent for a programme with none.
+pub type ProgramCount = (i64, String, String, Option<String>, Option<i64>);
+
+pub fn by_program(conn: &mut DbConnection) -> Result<Vec<ProgramCount>> {
+    Ok(programs::table
+        .left_join(
+            application_counts::table
+                .on(application_counts::program_id.eq(programs::id).and(application_counts::submitted.eq(true))),
+        )
+        .order((programs::id.asc(), application_counts::status.asc()))
+        .select((
+            programs::id,
+            programs::code,
+            programs::title,
+            application_counts::status.nullable(),
+            application_counts::n.nullable(),
+        ))
+        .load(conn)?)
+}
+
+/// Submitted applications in `status` (optionally of one programme), from the counters.
+pub fn submitted_in(conn: &mut DbConnection, status: Option<&str>, program_id: Option<i64>) -> Result<i64> {
+    let mut query = application_counts::table.filter(application_counts::submitted.eq(true)).into_boxed();
+    if let Some(status) = status {
+        query = query.filter(application_counts::status.eq(status.to_owned()));
+    }
+    if let Some(id) = program_id {
+        query = query.filter(application_counts::program_id.eq(id));
+    }
+    let counts: Vec<i64> = query.select(application_counts::n).load(conn)?;
+    Ok(counts.into_iter().sum())
+}
+
+/// Applications in expert review with at least their programme's minimum number of scores: from the
+/// counters for programmes that need none, and by counting the scores of the others' applications only
+/// (`CROSS JOIN` keeps SQLite reading from the programmes, through the programme and status index).
+pub fn ready_to_propose(conn: &mut DbConnection) -> Result<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count: Count = diesel::sql_query(
+        "SELECT (SELECT CAST(COALESCE(SUM(c.n), 0) AS BIGINT) FROM application_counts c JOIN programs p ON p.id = c.program_id \
+                  WHERE c.status = 'expert_review' AND c.submitted AND p.min_expert_reviews = 0) \
+              + (SELECT COUNT(*) FROM programs p CROSS JOIN applications a \
+                  WHERE a.program_id = p.id AND p.min_expert_reviews > 0 AND a.status = 'expert_review' \
+                    AND p.min_expert_reviews <= \
+                    (SELECT COUNT(*) FROM expert_assignments e WHERE e.application_id = a.id AND e.score IS NOT NULL)) \
+           AS n",
+    )
+    .get_result(conn)?;
+    Ok(count.n)
+}
+
+/// Applications in `status` whose `column` date lies in `from..=to` (either end open).
+macro_rules! dated {
+    ($conn:expr, $status:expr, $column:expr, $from:expr, $to:expr) => {{
+        let mut query = applications::table.filter(applications::status.eq($status.as_str())).into_boxed();
+        if let Some(from) = $from {
+            query = query.filter($column.ge(from));
+        }
+        if let Some(to) = $to {
+            query = query.filter($column.le(to));
+        }
+        query.select(count_star()).get_result::<i64>($conn)
+    }};
+}
+
+/// The counts of the reviewer's and finance's queues on `today`; `soon` is the last day a notice may
+/// end on to count as ending soon.
+#[derive(Debug, Clone, Copy)]
+pub struct Queues {
+    pub awaiting_formal_check: i64,
+    pub ready_to_propose: i64,
+    pub notices_ending_soon: i64,
+    pub open_objections: i64,
+    pub corrections_overdue: i64,
+    pub payments_due: i64,
+    pub payments_overdue: i64,
+}
+
+pub fn queues(conn: &mut DbConnection, today: NaiveDate, soon: NaiveDate) -> Result<Queues> {
+    let yesterday = today.pred_opt();
+    // Awards still owed are counted by the counters; those due from today on are the recent approvals (the
+    // due date is a fixed number of working days after), and every other one has passed its due date.
+    let owed = submitted_in(conn, Some(Status::Approved.as_str()), None)?;
+    let payments_due = dated!(conn, Status::Approved, applications::payment_due_on, Some(today), None::<NaiveDate>)?;
+    let undated: i64 = applications::table
+        .filter(applications::status.eq(Status::Approved.as_str()))
+        .filter(applications::payment_due_on.is_null())
+        .select(count_star())
+        .get_result(conn)?;
+    let payments_overdue = owed - payments_due - undated;
+    Ok(Queues {
+        awaiting_formal_check: submitted_in(conn, Some(Status::Submitted.as_str()), None)?,
+        ready_to_propose: ready_to_propose(conn)?,
+        notices_ending_soon: dated!(conn, Status::PublicNotice, applications::notice_ends_on, Some(today), Some(soon))?,
+        open_objections: objections::table
+            .filter(objections::resolved_at.is_null())
+            .select(count_star())
+            .get_result(conn)?,
+        corrections_overdue: dated!(
+            conn,
+            Status::Returned,
+            applications::correction_due_on,
+            None::<NaiveDate>,
+            yesterday
+        )?,
+        payments_due,
+        payments_overdue,
+    })
+}
