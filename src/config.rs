@@ -91,7 +91,15 @@ pub struct Settings {
     pub requests: RequestSettings,
     pub outreach: OutreachSettings,
     pub audit: AuditSettings,
+    pub console: ConsoleSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// A console session unused for this long is over; the staff member signs in again.
+    pub idle_timeout_mins: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

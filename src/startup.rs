@@ -15,7 +15,8 @@ use crate::api::{self, RouteTable, docs, extract};
 use crate::app::{outreach, requests};
 use crate::auth::password::Passwords;
 use crate::auth::tokens::Tokens;
-use crate::config::{OutreachSettings, PortalSettings, RequestSettings, Settings};
+use crate::config::{Environment, OutreachSettings, PortalSettings, RequestSettings, Settings};
+use crate::console::{self, session::CookiePolicy};
 use crate::db::{Db, migrations};
 use crate::email::{Mailbox, Transport, worker};
 use crate::storage::{LocalDisk, Storage};
@@ -48,6 +49,10 @@ impl Application {
         let request_settings = web::Data::new(settings.requests.clone());
         let server_settings = web::Data::new(settings.server.clone());
         let storage_settings = web::Data::new(settings.storage.clone());
+        let cookie_policy = web::Data::new(CookiePolicy {
+            secure: settings.environment != Environment::Development,
+            idle_timeout: chrono::Duration::minutes(i64::from(settings.console.idle_timeout_mins)),
+        });
         let json_limit = settings.server.json_limit_bytes;
         let docs_enabled = settings.server.docs_enabled;
 
@@ -68,9 +73,11 @@ impl Application {
                 .app_data(server_settings.clone())
                 .app_data(storage.clone())
                 .app_data(storage_settings.clone())
+                .app_data(cookie_policy.clone())
                 .app_data(web::PayloadConfig::new(json_limit))
                 .app_data(extract::path_config())
                 .app_data(extract::query_config())
+                .configure(console::routes)
                 .default_service(web::to(api::fallback));
             let app = if docs_enabled {
                 app.service(docs::swagger_ui()).route("/docs", web::get().to(docs::docs_redirect))

@@ -322,6 +322,16 @@ pub async fn download_attachment(
 ) -> Result<HttpResponse, ApiError> {
     let (id, attachment_id) = path.into_inner();
     let row = attachments::find(&db, &user, id, attachment_id).await?;
+    file_response(row, &storage, &request, DispositionType::Attachment).await
+}
+
+/// An attachment's file as a download (`Attachment`) or for a browser to show (`Inline`), under its own name.
+pub async fn file_response(
+    row: AttachmentRow,
+    storage: &web::Data<dyn Storage>,
+    request: &HttpRequest,
+    disposition: DispositionType,
+) -> Result<HttpResponse, ApiError> {
     let path = storage.path(&row.storage_key);
     let file = web::block(move || actix_files::NamedFile::open(path))
         .await
@@ -334,7 +344,7 @@ pub async fn download_attachment(
         .filter(|c| *c != '"')
         .collect();
     let disposition = ContentDisposition {
-        disposition: DispositionType::Attachment,
+        disposition,
         parameters: vec![
             DispositionParam::Filename(ascii),
             DispositionParam::FilenameExt(ExtendedValue {
@@ -350,7 +360,7 @@ pub async fn download_attachment(
         .set_content_disposition(disposition)
         .use_etag(false)
         .use_last_modified(false)
-        .into_response(&request);
+        .into_response(request);
     response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
     Ok(response)
 }

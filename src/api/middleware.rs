@@ -95,9 +95,10 @@ fn as_problem(response: ServiceResponse, context: &RequestContext, span: &tracin
         let rendered = error.render(context.lang, &context.id);
         return response.into_response(rendered);
     }
-    let already_problem =
-        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if !(status.is_client_error() || status.is_server_error()) || already_problem {
+    let content_type = response.headers().get(header::CONTENT_TYPE).map(HeaderValue::as_bytes).unwrap_or_default();
+    // A console page explains its own failures.
+    let explained = content_type.starts_with(PROBLEM_JSON.as_bytes()) || content_type.starts_with(b"text/html");
+    if !(status.is_client_error() || status.is_server_error()) || explained {
         return response;
     }
     if let Some(cause) = response.response().error() {

@@ -64,7 +64,8 @@ fn plain_yuan(fen: i64) -> String {
     format!("{sign}{}.{:02}", fen.unsigned_abs() / 100, fen.unsigned_abs() % 100)
 }
 
-fn csv(report: &DisbursementReport) -> String {
+/// The disbursement report as CSV, UTF-8 with a BOM so spreadsheets read the Chinese.
+pub fn csv(report: &DisbursementReport) -> String {
     let mut out = String::from("\u{feff}");
     out.push_str(&HEADERS.join(","));
     out.push_str("\r\n");
@@ -89,7 +90,7 @@ fn as_yuan(fen: i64) -> f64 {
 }
 
 /// The report as a workbook written row by row in constant memory, amounts as numbers in yuan.
-fn xlsx(report: &DisbursementReport) -> Result<Vec<u8>, ApiError> {
+pub fn xlsx(report: &DisbursementReport) -> Result<Vec<u8>, ApiError> {
     use rust_xlsxwriter::{Format as CellFormat, Workbook};
     let failed = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(anyhow::anyhow!("writing the workbook: {e}"));
     let mut workbook = Workbook::new();

@@ -285,3 +285,9 @@ pub async fn ledger(db: &Db, caller: &SignedIn, filter: LedgerFilter) -> Result<
     let (rows, total) = db.read(move |conn| money::list(conn, &query, start, window.per_page)).await?;
     Ok((rows.into_iter().map(Into::into).collect(), window, total))
 }
+
+/// Finance's work queue: approved awards not paid in full, soonest due first (finance and admins).
+pub async fn awaiting(db: &Db, caller: &SignedIn, limit: i64) -> Result<Vec<money::AwaitingPayment>> {
+    caller.require(&[Role::Finance, Role::Admin])?;
+    Ok(db.read(move |conn| money::awaiting_payment(conn, limit)).await?)
+}

@@ -30,6 +30,7 @@ const REFRESH_TOKEN_DAYS: i64 = 30;
 /// A session's tokens and its user.
 #[derive(Debug)]
 pub struct Session {
+    pub session_id: i64,
     pub access_token: String,
     /// Seconds until the access token expires.
     pub expires_in: i64,
@@ -39,6 +40,7 @@ pub struct Session {
 
 fn session(tokens: &Tokens, user: UserRow, session_id: i64, refresh_token: String) -> Result<Session> {
     Ok(Session {
+        session_id,
         access_token: tokens.issue(user.id, user.role()?, session_id, Utc::now().timestamp())?,
         expires_in: tokens.ttl_secs,
         refresh_token,
@@ -188,4 +190,34 @@ pub async fn logout(db: &Db, caller: &SignedIn, refresh_token: &str) -> Result<(
         Ok(())
     })
     .await
+}
+
+/// A console session found from its cookie's secret: the caller, and their name to greet them by.
+#[derive(Debug, Clone)]
+pub struct ConsoleSession {
+    pub caller: SignedIn,
+    pub display_name: String,
+}
+
+/// The console session whose cookie holds `secret`, or `None` when it ended, expired or lay unused for
+/// `idle_timeout`. Using it keeps it alive; the use is written down at most once a minute.
+pub async fn resume(db: &Db, secret: &str, request_id: &str, idle_timeout: Duration) -> Result<Option<ConsoleSession>> {
+    let presented = secret::digest(secret.trim());
+    let now = time::now();
+    let found = db.read(move |conn| users::console_caller(conn, &presented, now, now - idle_timeout)).await?;
+    let Some(found) = found else { return Ok(None) };
+    let fresh_since = now - Duration::minutes(1);
+    if found.last_seen_at < fresh_since {
+        let session_id = found.session_id;
+        db.write(move |conn| Ok::<_, crate::app::Error>(users::touch_session(conn, session_id, now, fresh_since)?))
+            .await?;
+    }
+    let caller = SignedIn {
+        user_id: found.user_id,
+        role: found.role,
+        company_id: found.company_id,
+        session_id: found.session_id,
+        request_id: request_id.to_owned(),
+    };
+    Ok(Some(ConsoleSession { caller, display_name: found.display_name }))
 }

@@ -158,6 +158,13 @@ pub async fn list(db: &Db, caller: &SignedIn, filter: UserFilter) -> Result<(Vec
     Ok((items, window, total))
 }
 
+/// The active experts a reviewer may name for a review, by id and name (reviewers and admins).
+pub async fn experts(db: &Db, caller: &SignedIn) -> Result<Vec<(i64, String)>> {
+    caller.require(&[Role::Reviewer, Role::Admin])?;
+    let rows = db.read(|conn| users::active_with_role(conn, Role::Expert)).await?;
+    Ok(rows.into_iter().map(|u| (u.id, u.display_name)).collect())
+}
+
 /// One account (admin only).
 pub async fn get(db: &Db, caller: &SignedIn, id: i64) -> Result<UserView> {
     caller.require(&[Role::Admin])?;

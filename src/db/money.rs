@@ -258,3 +258,37 @@ pub fn move_reserved_to_disbursed(conn: &mut DbConnection, program_id: i64, amou
         Err(Error::inconsistent(format!("programme {program_id} cannot move {amount_fen} fen")))
     }
 }
+
+/// An approved award not yet paid in full, as finance's work queue shows it.
+#[derive(Debug, Clone, Queryable)]
+pub struct AwaitingPayment {
+    pub application_id: i64,
+    pub reference_no: Option<String>,
+    pub program_code: String,
+    pub company_name: String,
+    pub approved_amount_fen: Option<i64>,
+    pub disbursed_fen: i64,
+    pub payment_due_on: Option<NaiveDate>,
+}
+
+/// Approved awards not paid in full, soonest due first, so the overdue ones lead: up to `limit`.
+pub fn awaiting_payment(conn: &mut DbConnection, limit: i64) -> Result<Vec<AwaitingPayment>> {
+    use super::schema::companies;
+    Ok(applications::table
+        .inner_join(programs::table)
+        .inner_join(companies::table)
+        .filter(applications::status.eq(Status::Approved.as_str()))
+        .filter(applications::approved_amount_fen.gt(applications::disbursed_fen.nullable()))
+        .order((applications::payment_due_on.asc(), applications::id.asc()))
+        .select((
+            applications::id,
+            applications::reference_no,
+            programs::code,
+            companies::name,
+            applications::approved_amount_fen,
+            applications::disbursed_fen,
+            applications::payment_due_on,
+        ))
+        .limit(limit)
+        .load(conn)?)
+}

@@ -125,6 +125,7 @@ pub struct SessionRow {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    pub last_seen_at: Option<NaiveDateTime>,
 }
 
 pub fn start_session(
@@ -140,9 +141,72 @@ pub fn start_session(
             sessions::refresh_token_hash.eq(refresh_token_hash),
             sessions::created_at.eq(now),
             sessions::expires_at.eq(expires_at),
+            sessions::last_seen_at.eq(now),
         ))
         .get_result::<SessionRow>(conn)?
         .id)
+}
+
+/// A console session: the signed-in user's session, found by the digest of the secret its cookie holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleCaller {
+    pub session_id: i64,
+    pub user_id: i64,
+    pub role: Role,
+    pub company_id: Option<i64>,
+    pub display_name: String,
+    pub last_seen_at: NaiveDateTime,
+}
+
+/// The caller behind a live session used since `idle_since`, found by the digest of its secret.
+pub fn console_caller(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    now: NaiveDateTime,
+    idle_since: NaiveDateTime,
+) -> Result<Option<ConsoleCaller>> {
+    let active: &'static str = UserStatus::Active.as_str();
+    let found: Option<(i64, i64, String, Option<i64>, String, Option<NaiveDateTime>)> = on_backend!(conn, inner => sessions::table
+        .inner_join(users::table)
+        .filter(sessions::refresh_token_hash.eq(token_hash))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .filter(sessions::last_seen_at.ge(idle_since))
+        .filter(users::status.eq(active))
+        .select((sessions::id, users::id, users::role, users::company_id, users::display_name, sessions::last_seen_at))
+        .first(inner)
+        .optional())?;
+    found
+        .map(|(session_id, user_id, role, company_id, display_name, last_seen_at)| {
+            Ok(ConsoleCaller {
+                session_id,
+                user_id,
+                role: stored_role(&role)?,
+                company_id,
+                display_name,
+                last_seen_at: last_seen_at.unwrap_or(now),
+            })
+        })
+        .transpose()
+}
+
+/// Marks a live session as used at `now`, unless it was marked since `fresh_since` (one write a minute,
+/// not one per page).
+pub fn touch_session(
+    conn: &mut DbConnection,
+    session_id: i64,
+    now: NaiveDateTime,
+    fresh_since: NaiveDateTime,
+) -> Result<()> {
+    diesel::update(
+        sessions::table
+            .find(session_id)
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::last_seen_at.lt(fresh_since)),
+    )
+    .set(sessions::last_seen_at.eq(now))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// Sessions joined with their users, kept to the one that is live: not revoked, not expired, and its user

@@ -11,6 +11,19 @@ use crate::i18n::Text;
 /// `i64::MAX` that sums of amounts never overflow in SQL.
 pub const MAX_FEN: i64 = 1_000_000_000_000_000;
 
+/// What a person types as yuan (`12,345.67`, `12345.6`, `12345`) in fen; `None` for anything else,
+/// negative amounts and more than two decimals included.
+pub fn parse_yuan(text: &str) -> Option<i64> {
+    let text: String = text.trim().chars().filter(|c| *c != ',').collect();
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 16 || fraction.len() > 2 || !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    let cents = format!("{fraction:0<2}").parse::<i64>().ok()?;
+    whole.parse::<i64>().ok()?.checked_mul(100)?.checked_add(cents)
+}
+
 /// `1234567` fen → `12,345.67`.
 pub fn yuan(fen: i64) -> String {
     let sign = if fen < 0 { "-" } else { "" };
@@ -176,6 +189,26 @@ pub fn check_plan_total(instalments: &[Instalment], approved_fen: i64) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yuan_as_people_type_them_become_fen_and_anything_else_is_refused() {
+        let cases = [
+            ("12,345.67", Some(1_234_567)),
+            ("12345.6", Some(1_234_560)),
+            (" 12345 ", Some(1_234_500)),
+            ("0.01", Some(1)),
+            ("1.234", None),
+            ("-5", None),
+            ("", None),
+            ("1e5", None),
+            (".5", None),
+            ("99999999999999999", None),
+        ];
+        for (text, fen) in cases {
+            assert_eq!(parse_yuan(text), fen, "{text:?}");
+        }
+        assert_eq!(yuan(parse_yuan("98,765.43").unwrap()), "98,765.43");
+    }
 
     fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2025, 6, d).unwrap()

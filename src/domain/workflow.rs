@@ -70,6 +70,28 @@ impl Action {
     }
 }
 
+impl Action {
+    /// The action's name on a button.
+    pub fn label(self) -> Text {
+        let (zh, en) = match self {
+            Action::Submit => ("提交", "Submit"),
+            Action::Withdraw => ("撤回", "Withdraw"),
+            Action::Return => ("退回补正", "Return for correction"),
+            Action::Accept => ("受理并送专家评审", "Accept for expert review"),
+            Action::Assign => ("增派专家", "Assign more experts"),
+            Action::Declare => ("利益冲突声明", "Declare conflicts of interest"),
+            Action::Score => ("评分", "Score"),
+            Action::Propose => ("拟支持并公示", "Propose the award and start the notice"),
+            Action::Approve => ("批准", "Approve"),
+            Action::Reject => ("不予支持", "Reject"),
+            Action::Settle => ("全部拨付", "Paid in full"),
+            Action::Reopen => ("冲正后重新待拨付", "Reopened by a reversal"),
+            Action::Supersede => ("被更高支持替代", "Superseded by a higher award"),
+        };
+        Text::new(zh, en)
+    }
+}
+
 impl Status {
     /// In plain words for the company.
     pub fn label(self) -> Text {
