@@ -11,7 +11,8 @@ use serde_json::Value;
 
 use crate::app::applications::{self, ApplicationView, ListQuery};
 use crate::app::payments::{self, DisbursementView};
-use crate::app::{attachments, objections, reviews, users, workflow};
+use crate::app::companies::{self, CompanyView};
+use crate::app::{attachments, objections, programs, reviews, users, workflow};
 use crate::config::PortalSettings;
 use crate::console::dashboard::html;
 use crate::console::failure::{Failure, explain, refused_status};
@@ -21,9 +22,11 @@ use crate::db::attachments::AttachmentRow;
 use crate::db::objections::ObjectionRow;
 use crate::db::{Db, Start};
 use crate::domain::actions::{ActionInput, Experts};
+use crate::domain::company::BankAccountStatus;
 use crate::domain::error::{Error as Refusal, FieldError};
 use crate::domain::money::parse_yuan;
 use crate::domain::paging;
+use crate::domain::program::{FieldType, FormField};
 use crate::domain::role::Role;
 use crate::domain::time;
 use crate::domain::workflow::{Action, Status};
@@ -176,6 +179,8 @@ struct ApplicationPage {
     today: NaiveDate,
     finance: bool,
     role: Role,
+    /// For finance: the company with its bank account, to check before paying.
+    company: Option<CompanyView>,
 }
 
 impl ApplicationPage {
@@ -187,6 +192,10 @@ impl ApplicationPage {
         self.finance
             && self.app.status == Status::Approved
             && self.app.approved_amount_fen.unwrap_or(0) > self.app.disbursed_fen.unwrap_or(0)
+    }
+
+    fn account_confirmed(company: &CompanyView) -> bool {
+        company.bank_account_status == BankAccountStatus::Confirmed
     }
 
     fn may_resolve(&self) -> bool {
@@ -207,24 +216,101 @@ impl ApplicationPage {
     }
 }
 
-fn as_pairs(map: &serde_json::Map<String, Value>) -> Vec<(String, String)> {
-    map.iter()
-        .map(|(key, value)| {
-            let shown = match value {
-                Value::String(s) => s.clone(),
-                Value::Null => "—".to_owned(),
-                other => other.to_string(),
+fn shown(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => "—".to_owned(),
+        Value::Bool(true) => "✓".to_owned(),
+        Value::Bool(false) => "✗".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// The answers under the programme's own labels, in the form's order; amounts in yuan.
+fn answers(frame: &Frame, form: &serde_json::Map<String, Value>, fields: &[FormField]) -> Vec<(String, String)> {
+    let mut shown_keys = Vec::new();
+    let mut pairs: Vec<(String, String)> = fields
+        .iter()
+        .filter_map(|field| {
+            let value = form.get(&field.key)?;
+            shown_keys.push(field.key.as_str());
+            let text = match (field.field_type, value.as_i64()) {
+                (FieldType::MoneyFen, Some(fen)) => frame.money(&fen),
+                _ => shown(value),
             };
-            (key.clone(), shown)
+            Some((field.label.clone(), text))
         })
-        .collect()
+        .collect();
+    pairs.extend(form.iter().filter(|(k, _)| !shown_keys.contains(&k.as_str())).map(|(k, v)| (k.clone(), shown(v))));
+    pairs
+}
+
+/// The company as it stood when it submitted, in words.
+fn snapshot(frame: &Frame, stored: Option<&str>) -> Vec<(String, String)> {
+    let Some(Value::Object(snapshot)) = stored.and_then(|s| serde_json::from_str(s).ok()) else {
+        return Vec::new();
+    };
+    let company = snapshot.get("company").and_then(Value::as_object);
+    let labels: [(&str, &str, &str); 9] = [
+        ("name", "企业名称", "Name"),
+        ("credit_code", "统一社会信用代码", "Credit code"),
+        ("legal_representative", "法定代表人", "Legal representative"),
+        ("industry", "行业", "Industry"),
+        ("park_zone", "园区", "Park zone"),
+        ("established_on", "成立日期", "Established"),
+        ("registered_capital_fen", "注册资本", "Registered capital"),
+        ("verification_status", "认证状态", "Verification"),
+        ("high_tech_certificate_no", "高新技术企业证书", "High-tech certificate"),
+    ];
+    let mut pairs: Vec<(String, String)> = labels
+        .iter()
+        .filter_map(|(key, zh, en)| {
+            let value = company?.get(*key)?;
+            let text = match (*key, value.as_i64()) {
+                ("registered_capital_fen", Some(fen)) => frame.money(&fen),
+                _ => shown(value),
+            };
+            Some((frame.t(zh, en).to_owned(), text))
+        })
+        .collect();
+    if let Some(year) = snapshot.get("figures_year").and_then(Value::as_i64) {
+        let figures = snapshot.get("figures").and_then(Value::as_object);
+        let money = |key: &str| figures.and_then(|f| f.get(key)).and_then(Value::as_i64).map(|fen| frame.money(&fen));
+        pairs.push((
+            frame.t("年度经营数据", "Figures of the year").to_owned() + &format!(" {year}"),
+            match (money("revenue_fen"), money("rd_expense_fen")) {
+                (Some(revenue), Some(rd)) => format!("{} {revenue} · {} {rd}", frame.t("营收", "revenue"), frame.t("研发", "R&D")),
+                _ => frame.t("未填报", "not given").to_owned(),
+            },
+        ));
+    }
+    pairs
+}
+
+/// What an event of the timeline that is not a workflow action did.
+fn event_label(name: &str) -> Option<Text> {
+    let (zh, en) = match name {
+        "application.create" => ("创建草稿", "Draft created"),
+        "application.update" => ("修改申报", "Application changed"),
+        "application.attachment_upload" => ("上传材料", "Material uploaded"),
+        "application.attachment_delete" => ("删除材料", "Material removed"),
+        "application.invoices" => ("登记发票", "Invoices listed"),
+        "disbursement.payment" => ("资金拨付", "Payment"),
+        "disbursement.reversal" => ("拨付冲正", "Payment reversed"),
+        "objection.lodge" => ("收到异议", "Objection lodged"),
+        "objection.resolve" => ("处理异议", "Objection resolved"),
+        _ => return None,
+    };
+    Some(Text::new(zh, en))
 }
 
 fn timeline_line(frame: &Frame, event: reviews::TimelineEvent) -> Line {
     let seen = event.seen;
     let name = seen.action.strip_prefix("application.").unwrap_or(&seen.action);
     let action =
-        Action::parse(name).map_or_else(|| Text::owned(seen.action.clone(), seen.action.clone()), Action::label);
+        Action::parse(name).map(Action::label).or_else(|| event_label(&seen.action)).unwrap_or_else(|| {
+            Text::owned(seen.action.clone(), seen.action.clone())
+        });
     let status = |s: &Option<String>| s.as_deref().and_then(Status::parse).map(Status::label);
     let what = match (status(&seen.from), status(&seen.to)) {
         (Some(from), Some(to)) => Text::owned(
@@ -250,23 +336,15 @@ async fn page(
     let user = staff.caller.clone();
     let seen = db.read(move |conn| applications::view(conn, &user, id, today)).await?;
     let withheld = seen.withheld;
-    let form = as_pairs(&seen.form);
-    let snapshot = seen
-        .record
-        .application
-        .company_snapshot
-        .as_deref()
-        .and_then(|s| serde_json::from_str::<serde_json::Map<String, Value>>(s).ok())
-        .map(|m| as_pairs(&m))
-        .unwrap_or_default();
+    let program = programs::get(db, Some(&staff.caller), seen.record.application.program_id).await?;
+    let stored_snapshot = seen.record.application.company_snapshot.clone();
+    let form_data = seen.form.clone();
     let app: ApplicationView = seen.into();
     let role = staff.caller.role;
-    let frame = Frame::new(
-        staff,
-        Text::owned(format!("申报 {}", reference(&app)), format!("Application {}", reference(&app))),
-        "/console/applications",
-    )
-    .with_notice(notice);
+    let title = Text::owned(format!("申报 {}", reference(&app)), format!("Application {}", reference(&app)));
+    let frame = Frame::new(staff, title, "/console/applications").with_notice(notice);
+    let form = answers(&frame, &form_data, &program.fields);
+    let snapshot = snapshot(&frame, stored_snapshot.as_deref());
     let (attachments, timeline) = if withheld {
         (Vec::new(), Vec::new())
     } else {
@@ -277,6 +355,7 @@ async fn page(
     let reviewing = matches!(role, Role::Reviewer | Role::Admin);
     let reviews = if reviewing { reviews::list(db, &staff.caller, id).await? } else { Vec::new() };
     let objections = if reviewing { objections::list(db, &staff.caller, id).await? } else { Vec::new() };
+    let company = if role == Role::Finance { Some(companies::get(db, &staff.caller, app.company.id).await?) } else { None };
     let payments = if matches!(role, Role::Finance | Role::Admin) {
         payments::of_application(db, &staff.caller, id).await?
     } else {
@@ -301,6 +380,7 @@ async fn page(
         today,
         finance: role == Role::Finance,
         role,
+        company,
     };
     Ok(page.render()?)
 }
@@ -325,6 +405,7 @@ pub fn done_notice(done: Option<&str>) -> Option<Text> {
         "paid" => ("拨付已登记。", "The payment is recorded."),
         "reversed" => ("冲正已登记。", "The reversal is recorded."),
         "resolved" => ("异议已处理。", "The objection is resolved."),
+        "bank_account_confirmed" => ("收款账户已核实。", "The bank account is confirmed."),
         _ => return None,
     };
     Some(Text::new(zh, en))
@@ -505,6 +586,25 @@ pub async fn resolve_objection(
     let comment = fields.get("comment").unwrap_or_default();
     match objections::resolve(&db, &staff.caller, id, objection_id, upheld, comment).await {
         Ok(_) => Ok(see_other(&format!("/console/applications/{id}?done=resolved"))),
+        Err(crate::app::Error::Refused(refusal)) if refusal != Refusal::NotFound => {
+            refused_page(&staff, &db, &portal, id, &refusal).await
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Finance confirms the company's bank account, once checked with the company outside the portal; back to
+/// the application it was confirmed from.
+pub async fn confirm_bank_account(
+    posted: Posted<Vec<(String, String)>>,
+    db: web::Data<Db>,
+    portal: web::Data<PortalSettings>,
+    path: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, Failure> {
+    let staff = posted.staff;
+    let (id, company_id) = path.into_inner();
+    match companies::confirm_bank_account(&db, &staff.caller, company_id).await {
+        Ok(()) => Ok(see_other(&format!("/console/applications/{id}?done=bank_account_confirmed"))),
         Err(crate::app::Error::Refused(refusal)) if refusal != Refusal::NotFound => {
             refused_page(&staff, &db, &portal, id, &refusal).await
         }

@@ -179,7 +179,7 @@ pub struct Chart {
     pub height: i64,
 }
 
-const CHART_WIDTH: i64 = 420;
+const CHART_WIDTH: i64 = 400;
 
 impl Chart {
     fn of(title: Text, lines: &[ReportLine], frame: &Frame) -> Self {
@@ -188,7 +188,7 @@ impl Chart {
             .iter()
             .enumerate()
             .map(|(i, line)| Bar {
-                label: if line.label.is_empty() { line.key.clone() } else { line.label.clone() },
+                label: line.key.clone(),
                 y: i64::try_from(i).unwrap_or(0) * 28,
                 width: i64::try_from(
                     i128::from(line.disbursed_fen.max(0)) * i128::from(CHART_WIDTH) / i128::from(largest),

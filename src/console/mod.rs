@@ -44,6 +44,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/companies/{id}/verification", web::post().to(admin::verify_company))
             // Finance
             .route("/payments", web::get().to(finance::awaiting_payment))
+            .route("/applications/{id}/bank-account/{company_id}", web::post().to(applications::confirm_bank_account))
             .route("/applications/{id}/payments", web::post().to(finance::pay))
             .route("/applications/{id}/payments/{disbursement_id}/reversal", web::post().to(finance::reverse))
             .route("/reports", web::get().to(finance::reports))
