@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::app::applications::{self, ApplicationView, ListQuery};
-use crate::app::payments::{self, DisbursementView};
 use crate::app::companies::{self, CompanyView};
+use crate::app::payments::{self, DisbursementView};
 use crate::app::{attachments, objections, programs, reviews, users, workflow};
 use crate::config::PortalSettings;
 use crate::console::dashboard::html;
@@ -279,7 +279,9 @@ fn snapshot(frame: &Frame, stored: Option<&str>) -> Vec<(String, String)> {
         pairs.push((
             frame.t("年度经营数据", "Figures of the year").to_owned() + &format!(" {year}"),
             match (money("revenue_fen"), money("rd_expense_fen")) {
-                (Some(revenue), Some(rd)) => format!("{} {revenue} · {} {rd}", frame.t("营收", "revenue"), frame.t("研发", "R&D")),
+                (Some(revenue), Some(rd)) => {
+                    format!("{} {revenue} · {} {rd}", frame.t("营收", "revenue"), frame.t("研发", "R&D"))
+                }
                 _ => frame.t("未填报", "not given").to_owned(),
             },
         ));
@@ -307,10 +309,10 @@ fn event_label(name: &str) -> Option<Text> {
 fn timeline_line(frame: &Frame, event: reviews::TimelineEvent) -> Line {
     let seen = event.seen;
     let name = seen.action.strip_prefix("application.").unwrap_or(&seen.action);
-    let action =
-        Action::parse(name).map(Action::label).or_else(|| event_label(&seen.action)).unwrap_or_else(|| {
-            Text::owned(seen.action.clone(), seen.action.clone())
-        });
+    let action = Action::parse(name)
+        .map(Action::label)
+        .or_else(|| event_label(&seen.action))
+        .unwrap_or_else(|| Text::owned(seen.action.clone(), seen.action.clone()));
     let status = |s: &Option<String>| s.as_deref().and_then(Status::parse).map(Status::label);
     let what = match (status(&seen.from), status(&seen.to)) {
         (Some(from), Some(to)) => Text::owned(
@@ -355,7 +357,8 @@ async fn page(
     let reviewing = matches!(role, Role::Reviewer | Role::Admin);
     let reviews = if reviewing { reviews::list(db, &staff.caller, id).await? } else { Vec::new() };
     let objections = if reviewing { objections::list(db, &staff.caller, id).await? } else { Vec::new() };
-    let company = if role == Role::Finance { Some(companies::get(db, &staff.caller, app.company.id).await?) } else { None };
+    let company =
+        if role == Role::Finance { Some(companies::get(db, &staff.caller, app.company.id).await?) } else { None };
     let payments = if matches!(role, Role::Finance | Role::Admin) {
         payments::of_application(db, &staff.caller, id).await?
     } else {

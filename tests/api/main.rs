@@ -6,6 +6,7 @@ mod applications;
 mod audit;
 mod cli;
 mod companies;
+mod console;
 mod database;
 mod email;
 mod errors;

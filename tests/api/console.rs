@@ -1,0 +1,195 @@
+//! The staff console's sessions and guards over HTTP. What staff do with it is walked through in a real
+//! browser by `tests/browser/console.py`.
+
+use diesel::prelude::*;
+use portal::db::schema::sessions;
+use portal::domain::role::Role;
+use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use serde_json::json;
+
+use crate::helpers::{COMPANY_PASSWORD, PASSWORD, TestApp, spawn_app};
+
+/// A browser that never follows redirects, so each answer can be read.
+struct Browser<'a> {
+    app: &'a TestApp,
+    http: reqwest::Client,
+    cookie: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { app, http, cookie: None }
+    }
+
+    fn origin(&self) -> String {
+        self.app.address.clone()
+    }
+
+    /// Signs in through the form; the answer, with the session cookie kept.
+    async fn sign_in(&mut self, email: &str, password: &str) -> reqwest::Response {
+        let response = self
+            .http
+            .post(self.app.url("/console/login"))
+            .header(ORIGIN, self.origin())
+            .form(&[("email", email), ("password", password), ("next", "/console/applications")])
+            .send()
+            .await
+            .unwrap();
+        self.cookie = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("portal_console="))
+            .map(|v| v.split(';').next().unwrap().to_owned());
+        response
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        let mut request = self.http.get(self.app.url(path));
+        if let Some(cookie) = &self.cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    async fn post(&self, path: &str, origin: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let mut request = self.http.post(self.app.url(path)).header(ORIGIN, origin).form(form);
+        if let Some(cookie) = &self.cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// The form token of the session, as the page renders it.
+    async fn csrf(&self) -> String {
+        let page = self.get("/console/").await.text().await.unwrap();
+        let start = page.find("name=\"csrf\" value=\"").expect("a form token") + "name=\"csrf\" value=\"".len();
+        page[start..].chars().take_while(char::is_ascii_hexdigit).collect()
+    }
+}
+
+fn location(response: &reqwest::Response) -> &str {
+    response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_console_session_lives_in_an_http_only_strict_cookie_for_the_console_alone() {
+    let app = spawn_app().await;
+    app.create_user(Role::Reviewer, "reviewer@park.example").await;
+    let mut browser = Browser::new(&app);
+
+    assert_eq!(
+        location(&browser.get("/console/applications?status=submitted").await),
+        "/console/login?next=%2Fconsole%2Fapplications%3Fstatus%3Dsubmitted"
+    );
+    let signed_in = browser.sign_in("reviewer@park.example", PASSWORD).await;
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(location(&signed_in), "/console/applications");
+    let cookie = signed_in.headers().get(SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/console", "Secure"] {
+        assert!(cookie.contains(part), "the session cookie lacks {part}: {cookie}");
+    }
+
+    let page = browser.get("/console/").await;
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert!(page.text().await.unwrap().contains("待形式审查"));
+}
+
+#[tokio::test]
+async fn a_wrong_password_keeps_the_sign_in_page_and_gives_no_session() {
+    let app = spawn_app().await;
+    app.create_user(Role::Reviewer, "reviewer@park.example").await;
+    let mut browser = Browser::new(&app);
+    let refused = browser.sign_in("reviewer@park.example", "not the password").await;
+    assert_eq!(refused.status(), 401);
+    assert!(browser.cookie.is_none());
+    assert!(refused.text().await.unwrap().contains("邮箱或密码不正确"));
+}
+
+#[tokio::test]
+async fn a_company_account_is_told_the_console_is_for_staff_and_keeps_no_session() {
+    let app = spawn_app().await;
+    let (company_token, _) = app.eligible_company("甲公司").await;
+    let email = app.get("/api/v1/me", &company_token).await.json()["email"].as_str().unwrap().to_owned();
+    let mut browser = Browser::new(&app);
+
+    let refused = browser.sign_in(&email, COMPANY_PASSWORD).await;
+    assert_eq!(refused.status(), 403);
+    assert!(browser.cookie.is_none());
+    assert!(refused.text().await.unwrap().contains("控制台仅供园区工作人员使用"));
+    let live: i64 = app
+        .db
+        .read(|conn| {
+            Ok::<_, portal::db::Error>(sessions::table.filter(sessions::revoked_at.is_null()).count().get_result(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(live, 1, "only the test's own API session is live");
+}
+
+#[tokio::test]
+async fn disabling_an_account_ends_its_console_session_at_once() {
+    let app = spawn_app().await;
+    let id = app.create_user(Role::Reviewer, "reviewer@park.example").await;
+    let admin = app.token_for(Role::Admin).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("reviewer@park.example", PASSWORD).await;
+    assert_eq!(browser.get("/console/").await.status(), 200);
+
+    app.patch(&format!("/api/v1/users/{id}"), &admin, &json!({ "status": "disabled" })).await.expect(200);
+
+    let after = browser.get("/console/").await;
+    assert_eq!(after.status(), 303);
+    assert_eq!(location(&after), "/console/login?next=%2Fconsole%2F");
+}
+
+#[tokio::test]
+async fn a_console_session_left_idle_for_the_timeout_is_over() {
+    let app = spawn_app().await;
+    app.create_user(Role::Reviewer, "reviewer@park.example").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("reviewer@park.example", PASSWORD).await;
+    assert_eq!(browser.get("/console/").await.status(), 200);
+
+    let idle = i64::from(app.settings.console.idle_timeout_mins) + 1;
+    app.db
+        .write(move |conn| {
+            let long_ago = portal::domain::time::now() - chrono::Duration::minutes(idle);
+            diesel::update(sessions::table).set(sessions::last_seen_at.eq(long_ago)).execute(conn)?;
+            Ok::<_, portal::db::Error>(())
+        })
+        .await
+        .unwrap();
+
+    assert_eq!(browser.get("/console/").await.status(), 303, "an idle session no longer opens the console");
+}
+
+#[tokio::test]
+async fn a_console_form_needs_the_sessions_token_and_its_own_origin() {
+    let app = spawn_app().await;
+    app.create_user(Role::Reviewer, "reviewer@park.example").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("reviewer@park.example", PASSWORD).await;
+    let token = browser.csrf().await;
+    let origin = browser.origin();
+
+    let cases: [(&str, &[(&str, &str)]); 3] = [
+        (origin.as_str(), &[]),
+        (origin.as_str(), &[("csrf", "0000")]),
+        ("https://elsewhere.example", &[("csrf", token.as_str())]),
+    ];
+    for (from, form) in cases {
+        let refused = browser.post("/console/logout", from, form).await;
+        assert_eq!(refused.status(), 403, "signed out from {from} with {form:?}");
+        assert_eq!(browser.get("/console/").await.status(), 200, "the session survives a refused form");
+    }
+
+    let signed_out = browser.post("/console/logout", &origin, &[("csrf", token.as_str())]).await;
+    assert_eq!(signed_out.status(), 303);
+    assert_eq!(browser.get("/console/").await.status(), 303, "signing out ends the session");
+}
