@@ -17,6 +17,7 @@ mod layers;
 mod lists;
 mod money;
 mod openapi;
+mod operations;
 mod outreach;
 mod programs;
 mod registration;
