@@ -265,8 +265,9 @@ async fn sweep_requests(db: Db, settings: RequestSettings, offset: chrono::Fixed
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = ticks.tick() => {}
+            biased;
             () = stop.requested() => return,
+            _ = ticks.tick() => {}
         }
         match requests::sweep(&db, settings.deadlines, requests::Clock::now(offset)).await {
             Ok(swept) if swept != requests::Swept::default() => {
@@ -285,8 +286,9 @@ async fn run_outreach(db: Db, settings: OutreachSettings, portal: PortalSettings
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = ticks.tick() => {}
+            biased;
             () = stop.requested() => return,
+            _ = ticks.tick() => {}
         }
         match outreach::run_due(&db, settings, &portal, requests::Clock::now(portal.utc_offset)).await {
             Ok(runs) => {

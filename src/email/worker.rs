@@ -19,8 +19,9 @@ pub async fn run(db: Db, transport: Arc<Transport>, poll: Duration, mut stop: St
             tracing::warn!(%error, "outbox: could not process due email");
         }
         tokio::select! {
-            () = tokio::time::sleep(poll) => {}
+            biased;
             () = stop.requested() => return,
+            () = tokio::time::sleep(poll) => {}
         }
     }
 }

@@ -23,5 +23,6 @@ mod programs;
 mod registration;
 mod requests;
 mod review;
+mod shutdown;
 mod sign_in;
 mod tokens;
