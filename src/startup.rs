@@ -44,20 +44,7 @@ impl Application {
         let transport = Arc::new(Transport::from_settings(&settings.mail)?);
         let mailbox = transport.mailbox();
         let (stop_jobs, stop) = shutdown::channel();
-        let poll = Duration::from_millis(settings.mail.poll_interval_ms);
-        let jobs = vec![
-            ("mail worker", tokio::spawn(worker::run(db.clone(), transport, poll, stop.clone()))),
-            (
-                "request sweep",
-                tokio::spawn(sweep_requests(
-                    db.clone(),
-                    settings.requests.clone(),
-                    settings.portal.utc_offset,
-                    stop.clone(),
-                )),
-            ),
-            ("outreach", tokio::spawn(run_outreach(db.clone(), settings.outreach, settings.portal.clone(), stop))),
-        ];
+        let jobs = spawn_jobs(&db, transport, &settings, &stop);
         let storage: Arc<dyn Storage> = Arc::new(LocalDisk::new(&settings.storage.upload_dir)?);
         let storage = web::Data::from(storage);
         let passwords = web::Data::new(Passwords::new(&settings.auth)?);
@@ -127,21 +114,7 @@ impl Application {
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
-        if settings.server.trusted_proxies.is_empty() {
-            tracing::info!(
-                "no trusted proxies: rate limits count each connection's own address, X-Forwarded-For is ignored"
-            );
-        } else {
-            tracing::info!(proxies = ?settings.server.trusted_proxies, "X-Forwarded-For is read behind these proxies only");
-        }
-        if !settings.server.cors_allowed_origins.is_empty() {
-            tracing::info!(origins = ?settings.server.cors_allowed_origins, "browsers on these origins may call /api/v1");
-        }
-        if docs_enabled {
-            tracing::info!("listening on http://{address}; API docs at http://{address}/docs/");
-        } else {
-            tracing::info!("listening on http://{address}; API document at http://{address}/api/openapi.json");
-        }
+        log_start(&settings, address);
         Ok(Self {
             port: address.port(),
             server: server.run(),
@@ -176,8 +149,8 @@ impl Application {
         let handle = server.handle();
         let mut server = std::pin::pin!(server);
         let reason = tokio::select! {
-            served = &mut server => {
-                served?;
+            stopped = &mut server => {
+                stopped?;
                 "the server stopped"
             }
             reason = signal => reason,
@@ -195,7 +168,7 @@ impl Application {
         // The command is sent at once; the server future, polled below, carries it out and then ends.
         drop(handle.stop(true));
         tokio::select! {
-            served = &mut server => served?,
+            stopped = &mut server => stopped?,
             second = shutdown::signalled() => {
                 // What is cut here is what a crash would cut: every transaction commits whole or not at all.
                 tracing::warn!(signal = second, "second signal: exiting at once, cutting the requests still running");
@@ -228,6 +201,40 @@ impl Application {
             );
         }
         Ok(())
+    }
+}
+
+/// The background jobs of every instance, each with its name and the flag that stops it.
+fn spawn_jobs(
+    db: &Db,
+    transport: Arc<Transport>,
+    settings: &Settings,
+    stop: &Stop,
+) -> Vec<(&'static str, JoinHandle<()>)> {
+    let poll = Duration::from_millis(settings.mail.poll_interval_ms);
+    let (requests, offset) = (settings.requests.clone(), settings.portal.utc_offset);
+    vec![
+        ("mail worker", tokio::spawn(worker::run(db.clone(), transport, poll, stop.clone()))),
+        ("request sweep", tokio::spawn(sweep_requests(db.clone(), requests, offset, stop.clone()))),
+        ("outreach", tokio::spawn(run_outreach(db.clone(), settings.outreach, settings.portal.clone(), stop.clone()))),
+    ]
+}
+
+fn log_start(settings: &Settings, address: std::net::SocketAddr) {
+    if settings.server.trusted_proxies.is_empty() {
+        tracing::info!(
+            "no trusted proxies: rate limits count each connection's own address, X-Forwarded-For is ignored"
+        );
+    } else {
+        tracing::info!(proxies = ?settings.server.trusted_proxies, "X-Forwarded-For is read behind these proxies only");
+    }
+    if !settings.server.cors_allowed_origins.is_empty() {
+        tracing::info!(origins = ?settings.server.cors_allowed_origins, "browsers on these origins may call /api/v1");
+    }
+    if settings.server.docs_enabled {
+        tracing::info!("listening on http://{address}; API docs at http://{address}/docs/");
+    } else {
+        tracing::info!("listening on http://{address}; API document at http://{address}/api/openapi.json");
     }
 }
 

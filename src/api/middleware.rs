@@ -13,7 +13,7 @@ use tracing::Instrument;
 
 use crate::error::{ApiError, PROBLEM_JSON};
 use crate::i18n::{Lang, Text};
-use crate::metrics::{HttpMetrics, InFlight};
+use crate::metrics::HttpMetrics;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -66,7 +66,9 @@ pub async fn request_context(
     let response = match next.call(req).instrument(span.clone()).await {
         Ok(response) => response.map_into_boxed_body(),
         Err(error) => {
-            in_flight.map(InFlight::failed);
+            if let Some(in_flight) = in_flight {
+                in_flight.failed();
+            }
             return Err(error);
         }
     };

@@ -202,14 +202,21 @@ async fn sigterm_answers_the_requests_in_flight_and_leaves_nothing_half_done() {
     assert!(log.contains("stopping: no new connections") && log.contains("signal=\"SIGTERM\""), "{log}");
     assert!(log.contains("stopped gracefully"), "{log}");
 
-    // Payments: every 201 is paid once, a key without an answer is paid at most once, and replaying every
-    // key through the other instance gives each key exactly one payment, with the same id as its answer.
+    check_payments(&app, &finance, &awards, payments).await;
+    check_uploads(&app, &drafts, slow_content, uploads).await;
+}
+
+type Outcome = tokio::task::JoinHandle<Option<(u16, Value)>>;
+
+/// Every 201 is paid once, a key without an answer is paid at most once, and replaying every key through
+/// the other instance gives each key exactly one payment, with the same id as its answer.
+async fn check_payments(app: &TestApp, finance: &str, awards: &[i64], payments: Vec<(String, i64, Value, Outcome)>) {
     let mut answered = 0;
     let mut paid: BTreeMap<String, i64> = BTreeMap::new();
     for (key, award, body, outcome) in payments {
         let first = outcome.await.unwrap();
         let path = format!("/api/v1/applications/{award}/disbursements");
-        let replay = app.post(&path, &finance, &body).header("idempotency-key", &key).await.expect(201).json();
+        let replay = app.post(&path, finance, &body).header("idempotency-key", &key).await.expect(201).json();
         if let Some((status, first)) = first {
             assert_eq!(status, 201, "{key}: {first}");
             assert_eq!(first["id"], replay["id"], "{key} answered one payment and replays another");
@@ -219,8 +226,8 @@ async fn sigterm_answers_the_requests_in_flight_and_leaves_nothing_half_done() {
     }
     assert!(answered > 0, "no payment was answered before the stop");
     let mut listed = BTreeSet::new();
-    for award in &awards {
-        let entries: Value = app.get(&format!("/api/v1/applications/{award}/disbursements"), &finance).await.json();
+    for award in awards {
+        let entries: Value = app.get(&format!("/api/v1/applications/{award}/disbursements"), finance).await.json();
         for entry in entries.as_array().unwrap() {
             listed.insert(entry["id"].as_i64().unwrap());
         }
@@ -228,28 +235,37 @@ async fn sigterm_answers_the_requests_in_flight_and_leaves_nothing_half_done() {
     let replayed: BTreeSet<i64> = paid.values().copied().collect();
     assert_eq!(replayed.len(), paid.len(), "two keys share a payment");
     assert_eq!(listed, replayed, "the payments are exactly one per key");
+}
 
-    // Uploads: every 201 is listed whole; nothing is stored that is not listed.
+/// Every 201 is listed and downloads whole; nothing is stored that is not listed.
+async fn check_uploads(
+    app: &TestApp,
+    drafts: &[(String, i64)],
+    slow_content: Vec<u8>,
+    uploads: Vec<(String, Vec<u8>, Outcome)>,
+) {
     let mut sent: BTreeMap<String, Vec<u8>> = BTreeMap::from([("slow.pdf".to_owned(), slow_content)]);
+    let mut answered = BTreeSet::new();
     for (name, content, outcome) in uploads {
         if let Some((status, body)) = outcome.await.unwrap() {
             assert_eq!(status, 201, "{name}: {body}");
+            answered.insert(body["id"].as_i64().unwrap());
         }
         sent.insert(name, content);
     }
-    let mut attachments = 0;
-    for (token, id) in &drafts {
+    let mut listed = BTreeSet::new();
+    for (token, id) in drafts {
         let list: Value = app.get(&format!("/api/v1/applications/{id}/attachments"), token).await.expect(200).json();
         for attachment in list.as_array().unwrap() {
             let name = attachment["file_name"].as_str().unwrap();
             let download = app.get(&format!("/api/v1/applications/{id}/attachments/{}", attachment["id"]), token).await;
             assert_eq!(download.bytes(), sent[name].as_slice(), "{name} is not whole");
             assert_eq!(attachment["sha256"], hex::encode(Sha256::digest(&sent[name])));
-            attachments += 1;
+            listed.insert(attachment["id"].as_i64().unwrap());
         }
     }
-    assert!(attachments >= 1);
-    assert_eq!(stored_files(app.uploads.path()), attachments, "a file is stored without its row");
+    assert!(answered.is_subset(&listed), "an upload answered 201 is not listed: {answered:?} {listed:?}");
+    assert_eq!(stored_files(app.uploads.path()), listed.len(), "a file is stored without its row");
 }
 
 fn upload_call(client: &Client, token: &str, id: i64, name: &str, content: &[u8]) -> crate::helpers::Call {
