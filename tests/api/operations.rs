@@ -221,3 +221,26 @@ async fn without_allowed_origins_no_cors_header_is_ever_sent() {
     assert_eq!(cors_headers(&programs), Vec::<String>::new());
     assert!(programs.headers().get("vary").is_none_or(|v| !v.to_str().unwrap().to_lowercase().contains("origin")));
 }
+
+#[tokio::test]
+async fn an_award_past_its_payment_due_date_shows_as_overdue() {
+    let app = with_metrics().await;
+    let admin = app.token_for(Role::Admin).await;
+    let reviewer = app.token_for(Role::Reviewer).await;
+    let program = app.publish_program(&admin, &crate::helpers::quick_program("IC-2026", 0, 0)).await;
+    let case = crate::helpers::approved(&app, &reviewer, program, "甲公司", 1_000_000).await;
+    assert_eq!(sample(&scrape(&app).await, "portal_payments_overdue"), Some(0.0), "due in 60 days");
+
+    let id = case.id;
+    app.db
+        .write(move |conn| {
+            use diesel::prelude::*;
+            use portal::db::schema::applications;
+            let past = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+            diesel::update(applications::table.find(id)).set(applications::payment_due_on.eq(past)).execute(conn)?;
+            Ok::<_, portal::db::Error>(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(sample(&scrape(&app).await, "portal_payments_overdue"), Some(1.0));
+}
