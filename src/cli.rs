@@ -85,7 +85,7 @@ pub enum AuditCommand {
 
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => Application::build(settings).await?.run_until_stopped().await?,
+        Command::Serve => Application::build(settings).await?.run_until(crate::shutdown::signalled()).await?,
         Command::Migrate => startup::migrate(&Db::new(&settings.database)?).await?,
         Command::CreateAdmin { email, display_name } => create_admin(&settings, &email, &display_name).await?,
         Command::Openapi => println!("{}", serde_json::to_string_pretty(&crate::api::openapi())?),

@@ -93,6 +93,14 @@ pub struct Settings {
     pub audit: AuditSettings,
     pub console: ConsoleSettings,
     pub log: LogSettings,
+    pub telemetry: TelemetrySettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySettings {
+    /// The bearer token `GET /metrics` requires; empty turns the route off (404).
+    pub metrics_token: SecretString,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -123,6 +131,10 @@ pub struct ServerSettings {
     pub docs_enabled: bool,
     pub allow_docs_in_production: bool,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long in-flight requests may run on after SIGTERM or Ctrl-C, and background jobs take to stop.
+    pub shutdown_timeout_secs: u64,
+    /// Origins (`https://host[:port]`) whose browser frontends may call `/api/v1`; empty sends no CORS headers.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -217,6 +229,19 @@ pub struct LogSettings {
     pub filter: String,
 }
 
+/// Whether `origin` is one exact origin as a browser sends it: a scheme, a host and maybe a port, nothing
+/// else. A wildcard would let any site read a signed-in user's answers, so it is refused.
+fn check_origin(origin: &str) -> Result<(), &'static str> {
+    if origin.contains('*') {
+        return Err("is a wildcard; list each frontend's origin exactly");
+    }
+    let url = url::Url::parse(origin).map_err(|_| "is not an origin such as https://portal.example.gov.cn")?;
+    if !matches!(url.scheme(), "http" | "https") || url.origin().ascii_serialization() != origin {
+        return Err("is not an origin such as https://portal.example.gov.cn (a scheme, a host, maybe a port; no path)");
+    }
+    Ok(())
+}
+
 fn deserialize_offset<'de, D: serde::Deserializer<'de>>(d: D) -> Result<FixedOffset, D::Error> {
     let text = String::deserialize(d)?;
     text.parse::<FixedOffset>()
@@ -250,6 +275,7 @@ impl Settings {
                     .try_parsing(true)
                     .list_separator(",")
                     .with_list_parse_key("server.trusted_proxies")
+                    .with_list_parse_key("server.cors_allowed_origins")
                     .source(Some(overrides)),
             )
             .build()?
@@ -266,6 +292,10 @@ impl Settings {
             return Err(ConfigError::Invalid(
                 "database.pool_size and database.acquire_timeout_ms must be above 0".into(),
             ));
+        }
+        for origin in &self.server.cors_allowed_origins {
+            check_origin(origin)
+                .map_err(|why| ConfigError::Invalid(format!("server.cors_allowed_origins: `{origin}` {why}")))?;
         }
         let jwt_secret = self.auth.jwt_secret.expose_secret();
         let loopback = matches!(self.server.host.as_str(), "localhost" | "127.0.0.1" | "::1");
@@ -291,6 +321,19 @@ impl Settings {
         }
         if chain_key == jwt_secret {
             return Err(ConfigError::Invalid("audit.chain_key must differ from auth.jwt_secret".into()));
+        }
+        let metrics_token = self.telemetry.metrics_token.expose_secret();
+        if !metrics_token.is_empty() {
+            if let Err(weakness) = strong_secret(metrics_token) {
+                return Err(ConfigError::Invalid(format!(
+                    "production needs a random telemetry.metrics_token (APP_TELEMETRY__METRICS_TOKEN) or none: {weakness}"
+                )));
+            }
+            if metrics_token == jwt_secret || metrics_token == chain_key {
+                return Err(ConfigError::Invalid(
+                    "telemetry.metrics_token must differ from auth.jwt_secret and audit.chain_key".into(),
+                ));
+            }
         }
         if self.mail.transport != MailTransportKind::Smtp {
             return Err(ConfigError::Invalid("production sends real email: set mail.transport to \"smtp\"".into()));
@@ -344,6 +387,25 @@ mod tests {
     }
 
     #[test]
+    fn cors_origins_are_exact_origins_and_never_a_wildcard() {
+        let settings =
+            load(&[("APP_SERVER__CORS_ALLOWED_ORIGINS", "https://review.park.example,http://127.0.0.1:3000")]).unwrap();
+        assert_eq!(settings.server.cors_allowed_origins, ["https://review.park.example", "http://127.0.0.1:3000"]);
+        assert!(load(&[]).unwrap().server.cors_allowed_origins.is_empty(), "none by default");
+        for refused in [
+            "*",
+            "https://*.park.example",
+            "https://park.example/",
+            "https://park.example/app",
+            "park.example",
+            "null",
+            "ftp://park.example",
+        ] {
+            assert!(load(&[("APP_SERVER__CORS_ALLOWED_ORIGINS", refused)]).is_err(), "{refused} was accepted");
+        }
+    }
+
+    #[test]
     fn an_unknown_key_or_environment_stops_the_start() {
         assert!(load(&[("APP_SERVER__PROT", "9090")]).is_err());
         assert!(load(&[("APP_ENV", "staging")]).is_err());
@@ -372,6 +434,8 @@ mod tests {
             ("APP_MAIL__TRANSPORT", "file"),
             ("APP_MAIL__TRANSPORT", "memory"),
             ("APP_SERVER__DOCS_ENABLED", "true"),
+            ("APP_TELEMETRY__METRICS_TOKEN", "metrics"),
+            ("APP_TELEMETRY__METRICS_TOKEN", "9f2c4e81b07d3a56e1c8f04b92d7a63e5b1f0c8d2e4a7961f3b5d08c6a2e4f17"),
         ];
         for (key, value) in weakened {
             let mut pairs = GOOD_PRODUCTION.to_vec();
@@ -382,6 +446,10 @@ mod tests {
         let mut docs_allowed = GOOD_PRODUCTION.to_vec();
         docs_allowed.extend([("APP_SERVER__DOCS_ENABLED", "true"), ("APP_SERVER__ALLOW_DOCS_IN_PRODUCTION", "true")]);
         assert!(load(&docs_allowed).is_ok());
+        let mut metrics = GOOD_PRODUCTION.to_vec();
+        metrics
+            .push(("APP_TELEMETRY__METRICS_TOKEN", "b81f5c07e2d94a36c1e8f0b7a25d9c4e63f1a08d7b2e5c94f0a3d6b18e7c2f45"));
+        assert!(load(&metrics).is_ok());
         let without_secret: Vec<_> =
             GOOD_PRODUCTION.iter().copied().filter(|(k, _)| *k != "APP_AUTH__JWT_SECRET").collect();
         assert!(load(&without_secret).is_err(), "the development secret must not reach production");

@@ -9,6 +9,8 @@ pub mod domain;
 pub mod email;
 pub mod error;
 pub mod i18n;
+pub mod metrics;
+pub mod shutdown;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

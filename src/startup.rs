@@ -1,15 +1,20 @@
-//! Builds the running service from settings: pool, migrations, shared state and the HTTP server.
+//! Builds the running service from settings: pool, migrations, shared state and the HTTP server; and
+//! stops it in order.
 
+use std::future::Future;
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::Server;
+use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
+use tokio::task::JoinHandle;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
+use crate::api::metrics::MetricsToken;
 use crate::api::middleware::{DefaultLang, request_context};
 use crate::api::{self, RouteTable, docs, extract};
 use crate::app::{outreach, requests};
@@ -19,12 +24,18 @@ use crate::config::{Environment, OutreachSettings, PortalSettings, RequestSettin
 use crate::console::{self, session::CookiePolicy};
 use crate::db::{Db, migrations};
 use crate::email::{Mailbox, Transport, worker};
+use crate::metrics::HttpMetrics;
+use crate::shutdown::{self, Stop, Trigger};
 use crate::storage::{LocalDisk, Storage};
 
 pub struct Application {
     port: u16,
     server: Server,
     mailbox: Option<Mailbox>,
+    http_metrics: web::Data<HttpMetrics>,
+    jobs: Vec<(&'static str, JoinHandle<()>)>,
+    stop_jobs: Trigger,
+    shutdown_timeout: Duration,
 }
 
 impl Application {
@@ -33,17 +44,22 @@ impl Application {
         let db = open(&settings).await?;
         let transport = Arc::new(Transport::from_settings(&settings.mail)?);
         let mailbox = transport.mailbox();
-        tokio::spawn(worker::run(db.clone(), transport, Duration::from_millis(settings.mail.poll_interval_ms)));
-        tokio::spawn(sweep_requests(db.clone(), settings.requests.clone(), settings.portal.utc_offset));
-        tokio::spawn(run_outreach(db.clone(), settings.outreach, settings.portal.clone()));
+        let (stop_jobs, stop) = shutdown::channel();
+        let jobs = spawn_jobs(&db, transport, &settings, &stop);
         let storage: Arc<dyn Storage> = Arc::new(LocalDisk::new(&settings.storage.upload_dir)?);
         let storage = web::Data::from(storage);
         let passwords = web::Data::new(Passwords::new(&settings.auth)?);
         let tokens = web::Data::new(Tokens::new(&settings.auth));
         let doc = api::openapi();
-        let route_table = web::Data::new(RouteTable::from_openapi(&doc));
+        let metrics_token = MetricsToken::from_setting(&settings.telemetry.metrics_token).map(web::Data::new);
+        let mut route_table = RouteTable::from_openapi(&doc);
+        if metrics_token.is_some() {
+            route_table = route_table.with(api::metrics::PATH, vec![Method::GET]);
+        }
+        let route_table = web::Data::new(route_table);
         let doc = web::Data::new(doc);
         let db = web::Data::new(db);
+        let http_metrics = web::Data::new(HttpMetrics::default());
         let default_lang = web::Data::new(DefaultLang(settings.portal.default_language));
         let portal = web::Data::new(settings.portal.clone());
         let request_settings = web::Data::new(settings.requests.clone());
@@ -55,12 +71,17 @@ impl Application {
         });
         let json_limit = settings.server.json_limit_bytes;
         let docs_enabled = settings.server.docs_enabled;
+        let cors_origins = settings.server.cors_allowed_origins.clone();
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let address = listener.local_addr()?;
+        let app_metrics = http_metrics.clone();
         let mut server = HttpServer::new(move || {
-            let (app, _) =
-                App::new().into_utoipa_app().openapi(docs::ApiDoc::openapi()).configure(api::routes).split_for_parts();
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .openapi(docs::ApiDoc::openapi())
+                .configure(api::routes(api::middleware::cors(&cors_origins)))
+                .split_for_parts();
             let app = app
                 .app_data(db.clone())
                 .app_data(passwords.clone())
@@ -74,11 +95,18 @@ impl Application {
                 .app_data(storage.clone())
                 .app_data(storage_settings.clone())
                 .app_data(cookie_policy.clone())
+                .app_data(app_metrics.clone())
                 .app_data(web::PayloadConfig::new(json_limit))
                 .app_data(extract::path_config())
                 .app_data(extract::query_config())
                 .configure(console::routes)
                 .default_service(web::to(api::fallback));
+            let app = match &metrics_token {
+                Some(token) => {
+                    app.app_data(token.clone()).route(api::metrics::PATH, web::get().to(api::metrics::scrape))
+                }
+                None => app,
+            };
             let app = if docs_enabled {
                 app.service(docs::swagger_ui()).route("/docs", web::get().to(docs::docs_redirect))
             } else {
@@ -86,23 +114,23 @@ impl Application {
             };
             app.wrap(from_fn(request_context))
         })
+        // Signals are handled by `run_until`, so that Ctrl-C stops as gracefully as SIGTERM.
+        .disable_signals()
+        .shutdown_timeout(settings.server.shutdown_timeout_secs)
         .listen(listener)?;
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
-        if settings.server.trusted_proxies.is_empty() {
-            tracing::info!(
-                "no trusted proxies: rate limits count each connection's own address, X-Forwarded-For is ignored"
-            );
-        } else {
-            tracing::info!(proxies = ?settings.server.trusted_proxies, "X-Forwarded-For is read behind these proxies only");
-        }
-        if docs_enabled {
-            tracing::info!("listening on http://{address}; API docs at http://{address}/docs/");
-        } else {
-            tracing::info!("listening on http://{address}; API document at http://{address}/api/openapi.json");
-        }
-        Ok(Self { port: address.port(), server: server.run(), mailbox })
+        log_start(&settings, address);
+        Ok(Self {
+            port: address.port(),
+            server: server.run(),
+            mailbox,
+            http_metrics,
+            jobs,
+            stop_jobs,
+            shutdown_timeout: Duration::from_secs(settings.server.shutdown_timeout_secs),
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -114,8 +142,106 @@ impl Application {
         self.mailbox.clone()
     }
 
+    /// Serves until the process is stopped from outside (as the tests run it).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        self.run_until(std::future::pending()).await
+    }
+
+    /// Serves until `signal` resolves (with its name), then stops in order: no new connections; requests in
+    /// flight get `server.shutdown_timeout_secs` to finish, and are cut after it; the mail worker finishes
+    /// the message it is sending and the other jobs stop between two runs, within the same time. A second
+    /// signal exits at once (status 1).
+    pub async fn run_until(self, signal: impl Future<Output = &'static str>) -> std::io::Result<()> {
+        let Self { server, http_metrics, jobs, stop_jobs, shutdown_timeout, .. } = self;
+        let handle = server.handle();
+        let mut server = std::pin::pin!(server);
+        let reason = tokio::select! {
+            stopped = &mut server => {
+                stopped?;
+                "the server stopped"
+            }
+            reason = signal => reason,
+        };
+        let started = Instant::now();
+        let in_flight = http_metrics.in_flight();
+        tracing::info!(
+            signal = reason,
+            in_flight,
+            timeout_secs = shutdown_timeout.as_secs(),
+            "stopping: no new connections; requests in flight may finish"
+        );
+        let abandoned_before = http_metrics.abandoned();
+        stop_jobs.pull();
+        // The command is sent at once; the server future, polled below, carries it out and then ends.
+        drop(handle.stop(true));
+        tokio::select! {
+            stopped = &mut server => stopped?,
+            second = shutdown::signalled() => {
+                // What is cut here is what a crash would cut: every transaction commits whole or not at all.
+                tracing::warn!(signal = second, "second signal: exiting at once, cutting the requests still running");
+                std::process::exit(1);
+            }
+        }
+        let requests_cut = http_metrics.abandoned() - abandoned_before;
+        let deadline = tokio::time::Instant::from_std(started + shutdown_timeout);
+        let mut jobs_cut = Vec::new();
+        for (name, mut job) in jobs {
+            if tokio::time::timeout_at(deadline, &mut job).await.is_err() {
+                job.abort();
+                jobs_cut.push(name);
+            }
+        }
+        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if requests_cut == 0 && jobs_cut.is_empty() {
+            tracing::info!(
+                signal = reason,
+                elapsed_ms,
+                "stopped gracefully: every request in flight was answered and every background job stopped"
+            );
+        } else {
+            tracing::warn!(
+                signal = reason,
+                elapsed_ms,
+                requests_cut,
+                jobs_cut = ?jobs_cut,
+                "stopped: the shutdown timeout cut what was still running"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The background jobs of every instance, each with its name and the flag that stops it.
+fn spawn_jobs(
+    db: &Db,
+    transport: Arc<Transport>,
+    settings: &Settings,
+    stop: &Stop,
+) -> Vec<(&'static str, JoinHandle<()>)> {
+    let poll = Duration::from_millis(settings.mail.poll_interval_ms);
+    let (requests, offset) = (settings.requests.clone(), settings.portal.utc_offset);
+    vec![
+        ("mail worker", tokio::spawn(worker::run(db.clone(), transport, poll, stop.clone()))),
+        ("request sweep", tokio::spawn(sweep_requests(db.clone(), requests, offset, stop.clone()))),
+        ("outreach", tokio::spawn(run_outreach(db.clone(), settings.outreach, settings.portal.clone(), stop.clone()))),
+    ]
+}
+
+fn log_start(settings: &Settings, address: std::net::SocketAddr) {
+    if settings.server.trusted_proxies.is_empty() {
+        tracing::info!(
+            "no trusted proxies: rate limits count each connection's own address, X-Forwarded-For is ignored"
+        );
+    } else {
+        tracing::info!(proxies = ?settings.server.trusted_proxies, "X-Forwarded-For is read behind these proxies only");
+    }
+    if !settings.server.cors_allowed_origins.is_empty() {
+        tracing::info!(origins = ?settings.server.cors_allowed_origins, "browsers on these origins may call /api/v1");
+    }
+    if settings.server.docs_enabled {
+        tracing::info!("listening on http://{address}; API docs at http://{address}/docs/");
+    } else {
+        tracing::info!("listening on http://{address}; API document at http://{address}/api/openapi.json");
     }
 }
 
@@ -146,12 +272,17 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every `sweep_interval_secs`, escalates overdue company requests and closes unrated resolved ones.
-async fn sweep_requests(db: Db, settings: RequestSettings, offset: chrono::FixedOffset) {
+/// Every `sweep_interval_secs`, escalates overdue company requests and closes unrated resolved ones; stops
+/// between two sweeps.
+async fn sweep_requests(db: Db, settings: RequestSettings, offset: chrono::FixedOffset, mut stop: Stop) {
     let mut ticks = tokio::time::interval(Duration::from_secs(settings.sweep_interval_secs.max(1)));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        ticks.tick().await;
+        tokio::select! {
+            biased;
+            () = stop.requested() => return,
+            _ = ticks.tick() => {}
+        }
         match requests::sweep(&db, settings.deadlines, requests::Clock::now(offset)).await {
             Ok(swept) if swept != requests::Swept::default() => {
                 tracing::info!(escalated = swept.escalated, closed = swept.closed, "company requests swept");
@@ -162,12 +293,17 @@ async fn sweep_requests(db: Db, settings: RequestSettings, offset: chrono::Fixed
     }
 }
 
-/// Every `poll_interval_secs`, runs the outreach of each programme whose run is due (政策精准推送).
-async fn run_outreach(db: Db, settings: OutreachSettings, portal: PortalSettings) {
+/// Every `poll_interval_secs`, runs the outreach of each programme whose run is due (政策精准推送); stops
+/// between two runs.
+async fn run_outreach(db: Db, settings: OutreachSettings, portal: PortalSettings, mut stop: Stop) {
     let mut ticks = tokio::time::interval(Duration::from_secs(settings.poll_interval_secs.max(1)));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        ticks.tick().await;
+        tokio::select! {
+            biased;
+            () = stop.requested() => return,
+            _ = ticks.tick() => {}
+        }
         match outreach::run_due(&db, settings, &portal, requests::Clock::now(portal.utc_offset)).await {
             Ok(runs) => {
                 for run in runs {

@@ -23,6 +23,7 @@ pub fn init(settings: &LogSettings) -> anyhow::Result<()> {
         LogFormat::Json => registry
             .with(
                 tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
                     .json()
                     .flatten_event(true)
                     .with_current_span(true)

@@ -13,6 +13,7 @@ use tracing::Instrument;
 
 use crate::error::{ApiError, PROBLEM_JSON};
 use crate::i18n::{Lang, Text};
+use crate::metrics::HttpMetrics;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -60,9 +61,23 @@ pub async fn request_context(
         path = %req.path(),
     );
     let started = Instant::now();
+    let in_flight = req.app_data::<web::Data<HttpMetrics>>().map(|metrics| metrics.clone().into_inner().begin());
     // Handlers' errors arrive as responses; an `Err` here comes from the framework itself and is passed on.
-    let response = next.call(req).instrument(span.clone()).await?.map_into_boxed_body();
+    let response = match next.call(req).instrument(span.clone()).await {
+        Ok(response) => response.map_into_boxed_body(),
+        Err(error) => {
+            if let Some(in_flight) = in_flight {
+                in_flight.failed();
+            }
+            return Err(error);
+        }
+    };
     let mut response = as_problem(response, &context, &span);
+    // actix-cors names the exposed headers even to an origin it does not allow; without an allowed origin
+    // no CORS header means anything, so none is sent.
+    if !response.headers().contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+        response.headers_mut().remove(header::ACCESS_CONTROL_EXPOSE_HEADERS);
+    }
     response.headers_mut().insert(REQUEST_ID, HeaderValue::from_str(&context.id).expect("request ids are ASCII"));
     // Tokens and companies' data must not stay in a browser's or a proxy's cache.
     if personal && !response.headers().contains_key(header::CACHE_CONTROL) {
@@ -70,7 +85,12 @@ pub async fn request_context(
     }
 
     let status = response.status().as_u16();
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    if let Some(in_flight) = in_flight {
+        let request = response.request();
+        in_flight.answered(request.method().as_str(), request.match_pattern(), status, elapsed);
+    }
+    let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| tracing::info!(status, elapsed_ms, "request finished"));
     Ok(response)
 }
@@ -92,7 +112,7 @@ fn as_problem(response: ServiceResponse, context: &RequestContext, span: &tracin
     let status = response.status();
     if let Some(error) = response.response().error().and_then(|e| e.as_error::<ApiError>()) {
         log_failure(error, span);
-        let rendered = error.render(context.lang, &context.id);
+        let rendered = keep_cors(&response, error.render(context.lang, &context.id));
         return response.into_response(rendered);
     }
     let content_type = response.headers().get(header::CONTENT_TYPE).map(HeaderValue::as_bytes).unwrap_or_default();
@@ -106,8 +126,19 @@ fn as_problem(response: ServiceResponse, context: &RequestContext, span: &tracin
     }
     let error = from_status(status);
     log_failure(&error, span);
-    let rendered = error.render(context.lang, &context.id);
+    let rendered = keep_cors(&response, error.render(context.lang, &context.id));
     response.into_response(rendered)
+}
+
+/// The rendered problem with the CORS headers the CORS middleware gave the original answer, so a frontend
+/// on another origin can read why its request was refused.
+fn keep_cors(original: &ServiceResponse, mut rendered: actix_web::HttpResponse) -> actix_web::HttpResponse {
+    for (name, value) in original.headers() {
+        if name.as_str().starts_with("access-control-") || name == header::VARY {
+            rendered.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    rendered
 }
 
 fn log_failure(error: &ApiError, span: &tracing::Span) {
@@ -140,4 +171,29 @@ fn from_status(status: StatusCode) -> ApiError {
         503 => ApiError::Unavailable(format!("upstream answered {status}")),
         _ => ApiError::Internal(anyhow::anyhow!("unexpected status {status}")),
     }
+}
+
+/// How long a browser may keep a preflight's answer (Chromium keeps it at most two hours).
+const PREFLIGHT_MAX_AGE_SECS: usize = 7200;
+
+/// CORS for the frontends of `origins` (`server.cors_allowed_origins`, exact origins checked at start-up);
+/// `None` when there are none, so the service sends no CORS headers at all. No credentials: the API is
+/// called with bearer tokens, never cookies.
+pub fn cors(origins: &[String]) -> Option<actix_cors::Cors> {
+    if origins.is_empty() {
+        return None;
+    }
+    let cors = origins
+        .iter()
+        .fold(actix_cors::Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+            header::ACCEPT_LANGUAGE,
+        ])
+        .expose_headers([REQUEST_ID, header::RETRY_AFTER, header::CONTENT_DISPOSITION])
+        .max_age(PREFLIGHT_MAX_AGE_SECS);
+    Some(cors)
 }

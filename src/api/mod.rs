@@ -15,6 +15,7 @@ pub mod export;
 pub mod extract;
 pub mod health;
 pub mod invoices;
+pub mod metrics;
 pub mod middleware;
 pub mod notices;
 pub mod outreach;
@@ -41,103 +42,121 @@ use utoipa_actix_web::{AppExt, scope};
 
 use crate::error::ApiError;
 
-/// Every documented route; a route and its OpenAPI entry are registered together.
-pub fn routes(cfg: &mut ServiceConfig) {
-    #[cfg(feature = "bench")]
-    cfg.service(bench::primary_key);
-    cfg.service(health::live).service(health::ready).service(docs::openapi_json).service(
-        scope("/api/v1")
-            // Accounts and sign-in
-            .service(registration::register)
-            .service(registration::verify_email)
-            .service(registration::resend_verification)
-            .service(sessions::login)
-            .service(sessions::refresh)
-            .service(sessions::logout)
-            .service(passwords::password_reset)
-            .service(passwords::password_reset_confirm)
-            .service(users::me)
-            .service(passwords::change_password)
-            // Staff accounts
-            .service(users::create_user)
-            .service(users::list_users)
-            .service(users::get_user)
-            .service(users::update_user)
-            // Companies
-            .service(companies::get_own_company)
-            .service(companies::update_own_company)
-            .service(companies::put_financials)
-            .service(companies::get_financials)
-            .service(companies::put_bank_account)
-            .service(companies::confirm_bank_account)
-            .service(companies::put_certifications)
-            .service(companies::list_companies)
-            .service(companies::get_company)
-            .service(companies::verify_company)
-            // Programmes
-            .service(programs::list_programs)
-            .service(programs::program_matches)
-            .service(programs::get_program)
-            .service(programs::create_program)
-            .service(programs::update_program)
-            .service(programs::publish_program)
-            .service(programs::close_program)
-            .service(programs::program_eligibility)
-            .service(allocation::allocate)
-            .service(outreach::program_outreach)
-            // Applications
-            .service(applications::create_application)
-            .service(applications::list_applications)
-            .service(applications::get_application)
-            .service(applications::update_application)
-            .service(applications::delete_application)
-            .service(actions::act)
-            .service(attachments::upload_attachment)
-            .service(attachments::list_attachments)
-            .service(attachments::download_attachment)
-            .service(attachments::delete_attachment)
-            .service(invoices::put_invoices)
-            .service(invoices::get_invoices)
-            .service(reviews::list_reviews)
-            .service(reviews::list_events)
-            // Money
-            .service(plans::get_plan)
-            .service(plans::put_plan)
-            .service(payments::pay)
-            .service(payments::list_for_application)
-            .service(payments::reverse)
-            .service(payments::list_disbursements)
-            // Reports
-            .service(reports::disbursement_report)
-            .service(reports::timeliness_report)
-            .service(reports::summary_report)
-            .service(queues::queue_counts)
-            .service(requests::request_report)
-            // Company requests
-            .service(requests::file_request)
-            .service(requests::list_requests)
-            .service(requests::get_request)
-            .service(requests::post_message)
-            .service(requests::assign_request)
-            .service(requests::wait_for_company)
-            .service(requests::resolve_request)
-            .service(requests::rate_request)
-            // Public notices
-            .service(notices::list_notices)
-            .service(notices::lodge_objection)
-            .service(notices::list_objections)
-            .service(notices::resolve_objection)
-            // Administration
-            .service(calendar::get_calendar)
-            .service(calendar::put_calendar)
-            .service(audit::list_audit_events)
-            .service(audit::verify_audit_chain),
-    );
+/// Every documented route; a route and its OpenAPI entry are registered together. `cors`, when some
+/// origins are allowed, answers their browsers on `/api/v1` (see [`middleware::cors`]).
+pub fn routes(cors: Option<actix_cors::Cors>) -> impl FnOnce(&mut ServiceConfig) {
+    move |cfg| {
+        #[cfg(feature = "bench")]
+        cfg.service(bench::primary_key);
+        cfg.service(health::live).service(health::ready).service(docs::openapi_json).service(json_api(cors));
+    }
+}
+
+/// The JSON API under `/api/v1`.
+fn json_api(
+    cors: Option<actix_cors::Cors>,
+) -> utoipa_actix_web::scope::Scope<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    scope("/api/v1")
+        // Accounts and sign-in
+        .service(registration::register)
+        .service(registration::verify_email)
+        .service(registration::resend_verification)
+        .service(sessions::login)
+        .service(sessions::refresh)
+        .service(sessions::logout)
+        .service(passwords::password_reset)
+        .service(passwords::password_reset_confirm)
+        .service(users::me)
+        .service(passwords::change_password)
+        // Staff accounts
+        .service(users::create_user)
+        .service(users::list_users)
+        .service(users::get_user)
+        .service(users::update_user)
+        // Companies
+        .service(companies::get_own_company)
+        .service(companies::update_own_company)
+        .service(companies::put_financials)
+        .service(companies::get_financials)
+        .service(companies::put_bank_account)
+        .service(companies::confirm_bank_account)
+        .service(companies::put_certifications)
+        .service(companies::list_companies)
+        .service(companies::get_company)
+        .service(companies::verify_company)
+        // Programmes
+        .service(programs::list_programs)
+        .service(programs::program_matches)
+        .service(programs::get_program)
+        .service(programs::create_program)
+        .service(programs::update_program)
+        .service(programs::publish_program)
+        .service(programs::close_program)
+        .service(programs::program_eligibility)
+        .service(allocation::allocate)
+        .service(outreach::program_outreach)
+        // Applications
+        .service(applications::create_application)
+        .service(applications::list_applications)
+        .service(applications::get_application)
+        .service(applications::update_application)
+        .service(applications::delete_application)
+        .service(actions::act)
+        .service(attachments::upload_attachment)
+        .service(attachments::list_attachments)
+        .service(attachments::download_attachment)
+        .service(attachments::delete_attachment)
+        .service(invoices::put_invoices)
+        .service(invoices::get_invoices)
+        .service(reviews::list_reviews)
+        .service(reviews::list_events)
+        // Money
+        .service(plans::get_plan)
+        .service(plans::put_plan)
+        .service(payments::pay)
+        .service(payments::list_for_application)
+        .service(payments::reverse)
+        .service(payments::list_disbursements)
+        // Reports
+        .service(reports::disbursement_report)
+        .service(reports::timeliness_report)
+        .service(reports::summary_report)
+        .service(queues::queue_counts)
+        .service(requests::request_report)
+        // Company requests
+        .service(requests::file_request)
+        .service(requests::list_requests)
+        .service(requests::get_request)
+        .service(requests::post_message)
+        .service(requests::assign_request)
+        .service(requests::wait_for_company)
+        .service(requests::resolve_request)
+        .service(requests::rate_request)
+        // Public notices
+        .service(notices::list_notices)
+        .service(notices::lodge_objection)
+        .service(notices::list_objections)
+        .service(notices::resolve_objection)
+        // Administration
+        .service(calendar::get_calendar)
+        .service(calendar::put_calendar)
+        .service(audit::list_audit_events)
+        .service(audit::verify_audit_chain)
+        .wrap(actix_web::middleware::Condition::new(cors.is_some(), cors.unwrap_or_default()))
 }
 
 /// The OpenAPI document of exactly the routes [`routes`] registers.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let mut doc = App::new().into_utoipa_app().openapi(docs::ApiDoc::openapi()).configure(routes).split_for_parts().1;
+    let mut doc =
+        App::new().into_utoipa_app().openapi(docs::ApiDoc::openapi()).configure(routes(None)).split_for_parts().1;
     docs::add_problem_responses(&mut doc);
     docs::add_field_rules(&mut doc);
     doc
@@ -156,6 +175,13 @@ impl RouteTable {
             .map(|(path, item)| (segments(path).map(str::to_owned).collect(), methods(item)))
             .collect();
         Self(routes)
+    }
+
+    /// The table with a route the document does not show (such as `/metrics`).
+    #[must_use]
+    pub fn with(mut self, path: &str, methods: Vec<Method>) -> Self {
+        self.0.push((segments(path).map(str::to_owned).collect(), methods));
+        self
     }
 
     fn allowed(&self, path: &str) -> Option<Vec<Method>> {

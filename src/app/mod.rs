@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod invoices;
 pub mod notify;
 pub mod objections;
+pub mod operations;
 pub mod outreach;
 pub mod passwords;
 pub mod payments;

@@ -5,6 +5,7 @@
 //! the allocator hold several copies in the thread's arena (up to 280 MiB under a login flood).
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
@@ -12,6 +13,7 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::AuthSettings;
+use crate::metrics::HashQueueStats;
 
 #[derive(Clone)]
 pub struct Passwords {
@@ -19,6 +21,16 @@ pub struct Passwords {
     workers: mpsc::SyncSender<Job>,
     /// Verified against when an account does not exist, so the answer takes as long as for one that does.
     dummy_hash: Arc<str>,
+    queue: Arc<Queue>,
+}
+
+/// The hashing queue as the metrics report it.
+#[derive(Debug, Default)]
+struct Queue {
+    queued: AtomicU64,
+    running: AtomicU64,
+    refused: AtomicU64,
+    capacity: u64,
 }
 
 /// Why a password could not be hashed or checked.
@@ -44,7 +56,8 @@ impl Passwords {
         let params =
             Params::new(settings.argon2_memory_kib, settings.argon2_iterations, settings.argon2_parallelism, None)
                 .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
-        let workers = hashing_threads(settings.max_concurrent_hashes.max(1), settings.max_queued_hashes.max(1));
+        let capacity = settings.max_queued_hashes.max(1);
+        let workers = hashing_threads(settings.max_concurrent_hashes.max(1), capacity);
         // Hashed on a hashing thread too, so no other thread keeps argon2 memory.
         let (sent, received) = mpsc::channel();
         let dummy_params = params.clone();
@@ -54,7 +67,18 @@ impl Passwords {
             }))
             .map_err(|_| anyhow::anyhow!("the password threads did not start"))?;
         let dummy_hash = received.recv()??;
-        Ok(Self { params, workers, dummy_hash: dummy_hash.into() })
+        let queue = Arc::new(Queue { capacity: u64::try_from(capacity).unwrap_or(u64::MAX), ..Queue::default() });
+        Ok(Self { params, workers, dummy_hash: dummy_hash.into(), queue })
+    }
+
+    /// The hashing queue now, for the metrics.
+    pub fn stats(&self) -> HashQueueStats {
+        HashQueueStats {
+            queued: self.queue.queued.load(Ordering::Relaxed),
+            running: self.queue.running.load(Ordering::Relaxed),
+            capacity: self.queue.capacity,
+            refused: self.queue.refused.load(Ordering::Relaxed),
+        }
     }
 
     pub async fn hash(&self, password: SecretString) -> Result<String, HashError> {
@@ -85,9 +109,24 @@ impl Passwords {
         f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
     ) -> Result<T, HashError> {
         let (answer, answered) = tokio::sync::oneshot::channel();
-        self.workers.try_send(Box::new(move || drop(answer.send(f())))).map_err(|error| match error {
-            mpsc::TrySendError::Full(_) => HashError::Busy,
-            mpsc::TrySendError::Disconnected(_) => anyhow::anyhow!("the password threads have stopped").into(),
+        let queue = self.queue.clone();
+        queue.queued.fetch_add(1, Ordering::Relaxed);
+        let job = Box::new(move || {
+            queue.queued.fetch_sub(1, Ordering::Relaxed);
+            queue.running.fetch_add(1, Ordering::Relaxed);
+            let result = f();
+            queue.running.fetch_sub(1, Ordering::Relaxed);
+            drop(answer.send(result));
+        });
+        self.workers.try_send(job).map_err(|error| {
+            self.queue.queued.fetch_sub(1, Ordering::Relaxed);
+            match error {
+                mpsc::TrySendError::Full(_) => {
+                    self.queue.refused.fetch_add(1, Ordering::Relaxed);
+                    HashError::Busy
+                }
+                mpsc::TrySendError::Disconnected(_) => anyhow::anyhow!("the password threads have stopped").into(),
+            }
         })?;
         Ok(answered.await.map_err(|_| anyhow::anyhow!("a password task failed"))??)
     }

@@ -29,9 +29,13 @@ pub mod tokens;
 pub mod types;
 pub mod users;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
+
+use crate::metrics::{Histogram, PoolStats};
 
 pub(crate) use connection::on_backend;
 pub use connection::{Backend, DatabaseUrl, DatabaseUrlError, DbConnection, Manager, write_transaction};
@@ -80,6 +84,33 @@ pub struct DatabaseSettings {
 pub struct Db {
     pool: Pool,
     backend: Backend,
+    observed: Arc<Observed>,
+}
+
+/// What the metrics report of the pool and the blocking pool, counted as it happens.
+#[derive(Debug)]
+struct Observed {
+    wait: Histogram,
+    timeouts: AtomicU64,
+    tasks_queued: AtomicU64,
+    tasks_running: AtomicU64,
+}
+
+/// Waiting for a connection: up to `database.acquire_timeout_ms` (2 s by default), usually far less.
+const POOL_WAIT_BUCKETS: [f64; 10] = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 2.0];
+
+#[derive(Debug)]
+struct ObservePool(Arc<Observed>);
+
+impl diesel::r2d2::HandleEvent for ObservePool {
+    fn handle_checkout(&self, event: diesel::r2d2::event::CheckoutEvent) {
+        self.0.wait.observe(event.duration());
+    }
+
+    fn handle_timeout(&self, event: diesel::r2d2::event::TimeoutEvent) {
+        self.0.wait.observe(event.timeout());
+        self.0.timeouts.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl Db {
@@ -96,6 +127,12 @@ impl Db {
         }
         tracing::info!(database = %url.redacted(), "database configured");
         let manager = Manager::new(url, Duration::from_millis(u64::from(settings.sqlite_busy_timeout_ms)));
+        let observed = Arc::new(Observed {
+            wait: Histogram::new(&POOL_WAIT_BUCKETS),
+            timeouts: AtomicU64::new(0),
+            tasks_queued: AtomicU64::new(0),
+            tasks_running: AtomicU64::new(0),
+        });
         let pool = diesel::r2d2::Pool::builder()
             .max_size(settings.pool_size)
             .min_idle(Some(1))
@@ -103,8 +140,27 @@ impl Db {
             // No ping per check-out: `Pooled::run` checks a connection after it fails instead.
             .test_on_check_out(false)
             .error_handler(Box::new(LogPoolErrors))
+            .event_handler(Box::new(ObservePool(observed.clone())))
             .build_unchecked(manager);
-        Ok(Self { pool, backend })
+        Ok(Self { pool, backend, observed })
+    }
+
+    /// The pool and the database tasks now, for the metrics.
+    pub fn stats(&self) -> PoolStats {
+        let state = self.pool.state();
+        PoolStats {
+            max: self.pool.max_size(),
+            in_use: state.connections - state.idle_connections,
+            idle: state.idle_connections,
+            tasks_queued: self.observed.tasks_queued.load(Ordering::Relaxed),
+            tasks_running: self.observed.tasks_running.load(Ordering::Relaxed),
+            timeouts: self.observed.timeouts.load(Ordering::Relaxed),
+        }
+    }
+
+    /// How long database tasks waited for a connection.
+    pub fn pool_wait(&self) -> &Histogram {
+        &self.observed.wait
     }
 
     pub fn backend(&self) -> Backend {
@@ -119,7 +175,7 @@ impl Db {
         E: Failure,
     {
         let pool = self.pool.clone();
-        run_blocking(move || pool.get().map_err(|e| E::from(e.into()))?.run(f)).await
+        run_blocking(&self.observed, move || pool.get().map_err(|e| E::from(e.into()))?.run(f)).await
     }
 
     /// Runs `f` as exactly one write transaction (`BEGIN IMMEDIATE` on SQLite) on the blocking pool:
@@ -131,7 +187,10 @@ impl Db {
         E: Failure,
     {
         let pool = self.pool.clone();
-        run_blocking(move || pool.get().map_err(|e| E::from(e.into()))?.run(|conn| write_transaction(conn, f))).await
+        run_blocking(&self.observed, move || {
+            pool.get().map_err(|e| E::from(e.into()))?.run(|conn| write_transaction(conn, f))
+        })
+        .await
     }
 
     /// Whether the database answers a query now.
@@ -178,12 +237,42 @@ impl Failure for Error {
     }
 }
 
+/// Runs `f` on the blocking pool, counted as queued until a thread takes it and as running until it ends.
 async fn run_blocking<T: Send + 'static, E: Failure>(
+    observed: &Arc<Observed>,
     f: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> Result<T, E> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| E::from(Error::Other(anyhow::anyhow!("database task failed: {e}"))))?
+    observed.tasks_queued.fetch_add(1, Ordering::Relaxed);
+    let counts = observed.clone();
+    // Counted down by a guard, so a task that panics or is never started (the runtime shutting down)
+    // leaves no count behind.
+    let queued = Count(observed.clone(), Which::Queued);
+    tokio::task::spawn_blocking(move || {
+        drop(queued);
+        counts.tasks_running.fetch_add(1, Ordering::Relaxed);
+        let _running = Count(counts, Which::Running);
+        f()
+    })
+    .await
+    .map_err(|e| E::from(Error::Other(anyhow::anyhow!("database task failed: {e}"))))?
+}
+
+enum Which {
+    Queued,
+    Running,
+}
+
+/// Takes one off its count when dropped.
+struct Count(Arc<Observed>, Which);
+
+impl Drop for Count {
+    fn drop(&mut self) {
+        let counter = match self.1 {
+            Which::Queued => &self.0.tasks_queued,
+            Which::Running => &self.0.tasks_running,
+        };
+        counter.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 #[derive(Debug)]

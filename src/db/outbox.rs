@@ -101,6 +101,43 @@ pub fn claim_due(conn: &mut DbConnection, lease_token: &str, now: NaiveDateTime,
         .load(conn)?)
 }
 
+/// The outbox as the metrics report it, at `now`.
+#[derive(Debug, Clone, Copy)]
+pub struct Backlog {
+    /// Not sent and not given up.
+    pub pending: i64,
+    /// When the oldest message due at `now` was queued.
+    pub oldest_due_since: Option<NaiveDateTime>,
+    /// Given up after [`MAX_ATTEMPTS`].
+    pub failed: i64,
+}
+
+/// Three reads on the `outbox_due` index (sent, failed, next attempt).
+pub fn backlog(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Backlog> {
+    let unsent = || outbox::table.filter(outbox::sent_at.is_null());
+    Ok(Backlog {
+        pending: unsent().filter(outbox::failed_at.is_null()).count().get_result(conn)?,
+        oldest_due_since: unsent()
+            .filter(outbox::failed_at.is_null())
+            .filter(outbox::next_attempt_at.le(now))
+            .select(diesel::dsl::min(outbox::created_at))
+            .first(conn)?,
+        failed: unsent().filter(outbox::failed_at.is_not_null()).count().get_result(conn)?,
+    })
+}
+
+/// Gives back the messages this worker claimed and did not get to (the service is stopping), so another
+/// instance sends them at once instead of after the lease; their attempt is not counted.
+pub fn release(conn: &mut DbConnection, lease_token: &str) -> Result<usize> {
+    Ok(diesel::update(outbox::table.filter(outbox::lease_token.eq(lease_token)).filter(outbox::sent_at.is_null()))
+        .set((
+            outbox::lease_token.eq(None::<String>),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+            outbox::attempts.eq(outbox::attempts - 1),
+        ))
+        .execute(conn)?)
+}
+
 /// Marks a message sent, if this worker still holds its lease.
 pub fn mark_sent(conn: &mut DbConnection, id: i64, lease_token: &str, now: NaiveDateTime) -> Result<bool> {
     let updated = diesel::update(outbox::table.find(id).filter(outbox::lease_token.eq(lease_token)))

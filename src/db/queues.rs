@@ -80,6 +80,20 @@ macro_rules! dated {
     }};
 }
 
+/// Awards still owed on `today`: `(due from today on, past their due date)`. Those owed are counted by the
+/// counters; those due from today on are the recent approvals (the due date is a fixed number of working
+/// days after), and every other one has passed its due date.
+pub fn payments(conn: &mut DbConnection, today: NaiveDate) -> Result<(i64, i64)> {
+    let owed = submitted_in(conn, Some(Status::Approved.as_str()), None)?;
+    let due = dated!(conn, Status::Approved, applications::payment_due_on, Some(today), None::<NaiveDate>)?;
+    let undated: i64 = applications::table
+        .filter(applications::status.eq(Status::Approved.as_str()))
+        .filter(applications::payment_due_on.is_null())
+        .select(count_star())
+        .get_result(conn)?;
+    Ok((due, owed - due - undated))
+}
+
 /// The counts of the reviewer's and finance's queues on `today`; `soon` is the last day a notice may
 /// end on to count as ending soon.
 #[derive(Debug, Clone, Copy)]
@@ -95,16 +109,7 @@ pub struct Queues {
 
 pub fn queues(conn: &mut DbConnection, today: NaiveDate, soon: NaiveDate) -> Result<Queues> {
     let yesterday = today.pred_opt();
-    // Awards still owed are counted by the counters; those due from today on are the recent approvals (the
-    // due date is a fixed number of working days after), and every other one has passed its due date.
-    let owed = submitted_in(conn, Some(Status::Approved.as_str()), None)?;
-    let payments_due = dated!(conn, Status::Approved, applications::payment_due_on, Some(today), None::<NaiveDate>)?;
-    let undated: i64 = applications::table
-        .filter(applications::status.eq(Status::Approved.as_str()))
-        .filter(applications::payment_due_on.is_null())
-        .select(count_star())
-        .get_result(conn)?;
-    let payments_overdue = owed - payments_due - undated;
+    let (payments_due, payments_overdue) = payments(conn, today)?;
     Ok(Queues {
         awaiting_formal_check: submitted_in(conn, Some(Status::Submitted.as_str()), None)?,
         ready_to_propose: ready_to_propose(conn)?,

@@ -261,6 +261,19 @@ pub fn messages(conn: &mut DbConnection, request_id: i64, with_internal: bool) -
         .load(conn)?)
 }
 
+/// How many requests are past a deadline on `today` with their clock running (for the metrics).
+pub fn count_overdue(conn: &mut DbConnection, today: NaiveDate) -> Result<i64> {
+    Ok(company_requests::table
+        .filter(company_requests::status.eq_any(RUNNING))
+        .filter(
+            company_requests::due_on.lt(today).or(company_requests::first_responded_at
+                .is_null()
+                .and(company_requests::first_response_due_on.lt(today))),
+        )
+        .count()
+        .get_result(conn)?)
+}
+
 /// Requests past a deadline on `today`, with their clock running, whose owner and admins were not told yet.
 pub fn unescalated_overdue(conn: &mut DbConnection, today: NaiveDate) -> Result<Vec<RequestRecord>> {
     Ok(company_requests::table

@@ -7,23 +7,29 @@ use crate::db::{Db, outbox};
 use crate::domain::time;
 use crate::email::Transport;
 use crate::error::ApiError;
+use crate::shutdown::Stop;
 
 const BATCH: i64 = 20;
 
-/// Runs until the process ends: sends every due message, then waits `poll` before looking again.
-pub async fn run(db: Db, transport: Arc<Transport>, poll: Duration) {
+/// Runs until `stop`: sends every due message, then waits `poll` before looking again. Once stopping is
+/// asked for, the message being sent is finished and recorded, and the rest of its batch given back.
+pub async fn run(db: Db, transport: Arc<Transport>, poll: Duration, mut stop: Stop) {
     loop {
-        if let Err(error) = send_due(&db, &transport).await {
+        if let Err(error) = send_due(&db, &transport, &stop).await {
             tracing::warn!(%error, "outbox: could not process due email");
         }
-        tokio::time::sleep(poll).await;
+        tokio::select! {
+            biased;
+            () = stop.requested() => return,
+            () = tokio::time::sleep(poll) => {}
+        }
     }
 }
 
-/// Sends every message that is due now; returns how many were sent.
-pub async fn send_due(db: &Db, transport: &Arc<Transport>) -> Result<usize, ApiError> {
+/// Sends every message that is due now, until `stop` is asked for; returns how many were sent.
+pub async fn send_due(db: &Db, transport: &Arc<Transport>, stop: &Stop) -> Result<usize, ApiError> {
     let mut sent = 0;
-    loop {
+    while !stop.is_requested() {
         let lease = uuid::Uuid::new_v4().to_string();
         let claim = lease.clone();
         let batch = db.write(move |conn| outbox::claim_due(conn, &claim, time::now(), BATCH)).await?;
@@ -31,6 +37,12 @@ pub async fn send_due(db: &Db, transport: &Arc<Transport>) -> Result<usize, ApiE
             return Ok(sent);
         }
         for row in batch {
+            if stop.is_requested() {
+                let lease = lease.clone();
+                let released = db.write(move |conn| outbox::release(conn, &lease)).await?;
+                tracing::info!(released, "outbox: stopping; unsent claimed email given back");
+                return Ok(sent);
+            }
             let transport = transport.clone();
             let message = row.clone();
             let result = tokio::task::spawn_blocking(move || {
@@ -55,4 +67,5 @@ pub async fn send_due(db: &Db, transport: &Arc<Transport>) -> Result<usize, ApiE
             }
         }
     }
+    Ok(sent)
 }

@@ -590,6 +590,14 @@ impl Call {
         Self(self.0.multipart(form))
     }
 
+    /// The answer, or `None` when the service refused or dropped the connection (a stopping instance).
+    pub async fn try_send(self) -> Option<Answer> {
+        let response = self.0.send().await.ok()?;
+        let (status, headers) = (response.status(), response.headers().clone());
+        let body = response.bytes().await.ok()?.to_vec();
+        Some(Answer { status, headers, body })
+    }
+
     pub async fn send(self) -> Answer {
         let response = self.0.send().await.expect("the service answers");
         let (status, headers) = (response.status(), response.headers().clone());
