@@ -16,6 +16,7 @@ use crate::app::{outreach, requests};
 use crate::auth::password::Passwords;
 use crate::auth::tokens::Tokens;
 use crate::config::{OutreachSettings, PortalSettings, RequestSettings, Settings};
+use crate::crypto::Keyring;
 use crate::db::{Db, migrations};
 use crate::email::{Mailbox, Transport, worker};
 use crate::storage::{LocalDisk, Storage};
@@ -113,14 +114,26 @@ impl Application {
 }
 
 /// The database, migrated, with this process sealing the audit chain with `audit.chain_key` (and keying
-/// the chain from its next event, the first time a key is set).
+/// the chain from its next event, the first time a key is set), and sealing secrets at rest with the key
+/// ring of `crypto`: any secret not sealed under its current key yet is sealed now, in one pass.
 pub async fn open(settings: &Settings) -> anyhow::Result<Db> {
-    let db = Db::new(&settings.database)?;
+    let keys = Keyring::from_settings(&settings.crypto)?;
+    let db = Db::new(&settings.database)?.sealing_with(keys);
     migrate(&db).await?;
     let key = secrecy::ExposeSecret::expose_secret(&settings.audit.chain_key);
     if !key.is_empty() {
         crate::db::audit::use_chain_key(key.as_bytes())?;
         db.write(|conn| crate::db::audit::key_the_chain(conn, &crate::domain::audit::Actor::default())).await?;
+    }
+    let keys = db.keys();
+    let (accounts, totp) = db
+        .write(move |conn| {
+            let accounts = crate::db::companies::reseal_account_numbers(conn, &keys)?;
+            Ok::<_, crate::db::Error>((accounts, crate::db::mfa::reseal_secrets(conn, &keys)?))
+        })
+        .await?;
+    if accounts + totp > 0 {
+        tracing::info!(accounts, totp, "secrets at rest sealed under the current key");
     }
     Ok(db)
 }

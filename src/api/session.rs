@@ -33,8 +33,9 @@ impl Bearer {
         T: Send + 'static,
     {
         db.read(move |conn| {
-            let (role, company_id) = users::caller_of_live_session(conn, self.user_id, self.session_id, time::now())?
+            let caller = users::caller_of_live_session(conn, self.user_id, self.session_id, time::now())?
                 .ok_or_else(invalid_token)?;
+            let (role, company_id) = (caller.role, caller.company_id);
             let signed_in = SignedIn {
                 user_id: self.user_id,
                 role,

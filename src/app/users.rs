@@ -58,11 +58,11 @@ pub struct Me {
 
 /// The caller's own account.
 pub async fn me(db: &Db, caller: &SignedIn) -> Result<Me> {
-    let caller = caller.clone();
+    let (caller, keys) = (caller.clone(), db.keys());
     db.read(move |conn| {
         let user: UserView = users::find(conn, caller.user_id)?.try_into()?;
         let company = match user.company_id {
-            Some(id) => Some(CompanyView::load(conn, id, caller.role)?),
+            Some(id) => Some(CompanyView::load(conn, &keys, id, caller.role)?),
             None => None,
         };
         Ok(Me { user, company })

@@ -13,6 +13,7 @@ pub mod error;
 pub mod expert_reviews;
 pub mod idempotency;
 pub mod invoices;
+pub mod mfa;
 pub mod migrations;
 pub mod money;
 pub mod objections;
@@ -75,11 +76,13 @@ pub struct DatabaseSettings {
     pub sqlite_busy_timeout_ms: u32,
 }
 
-/// The handle handlers hold: a pool, and the two ways to use it off the async workers.
+/// The handle handlers hold: a pool, the two ways to use it off the async workers, and the key ring that
+/// seals the secrets stored in it.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
     backend: Backend,
+    keys: std::sync::Arc<crate::crypto::Keyring>,
 }
 
 impl Db {
@@ -104,7 +107,19 @@ impl Db {
             .test_on_check_out(false)
             .error_handler(Box::new(LogPoolErrors))
             .build_unchecked(manager);
-        Ok(Self { pool, backend })
+        Ok(Self { pool, backend, keys: std::sync::Arc::default() })
+    }
+
+    /// The same database, sealing and opening its secrets with `keys` (without, nothing can be sealed).
+    #[must_use]
+    pub fn sealing_with(mut self, keys: crate::crypto::Keyring) -> Self {
+        self.keys = std::sync::Arc::new(keys);
+        self
+    }
+
+    /// The key ring, for a closure that writes or reads a sealed column.
+    pub fn keys(&self) -> std::sync::Arc<crate::crypto::Keyring> {
+        self.keys.clone()
     }
 
     pub fn backend(&self) -> Backend {

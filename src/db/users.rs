@@ -22,6 +22,8 @@ pub struct UserRow {
     pub company_id: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Whether the user has confirmed a second factor (see [`crate::db::mfa`]).
+    pub mfa_enabled: bool,
 }
 
 impl UserRow {
@@ -169,18 +171,29 @@ pub fn find_by_live_session(
     Ok(live_session(user_id, session_id, now).select(UserRow::as_select()).first(conn).optional()?)
 }
 
-/// The role and company of the user behind a live session: what every signed-in request checks.
+/// The user behind a live session, as every signed-in request checks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveCaller {
+    pub role: Role,
+    pub company_id: Option<i64>,
+    /// Whether the user has confirmed a second factor.
+    pub mfa_enabled: bool,
+}
+
+/// The role, company and second factor of the user behind a live session.
 pub fn caller_of_live_session(
     conn: &mut DbConnection,
     user_id: i64,
     session_id: i64,
     now: NaiveDateTime,
-) -> Result<Option<(Role, Option<i64>)>> {
-    let caller: Option<(String, Option<i64>)> = on_backend!(conn, inner => live_session(user_id, session_id, now)
-        .select((users::role, users::company_id))
+) -> Result<Option<LiveCaller>> {
+    let caller: Option<(String, Option<i64>, bool)> = on_backend!(conn, inner => live_session(user_id, session_id, now)
+        .select((users::role, users::company_id, users::mfa_enabled))
         .first(inner)
         .optional())?;
-    caller.map(|(role, company_id)| Ok((stored_role(&role)?, company_id))).transpose()
+    caller
+        .map(|(role, company_id, mfa_enabled)| Ok(LiveCaller { role: stored_role(&role)?, company_id, mfa_enabled }))
+        .transpose()
 }
 
 fn stored_role(name: &str) -> Result<Role> {
