@@ -40,6 +40,10 @@ impl Application {
         let storage = web::Data::from(storage);
         let passwords = web::Data::new(Passwords::new(&settings.auth)?);
         let tokens = web::Data::new(Tokens::new(&settings.auth));
+        let second_factor = web::Data::new(crate::app::mfa::Policy::new(
+            settings.auth.mfa_required_roles.clone(),
+            settings.auth.totp_issuer.clone(),
+        ));
         let doc = api::openapi();
         let route_table = web::Data::new(RouteTable::from_openapi(&doc));
         let doc = web::Data::new(doc);
@@ -61,6 +65,7 @@ impl Application {
                 .app_data(db.clone())
                 .app_data(passwords.clone())
                 .app_data(tokens.clone())
+                .app_data(second_factor.clone())
                 .app_data(doc.clone())
                 .app_data(route_table.clone())
                 .app_data(default_lang.clone())

@@ -9,6 +9,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use crate::app::caller::anonymous;
+use crate::app::mfa as second_factor;
 use crate::app::users::UserView;
 use crate::app::{Result, SignedIn};
 use crate::auth::password::Passwords;
@@ -16,7 +17,7 @@ use crate::auth::secret;
 use crate::auth::tokens::Tokens;
 use crate::db::audit::{self, Event};
 use crate::db::users::{self, Refresh, UserRow};
-use crate::db::{Db, throttle};
+use crate::db::{Db, mfa, throttle};
 use crate::domain::account::Email;
 use crate::domain::audit::Actor;
 use crate::domain::error::Error as Refusal;
@@ -26,6 +27,8 @@ use crate::domain::time;
 use crate::i18n::Text;
 
 const REFRESH_TOKEN_DAYS: i64 = 30;
+/// How long the second step of a sign-in may take.
+const MFA_TOKEN_SECS: i64 = 300;
 
 /// A session's tokens and its user.
 #[derive(Debug)]
@@ -44,6 +47,24 @@ fn session(tokens: &Tokens, user: UserRow, session_id: i64, refresh_token: Strin
         refresh_token,
         user: user.try_into()?,
     })
+}
+
+/// What a right password leads to: a session, or (for a user with a second factor) the second step.
+#[derive(Debug)]
+pub enum SignIn {
+    Session(Session),
+    /// Present a code with `mfa_token` to [`complete_second_factor`] within `expires_in` seconds.
+    SecondFactorNeeded { mfa_token: String, expires_in: i64 },
+}
+
+/// What the second step of a sign-in led to.
+#[derive(Debug)]
+pub enum SecondStep {
+    Session(Session),
+    /// The code is not a current TOTP code not used before, nor an unused recovery code.
+    WrongCode,
+    /// The `mfa_token` is unknown, used or expired: sign in again.
+    Expired,
 }
 
 /// The limits a sign-in counts against: one account from one address, and one address over all accounts
@@ -65,8 +86,9 @@ impl LoginKeys {
     }
 }
 
-/// Signs in with email and password from the client at `client`: the new session, or `None` when the
-/// email and password do not match an active account. Each attempt takes one of its address's tries
+/// Signs in with email and password from the client at `client`: the new session (or, for a user with a
+/// second factor, the token of the second step), or `None` when the email and password do not match an
+/// active account. Each attempt takes one of its address's tries
 /// before the password is checked, and gives it back when the password is right; an account guessed at
 /// from many addresses is slowed down, never locked.
 pub async fn login(
@@ -77,7 +99,7 @@ pub async fn login(
     client: IpAddr,
     email: &str,
     password: SecretString,
-) -> Result<Option<Session>> {
+) -> Result<Option<SignIn>> {
     let email = Email::parse("email", email).map_err(|e| Refusal::invalid(vec![e]))?;
     let keys = Arc::new(LoginKeys::new(&email, client));
     let (attempt, lookup) = (keys.clone(), email.clone());
@@ -130,6 +152,7 @@ pub async fn login(
     let refresh_token = secret::generate();
     let refresh_hash = secret::digest(&refresh_token);
     let actor = Actor { user_id: Some(user.id), role: user.role().ok(), request_id: Some(request_id.to_owned()) };
+    let second_factor = user.mfa_enabled;
     let (user, session_id) = db
         .write(move |conn| {
             let now = time::now();
@@ -138,14 +161,72 @@ pub async fn login(
             }
             throttle::clear(conn, &keys.account_and_address)?;
             throttle::give_back(conn, &keys.address)?;
+            if second_factor {
+                let token = mfa::issue_challenge(conn, user.id, now, Duration::seconds(MFA_TOKEN_SECS))?;
+                let summary = json!({ "client": client.to_string() });
+                audit::append(conn, &actor, Event::new("auth.login_second_step", "user", user.id, summary))?;
+                return Ok::<_, crate::app::Error>((user, Err(token)));
+            }
             let expires = now + Duration::days(REFRESH_TOKEN_DAYS);
             let session_id = users::start_session(conn, user.id, &refresh_hash, now, expires)?;
             let summary = json!({ "session_id": session_id });
             audit::append(conn, &actor, Event::new("auth.login", "user", user.id, summary))?;
-            Ok::<_, crate::app::Error>((user, session_id))
+            Ok((user, Ok(session_id)))
         })
         .await?;
-    Ok(Some(session(tokens, user, session_id, refresh_token)?))
+    match session_id {
+        Ok(session_id) => Ok(Some(SignIn::Session(session(tokens, user, session_id, refresh_token)?))),
+        Err(mfa_token) => Ok(Some(SignIn::SecondFactorNeeded { mfa_token, expires_in: MFA_TOKEN_SECS })),
+    }
+}
+
+/// The second step of a sign-in: `mfa_token` from [`login`] and a code from the user's authenticator app
+/// (or one of their recovery codes). Each code is accepted once; each wrong one takes one of the account's
+/// few tries, after which it waits (429).
+pub async fn complete_second_factor(
+    db: &Db,
+    tokens: &Tokens,
+    request_id: &str,
+    mfa_token: &str,
+    code: &str,
+) -> Result<SecondStep> {
+    let (mfa_token, code, keys) = (mfa_token.trim().to_owned(), code.to_owned(), db.keys());
+    let refresh_token = secret::generate();
+    let refresh_hash = secret::digest(&refresh_token);
+    let request_id = request_id.to_owned();
+    let outcome = db
+        .write(move |conn| {
+            let now = time::now();
+            let Some(challenge) = mfa::live_challenge(conn, &mfa_token, now)? else { return Ok(None) };
+            let user = users::find(conn, challenge.user_id)?;
+            let actor = Actor { user_id: Some(user.id), role: user.role().ok(), request_id: Some(request_id) };
+            second_factor::take_try(conn, user.id, now)?;
+            let Some(factor) = second_factor::spend_code(conn, &keys, &actor, user.id, &code, now)? else {
+                let summary = json!({ "reason": "wrong_code" });
+                audit::append(conn, &actor, Event::new("auth.login_failed", "user", user.id, summary))?;
+                return Ok(Some(Err(())));
+            };
+            if !mfa::spend_challenge(conn, challenge.id, now)? {
+                // Completed meanwhile by another request: this one changes nothing.
+                return Err(Refusal::conflict(
+                    "conflict",
+                    Text::new("此次登录已完成。", "This sign-in was completed already."),
+                )
+                .into());
+            }
+            second_factor::right_code(conn, user.id)?;
+            let session_id =
+                users::start_session(conn, user.id, &refresh_hash, now, now + Duration::days(REFRESH_TOKEN_DAYS))?;
+            let summary = json!({ "session_id": session_id, "second_factor": factor.as_str() });
+            audit::append(conn, &actor, Event::new("auth.login", "user", user.id, summary))?;
+            Ok::<_, crate::app::Error>(Some(Ok((user, session_id))))
+        })
+        .await?;
+    Ok(match outcome {
+        None => SecondStep::Expired,
+        Some(Err(())) => SecondStep::WrongCode,
+        Some(Ok((user, session_id))) => SecondStep::Session(session(tokens, user, session_id, refresh_token)?),
+    })
 }
 
 /// Exchanges a refresh token for a new session's tokens, or `None` when the token is unknown, expired

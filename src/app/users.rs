@@ -29,6 +29,8 @@ pub struct UserView {
     pub status: UserStatus,
     pub email_verified: bool,
     pub company_id: Option<i64>,
+    /// Whether a second factor (TOTP) is on for the account.
+    pub mfa_enabled: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -44,6 +46,7 @@ impl TryFrom<UserRow> for UserView {
             display_name: row.display_name,
             email_verified: row.email_verified_at.is_some(),
             company_id: row.company_id,
+            mfa_enabled: row.mfa_enabled,
             created_at: time::to_utc(row.created_at),
         })
     }

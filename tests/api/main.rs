@@ -15,6 +15,7 @@ mod health;
 mod helpers;
 mod layers;
 mod lists;
+mod mfa;
 mod money;
 mod openapi;
 mod outreach;
