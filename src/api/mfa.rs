@@ -18,7 +18,9 @@ pub struct EnrolmentView {
     #[schema(example = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")]
     pub secret: String,
     /// The same as a URI, for an app to read from a QR code.
-    #[schema(example = "otpauth://totp/portal:admin%40park.example?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=portal&algorithm=SHA1&digits=6&period=30")]
+    #[schema(
+        example = "otpauth://totp/portal:admin%40park.example?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=portal&algorithm=SHA1&digits=6&period=30"
+    )]
     pub otpauth_uri: String,
 }
 

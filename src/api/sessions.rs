@@ -142,7 +142,10 @@ pub async fn login_second_step(
         }),
         SecondStep::Expired => Err(ApiError::Unauthenticated {
             code: "unauthenticated",
-            detail: Text::new("登录已过期，请重新输入密码登录。", "This sign-in has expired; sign in with your password again."),
+            detail: Text::new(
+                "登录已过期，请重新输入密码登录。",
+                "This sign-in has expired; sign in with your password again.",
+            ),
         }),
     }
 }

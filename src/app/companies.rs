@@ -7,9 +7,9 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::app::notify;
-use crate::crypto::Keyring;
 use crate::app::{Result, SignedIn};
 use crate::config::PortalSettings;
+use crate::crypto::Keyring;
 use crate::db::audit::{self, Event};
 use crate::db::companies::{self, BankAccountRow, CompanyRow, FinancialsRow, NewBankAccount, ProfileChanges};
 use crate::db::{self, Db, DbConnection};

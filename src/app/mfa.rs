@@ -68,7 +68,9 @@ fn invalid_code() -> Refusal {
 pub enum Factor {
     Totp,
     /// An unused recovery code, now spent; `left` are still unused.
-    RecoveryCode { left: i64 },
+    RecoveryCode {
+        left: i64,
+    },
 }
 
 impl Factor {
@@ -138,7 +140,10 @@ pub async fn start_enrolment(db: &Db, issuer: &str, caller: &SignedIn) -> Result
             if !mfa::start_enrolment(conn, &keys, user_id, &stored, time::now())? {
                 return Err(Refusal::conflict(
                     "mfa_already_enabled",
-                    Text::new("两步验证已启用；如需更换，请先停用。", "Two-step verification is on; turn it off first to replace it."),
+                    Text::new(
+                        "两步验证已启用；如需更换，请先停用。",
+                        "Two-step verification is on; turn it off first to replace it.",
+                    ),
                 )
                 .into());
             }
@@ -161,7 +166,10 @@ pub async fn confirm(db: &Db, caller: &SignedIn, code: &str) -> Result<Vec<Strin
             let pending = mfa::totp(conn, &keys, user_id)?.filter(|t| !t.confirmed).ok_or_else(|| {
                 Refusal::conflict(
                     "conflict",
-                    Text::new("没有待确认的两步验证设置，请先开始设置。", "There is no set-up to confirm; start one first."),
+                    Text::new(
+                        "没有待确认的两步验证设置，请先开始设置。",
+                        "There is no set-up to confirm; start one first.",
+                    ),
                 )
             })?;
             take_try(conn, user_id, now)?;
@@ -207,19 +215,14 @@ pub async fn disable(
         })
         .await?;
     if !passwords.verify(password, row.password_hash.clone()).await?.matches {
-        return Err(Refusal::field(
-            "password",
-            "incorrect",
-            Text::new("密码不正确。", "The password is not correct."),
-        )
-        .into());
+        return Err(
+            Refusal::field("password", "incorrect", Text::new("密码不正确。", "The password is not correct.")).into()
+        );
     }
     if !row.mfa_enabled {
-        return Err(Refusal::conflict(
-            "conflict",
-            Text::new("两步验证尚未启用。", "Two-step verification is not on."),
-        )
-        .into());
+        return Err(
+            Refusal::conflict("conflict", Text::new("两步验证尚未启用。", "Two-step verification is not on.")).into()
+        );
     }
     let (keys, actor, code) = (db.keys(), caller.actor(), code.to_owned());
     let disabled = db

@@ -54,7 +54,10 @@ fn session(tokens: &Tokens, user: UserRow, session_id: i64, refresh_token: Strin
 pub enum SignIn {
     Session(Session),
     /// Present a code with `mfa_token` to [`complete_second_factor`] within `expires_in` seconds.
-    SecondFactorNeeded { mfa_token: String, expires_in: i64 },
+    SecondFactorNeeded {
+        mfa_token: String,
+        expires_in: i64,
+    },
 }
 
 /// What the second step of a sign-in led to.

@@ -33,7 +33,8 @@ fn totp(secret: &str) -> Option<TOTP> {
 
 /// The URI an authenticator app takes (as text or as a QR code) to add the account.
 pub fn otpauth_uri(issuer: &str, account: &str, secret: &str) -> String {
-    let encode = |text: &str| url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>().replace('+', "%20");
+    let encode =
+        |text: &str| url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>().replace('+', "%20");
     format!(
         "otpauth://totp/{}:{}?secret={secret}&issuer={}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECS}",
         encode(issuer),
@@ -63,7 +64,8 @@ pub fn matching_step(secret: &str, code: &str, unix_secs: i64) -> Option<i64> {
     let totp = totp(secret)?;
     let now = step_at(unix_secs);
     (now - SKEW_STEPS..=now + SKEW_STEPS).find(|&step| {
-        u64::try_from(step * STEP_SECS).is_ok_and(|time| constant_time_eq(totp.generate(time).as_bytes(), code.as_bytes()))
+        u64::try_from(step * STEP_SECS)
+            .is_ok_and(|time| constant_time_eq(totp.generate(time).as_bytes(), code.as_bytes()))
     })
 }
 

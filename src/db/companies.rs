@@ -327,9 +327,7 @@ pub fn reseal_account_numbers(conn: &mut DbConnection, keys: &Keyring) -> Result
             .open(&stored, &account_no_place(company_id))
             .map_err(|e| Error::damaged("company_bank_accounts", company_id, e))?;
         sealed += diesel::update(
-            company_bank_accounts::table
-                .find(company_id)
-                .filter(company_bank_accounts::account_no.eq(&stored)),
+            company_bank_accounts::table.find(company_id).filter(company_bank_accounts::account_no.eq(&stored)),
         )
         .set(company_bank_accounts::account_no.eq(seal_account_no(keys, company_id, &plain.text)?))
         .execute(conn)?;

@@ -58,11 +58,8 @@ pub fn start_enrolment(
 
 /// The user's TOTP secret, pending or confirmed.
 pub fn totp(conn: &mut DbConnection, keys: &Keyring, user_id: i64) -> Result<Option<Totp>> {
-    let row: Option<(String, Option<NaiveDateTime>)> = user_totp::table
-        .find(user_id)
-        .select((user_totp::secret, user_totp::confirmed_at))
-        .first(conn)
-        .optional()?;
+    let row: Option<(String, Option<NaiveDateTime>)> =
+        user_totp::table.find(user_id).select((user_totp::secret, user_totp::confirmed_at)).first(conn).optional()?;
     row.map(|(stored, confirmed_at)| {
         let opened = keys.open(&stored, &secret_place(user_id)).map_err(|e| Error::damaged("user_totp", user_id, e))?;
         Ok(Totp { secret: opened.text, confirmed: confirmed_at.is_some() })
@@ -74,9 +71,10 @@ pub fn totp(conn: &mut DbConnection, keys: &Keyring, user_id: i64) -> Result<Opt
 /// one was accepted already. One conditional update, so of two requests racing with one code, one wins.
 pub fn use_step(conn: &mut DbConnection, user_id: i64, step: i64) -> Result<bool> {
     let fresh = user_totp::last_used_step.is_null().or(user_totp::last_used_step.lt(step));
-    let taken = diesel::update(user_totp::table.find(user_id).filter(user_totp::confirmed_at.is_not_null()).filter(fresh))
-        .set(user_totp::last_used_step.eq(step))
-        .execute(conn)?;
+    let taken =
+        diesel::update(user_totp::table.find(user_id).filter(user_totp::confirmed_at.is_not_null()).filter(fresh))
+            .set(user_totp::last_used_step.eq(step))
+            .execute(conn)?;
     Ok(taken == 1)
 }
 
@@ -84,9 +82,10 @@ pub fn use_step(conn: &mut DbConnection, user_id: i64, step: i64) -> Result<bool
 /// there is no pending secret (or that step was used).
 pub fn confirm(conn: &mut DbConnection, user_id: i64, step: i64, now: NaiveDateTime) -> Result<bool> {
     let fresh = user_totp::last_used_step.is_null().or(user_totp::last_used_step.lt(step));
-    let confirmed = diesel::update(user_totp::table.find(user_id).filter(user_totp::confirmed_at.is_null()).filter(fresh))
-        .set((user_totp::confirmed_at.eq(now), user_totp::last_used_step.eq(step)))
-        .execute(conn)?;
+    let confirmed =
+        diesel::update(user_totp::table.find(user_id).filter(user_totp::confirmed_at.is_null()).filter(fresh))
+            .set((user_totp::confirmed_at.eq(now), user_totp::last_used_step.eq(step)))
+            .execute(conn)?;
     if confirmed == 0 {
         return Ok(false);
     }
@@ -145,9 +144,11 @@ pub fn remove(conn: &mut DbConnection, user_id: i64, now: NaiveDateTime) -> Resu
     let was_on: bool = users::table.find(user_id).select(users::mfa_enabled).first(conn)?;
     diesel::delete(user_totp::table.find(user_id)).execute(conn)?;
     diesel::delete(mfa_recovery_codes::table.filter(mfa_recovery_codes::user_id.eq(user_id))).execute(conn)?;
-    diesel::update(mfa_challenges::table.filter(mfa_challenges::user_id.eq(user_id)).filter(mfa_challenges::used_at.is_null()))
-        .set(mfa_challenges::used_at.eq(now))
-        .execute(conn)?;
+    diesel::update(
+        mfa_challenges::table.filter(mfa_challenges::user_id.eq(user_id)).filter(mfa_challenges::used_at.is_null()),
+    )
+    .set(mfa_challenges::used_at.eq(now))
+    .execute(conn)?;
     diesel::update(users::table.find(user_id))
         .set((users::mfa_enabled.eq(false), users::updated_at.eq(now)))
         .execute(conn)?;

@@ -172,7 +172,10 @@ fn rules(seed: &Seed) -> Vec<(&'static str, Rule)> {
         ("POST /api/v1/me/mfa/totp", Rule { note: "starts a set-up nobody confirms", ..rule(ANYONE) }),
         (
             "POST /api/v1/me/mfa/totp/confirm",
-            Rule { note: "a wrong code, so no second factor is turned on", ..with_body(ANYONE, json!({ "code": "000000" })) },
+            Rule {
+                note: "a wrong code, so no second factor is turned on",
+                ..with_body(ANYONE, json!({ "code": "000000" }))
+            },
         ),
         (
             "DELETE /api/v1/me/mfa/totp",

@@ -76,7 +76,8 @@ async fn a_staff_member_enrols_and_then_signs_in_in_two_steps_each_code_once() {
     wrong.problem(422, "invalid_mfa_code");
     let confirmed =
         app.post("/api/v1/me/mfa/totp/confirm", &token, &json!({ "code": code(&secret, 0) })).await.expect(200).json();
-    let recovery: Vec<&str> = confirmed["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    let recovery: Vec<&str> =
+        confirmed["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
     assert_eq!(recovery.len(), 10);
     assert_eq!(app.get("/api/v1/me", &token).await.expect(200).json()["mfa_enabled"], true);
     app.post("/api/v1/me/mfa/totp", &token, &json!({})).await.problem(409, "mfa_already_enabled");
@@ -247,7 +248,8 @@ async fn dump(app: &TestApp, table: &str, column: &str) -> Vec<String> {
 /// finance token)`.
 async fn company_with_account(app: &TestApp, account_no: &str) -> (String, i64, String) {
     let (company, company_id) = app.eligible_company("星河微电子有限公司").await;
-    let account = json!({ "bank_name": "中国银行珠海分行", "account_name": "星河微电子有限公司", "account_no": account_no });
+    let account =
+        json!({ "bank_name": "中国银行珠海分行", "account_name": "星河微电子有限公司", "account_no": account_no });
     app.put("/api/v1/companies/me/bank-account", &company, &account).await.expect(200);
     (company, company_id, app.token_for(Role::Finance).await)
 }
@@ -311,10 +313,12 @@ async fn a_bank_number_stored_before_sealing_reads_and_is_sealed_at_the_next_sta
     let (_, company_id, finance) = company_with_account(&app, "6217000012345678901").await;
     app.db
         .write(move |conn| {
-            diesel::sql_query("UPDATE company_bank_accounts SET account_no = '6217000099998888777' WHERE company_id = $1")
-                .bind::<diesel::sql_types::BigInt, _>(company_id)
-                .execute(conn)
-                .map_err(portal::db::Error::from)
+            diesel::sql_query(
+                "UPDATE company_bank_accounts SET account_no = '6217000099998888777' WHERE company_id = $1",
+            )
+            .bind::<diesel::sql_types::BigInt, _>(company_id)
+            .execute(conn)
+            .map_err(portal::db::Error::from)
         })
         .await
         .unwrap();
