@@ -156,7 +156,7 @@ pub async fn login(
     let refresh_hash = secret::digest(&refresh_token);
     let actor = Actor { user_id: Some(user.id), role: user.role().ok(), request_id: Some(request_id.to_owned()) };
     let second_factor = user.mfa_enabled;
-    let (user, session_id) = db
+    let (user, started) = db
         .write(move |conn| {
             let now = time::now();
             if let Some(hash) = rehash {
@@ -168,19 +168,27 @@ pub async fn login(
                 let token = mfa::issue_challenge(conn, user.id, now, Duration::seconds(MFA_TOKEN_SECS))?;
                 let summary = json!({ "client": client.to_string() });
                 audit::append(conn, &actor, Event::new("auth.login_second_step", "user", user.id, summary))?;
-                return Ok::<_, crate::app::Error>((user, Err(token)));
+                return Ok::<_, crate::app::Error>((user, Started::SecondStep(token)));
             }
             let expires = now + Duration::days(REFRESH_TOKEN_DAYS);
             let session_id = users::start_session(conn, user.id, &refresh_hash, now, expires)?;
             let summary = json!({ "session_id": session_id });
             audit::append(conn, &actor, Event::new("auth.login", "user", user.id, summary))?;
-            Ok((user, Ok(session_id)))
+            Ok((user, Started::Session(session_id)))
         })
         .await?;
-    match session_id {
-        Ok(session_id) => Ok(Some(SignIn::Session(session(tokens, user, session_id, refresh_token)?))),
-        Err(mfa_token) => Ok(Some(SignIn::SecondFactorNeeded { mfa_token, expires_in: MFA_TOKEN_SECS })),
+    match started {
+        Started::Session(session_id) => Ok(Some(SignIn::Session(session(tokens, user, session_id, refresh_token)?))),
+        Started::SecondStep(mfa_token) => {
+            Ok(Some(SignIn::SecondFactorNeeded { mfa_token, expires_in: MFA_TOKEN_SECS }))
+        }
     }
+}
+
+/// What a sign-in's transaction started: a session, or the second step with its token.
+enum Started {
+    Session(i64),
+    SecondStep(String),
 }
 
 /// The second step of a sign-in: `mfa_token` from [`login`] and a code from the user's authenticator app
@@ -200,14 +208,14 @@ pub async fn complete_second_factor(
     let outcome = db
         .write(move |conn| {
             let now = time::now();
-            let Some(challenge) = mfa::live_challenge(conn, &mfa_token, now)? else { return Ok(None) };
+            let Some(challenge) = mfa::live_challenge(conn, &mfa_token, now)? else { return Ok(Checked::Expired) };
             let user = users::find(conn, challenge.user_id)?;
             let actor = Actor { user_id: Some(user.id), role: user.role().ok(), request_id: Some(request_id) };
             second_factor::take_try(conn, user.id, now)?;
             let Some(factor) = second_factor::spend_code(conn, &keys, &actor, user.id, &code, now)? else {
                 let summary = json!({ "reason": "wrong_code" });
                 audit::append(conn, &actor, Event::new("auth.login_failed", "user", user.id, summary))?;
-                return Ok(Some(Err(())));
+                return Ok(Checked::WrongCode);
             };
             if !mfa::spend_challenge(conn, challenge.id, now)? {
                 // Completed meanwhile by another request: this one changes nothing.
@@ -222,14 +230,21 @@ pub async fn complete_second_factor(
                 users::start_session(conn, user.id, &refresh_hash, now, now + Duration::days(REFRESH_TOKEN_DAYS))?;
             let summary = json!({ "session_id": session_id, "second_factor": factor.as_str() });
             audit::append(conn, &actor, Event::new("auth.login", "user", user.id, summary))?;
-            Ok::<_, crate::app::Error>(Some(Ok((user, session_id))))
+            Ok::<_, crate::app::Error>(Checked::Session(user, session_id))
         })
         .await?;
     Ok(match outcome {
-        None => SecondStep::Expired,
-        Some(Err(())) => SecondStep::WrongCode,
-        Some(Ok((user, session_id))) => SecondStep::Session(session(tokens, user, session_id, refresh_token)?),
+        Checked::Expired => SecondStep::Expired,
+        Checked::WrongCode => SecondStep::WrongCode,
+        Checked::Session(user, session_id) => SecondStep::Session(session(tokens, user, session_id, refresh_token)?),
     })
+}
+
+/// What the second step's transaction found: it commits in every case, so a wrong code stays counted.
+enum Checked {
+    Session(UserRow, i64),
+    WrongCode,
+    Expired,
 }
 
 /// Exchanges a refresh token for a new session's tokens, or `None` when the token is unknown, expired
