@@ -92,6 +92,7 @@ pub struct Settings {
     pub outreach: OutreachSettings,
     pub audit: AuditSettings,
     pub console: ConsoleSettings,
+    pub crypto: crate::crypto::CryptoSettings,
     pub log: LogSettings,
     pub telemetry: TelemetrySettings,
 }
@@ -149,6 +150,10 @@ pub struct AuthSettings {
     pub argon2_parallelism: u32,
     pub max_concurrent_hashes: usize,
     pub max_queued_hashes: usize,
+    /// Roles that must turn on a second factor before they may do anything else.
+    pub mfa_required_roles: Vec<crate::domain::role::Role>,
+    /// The name authenticator apps show beside a TOTP code: the park's or the portal's.
+    pub totp_issuer: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -276,6 +281,7 @@ impl Settings {
                     .list_separator(",")
                     .with_list_parse_key("server.trusted_proxies")
                     .with_list_parse_key("server.cors_allowed_origins")
+                    .with_list_parse_key("auth.mfa_required_roles")
                     .source(Some(overrides)),
             )
             .build()?
@@ -296,6 +302,10 @@ impl Settings {
         for origin in &self.server.cors_allowed_origins {
             check_origin(origin)
                 .map_err(|why| ConfigError::Invalid(format!("server.cors_allowed_origins: `{origin}` {why}")))?;
+        }
+        crate::crypto::Keyring::check_settings(&self.crypto).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        if self.auth.totp_issuer.trim().is_empty() || self.auth.totp_issuer.contains(':') {
+            return Err(ConfigError::Invalid("auth.totp_issuer must be a name without `:`".into()));
         }
         let jwt_secret = self.auth.jwt_secret.expose_secret();
         let loopback = matches!(self.server.host.as_str(), "localhost" | "127.0.0.1" | "::1");
@@ -335,6 +345,13 @@ impl Settings {
                 ));
             }
         }
+        if self.crypto.keys.is_empty() {
+            return Err(ConfigError::Invalid(
+                "production seals secrets at rest with its own key: set crypto.keys (APP_CRYPTO__KEYS__K1, e.g. \
+                 `openssl rand -base64 32`) and crypto.current_key (APP_CRYPTO__CURRENT_KEY=k1)"
+                    .into(),
+            ));
+        }
         if self.mail.transport != MailTransportKind::Smtp {
             return Err(ConfigError::Invalid("production sends real email: set mail.transport to \"smtp\"".into()));
         }
@@ -360,8 +377,10 @@ mod tests {
         Settings::load(&pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
     }
 
-    const GOOD_PRODUCTION: [(&str, &str); 4] = [
+    const GOOD_PRODUCTION: [(&str, &str); 6] = [
         ("APP_ENV", "production"),
+        ("APP_CRYPTO__KEYS__K1", "oIoQZE7jqNWDovRZrOmXVcEjgEJAZ43rIXQQAMimuUM="),
+        ("APP_CRYPTO__CURRENT_KEY", "k1"),
         ("APP_AUTH__JWT_SECRET", "9f2c4e81b07d3a56e1c8f04b92d7a63e5b1f0c8d2e4a7961f3b5d08c6a2e4f17"),
         ("APP_AUDIT__CHAIN_KEY", "4d7a1e90c3b85f26a0e4d9c17b3f8e52c6a19d04f7e2b83a5c0d6e1f9b4a7c28"),
         ("APP_DATABASE__URL", "postgres://portal@db/portal"),
@@ -436,6 +455,9 @@ mod tests {
             ("APP_SERVER__DOCS_ENABLED", "true"),
             ("APP_TELEMETRY__METRICS_TOKEN", "metrics"),
             ("APP_TELEMETRY__METRICS_TOKEN", "9f2c4e81b07d3a56e1c8f04b92d7a63e5b1f0c8d2e4a7961f3b5d08c6a2e4f17"),
+            ("APP_CRYPTO__CURRENT_KEY", "k2"),
+            ("APP_CRYPTO__KEYS__K1", "c2hvcnQ="),
+            ("APP_CRYPTO__KEYS__K1", "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc="),
         ];
         for (key, value) in weakened {
             let mut pairs = GOOD_PRODUCTION.to_vec();
@@ -453,5 +475,31 @@ mod tests {
         let without_secret: Vec<_> =
             GOOD_PRODUCTION.iter().copied().filter(|(k, _)| *k != "APP_AUTH__JWT_SECRET").collect();
         assert!(load(&without_secret).is_err(), "the development secret must not reach production");
+        let without_keys: Vec<_> =
+            GOOD_PRODUCTION.iter().copied().filter(|(k, _)| !k.starts_with("APP_CRYPTO__")).collect();
+        assert!(load(&without_keys).is_err(), "production must not start without a key for secrets at rest");
+    }
+
+    #[test]
+    fn production_requires_a_second_factor_of_admins_and_finance_and_the_tests_of_nobody() {
+        use crate::domain::role::Role;
+        assert_eq!(load(&GOOD_PRODUCTION).unwrap().auth.mfa_required_roles, [Role::Admin, Role::Finance]);
+        assert!(Settings::for_tests().unwrap().auth.mfa_required_roles.is_empty());
+        assert!(load(&[]).unwrap().auth.mfa_required_roles.is_empty());
+        let finance_only = load(&[("APP_AUTH__MFA_REQUIRED_ROLES", "finance")]).unwrap();
+        assert_eq!(finance_only.auth.mfa_required_roles, [Role::Finance]);
+        assert!(load(&[("APP_AUTH__MFA_REQUIRED_ROLES", "finance,boss")]).is_err());
+    }
+
+    #[test]
+    fn a_rotated_key_ring_comes_from_the_environment() {
+        let rotated = load(&[
+            ("APP_CRYPTO__KEYS__K1", "oIoQZE7jqNWDovRZrOmXVcEjgEJAZ43rIXQQAMimuUM="),
+            ("APP_CRYPTO__KEYS__K2", "5PQJUzZGhXoc261OQiQAzVnkW5IT1dG+KzHCWsm7/9o="),
+            ("APP_CRYPTO__CURRENT_KEY", "k2"),
+        ])
+        .unwrap();
+        assert_eq!(rotated.crypto.keys.keys().collect::<Vec<_>>(), ["k1", "k2"]);
+        assert_eq!(rotated.crypto.current_key, "k2");
     }
 }

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod console;
+pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod email;

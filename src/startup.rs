@@ -22,6 +22,7 @@ use crate::auth::password::Passwords;
 use crate::auth::tokens::Tokens;
 use crate::config::{Environment, OutreachSettings, PortalSettings, RequestSettings, Settings};
 use crate::console::{self, session::CookiePolicy};
+use crate::crypto::Keyring;
 use crate::db::{Db, migrations};
 use crate::email::{Mailbox, Transport, worker};
 use crate::metrics::HttpMetrics;
@@ -50,6 +51,10 @@ impl Application {
         let storage = web::Data::from(storage);
         let passwords = web::Data::new(Passwords::new(&settings.auth)?);
         let tokens = web::Data::new(Tokens::new(&settings.auth));
+        let second_factor = web::Data::new(crate::app::mfa::Policy::new(
+            settings.auth.mfa_required_roles.clone(),
+            settings.auth.totp_issuer.clone(),
+        ));
         let doc = api::openapi();
         let metrics_token = MetricsToken::from_setting(&settings.telemetry.metrics_token).map(web::Data::new);
         let mut route_table = RouteTable::from_openapi(&doc);
@@ -86,6 +91,7 @@ impl Application {
                 .app_data(db.clone())
                 .app_data(passwords.clone())
                 .app_data(tokens.clone())
+                .app_data(second_factor.clone())
                 .app_data(doc.clone())
                 .app_data(route_table.clone())
                 .app_data(default_lang.clone())
@@ -246,14 +252,26 @@ fn log_start(settings: &Settings, address: std::net::SocketAddr) {
 }
 
 /// The database, migrated, with this process sealing the audit chain with `audit.chain_key` (and keying
-/// the chain from its next event, the first time a key is set).
+/// the chain from its next event, the first time a key is set), and sealing secrets at rest with the key
+/// ring of `crypto`: any secret not sealed under its current key yet is sealed now, in one pass.
 pub async fn open(settings: &Settings) -> anyhow::Result<Db> {
-    let db = Db::new(&settings.database)?;
+    let keys = Keyring::from_settings(&settings.crypto)?;
+    let db = Db::new(&settings.database)?.sealing_with(keys);
     migrate(&db).await?;
     let key = secrecy::ExposeSecret::expose_secret(&settings.audit.chain_key);
     if !key.is_empty() {
         crate::db::audit::use_chain_key(key.as_bytes())?;
         db.write(|conn| crate::db::audit::key_the_chain(conn, &crate::domain::audit::Actor::default())).await?;
+    }
+    let keys = db.keys();
+    let (accounts, totp) = db
+        .write(move |conn| {
+            let accounts = crate::db::companies::reseal_account_numbers(conn, &keys)?;
+            Ok::<_, crate::db::Error>((accounts, crate::db::mfa::reseal_secrets(conn, &keys)?))
+        })
+        .await?;
+    if accounts + totp > 0 {
+        tracing::info!(accounts, totp, "secrets at rest sealed under the current key");
     }
     Ok(db)
 }

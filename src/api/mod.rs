@@ -16,6 +16,7 @@ pub mod extract;
 pub mod health;
 pub mod invoices;
 pub mod metrics;
+pub mod mfa;
 pub mod middleware;
 pub mod notices;
 pub mod outreach;
@@ -70,17 +71,22 @@ fn json_api(
         .service(registration::verify_email)
         .service(registration::resend_verification)
         .service(sessions::login)
+        .service(sessions::login_second_step)
         .service(sessions::refresh)
         .service(sessions::logout)
         .service(passwords::password_reset)
         .service(passwords::password_reset_confirm)
         .service(users::me)
         .service(passwords::change_password)
+        .service(mfa::start_totp)
+        .service(mfa::confirm_totp)
+        .service(mfa::disable_totp)
         // Staff accounts
         .service(users::create_user)
         .service(users::list_users)
         .service(users::get_user)
         .service(users::update_user)
+        .service(mfa::reset_mfa)
         // Companies
         .service(companies::get_own_company)
         .service(companies::update_own_company)

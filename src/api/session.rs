@@ -9,6 +9,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use crate::api::middleware::RequestContext;
 pub use crate::app::SignedIn;
+use crate::app::mfa::Policy;
 use crate::auth::tokens::{Tokens, invalid_token};
 use crate::db::{Db, DbConnection, users};
 use crate::domain::time;
@@ -23,6 +24,20 @@ pub struct Bearer {
     session_id: i64,
     /// The id of the request it came with.
     request: String,
+    /// Who must have a second factor, unless the route is one of those open before enrolment.
+    second_factor: Option<web::Data<Policy>>,
+}
+
+/// What a user who must set a second factor up may still do: read their account, set the factor up, and
+/// sign out.
+fn open_before_enrolment(req: &HttpRequest) -> bool {
+    let pattern = req.match_pattern();
+    match pattern.as_deref() {
+        Some("/api/v1/me") => req.method() == actix_web::http::Method::GET,
+        Some("/api/v1/auth/logout") => true,
+        Some(path) => path.starts_with("/api/v1/me/mfa/"),
+        None => false,
+    }
 }
 
 impl Bearer {
@@ -33,8 +48,12 @@ impl Bearer {
         T: Send + 'static,
     {
         db.read(move |conn| {
-            let (role, company_id) = users::caller_of_live_session(conn, self.user_id, self.session_id, time::now())?
+            let caller = users::caller_of_live_session(conn, self.user_id, self.session_id, time::now())?
                 .ok_or_else(invalid_token)?;
+            let (role, company_id) = (caller.role, caller.company_id);
+            if let Some(policy) = &self.second_factor {
+                policy.check(role, caller.mfa_enabled)?;
+            }
             let signed_in = SignedIn {
                 user_id: self.user_id,
                 role,
@@ -70,7 +89,8 @@ fn bearer(req: &HttpRequest) -> Result<Bearer, ApiError> {
     let claims = tokens.verify(token.trim())?;
     let user_id = claims.sub.parse().map_err(|_| invalid_token())?;
     let request_id = req.extensions().get::<RequestContext>().map(|c| c.id.clone()).unwrap_or_default();
-    Ok(Bearer { user_id, session_id: claims.sid, request: request_id })
+    let second_factor = if open_before_enrolment(req) { None } else { req.app_data::<web::Data<Policy>>().cloned() };
+    Ok(Bearer { user_id, session_id: claims.sid, request: request_id, second_factor })
 }
 
 impl FromRequest for SignedIn {

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use crate::app::notify;
 use crate::app::{Result, SignedIn};
 use crate::config::PortalSettings;
+use crate::crypto::Keyring;
 use crate::db::audit::{self, Event};
 use crate::db::companies::{self, BankAccountRow, CompanyRow, FinancialsRow, NewBankAccount, ProfileChanges};
 use crate::db::{self, Db, DbConnection};
@@ -161,9 +162,9 @@ impl CompanyView {
     }
 
     /// The company with its bank account, as `viewer` may see it.
-    pub fn load(conn: &mut DbConnection, id: i64, viewer: Role) -> db::Result<Self> {
+    pub fn load(conn: &mut DbConnection, keys: &Keyring, id: i64, viewer: Role) -> db::Result<Self> {
         let row = companies::find(conn, id)?;
-        let bank = companies::bank_account(conn, id)?;
+        let bank = companies::bank_account(conn, keys, id)?;
         Self::new(row, bank, viewer)
     }
 }
@@ -172,7 +173,8 @@ impl CompanyView {
 pub async fn own(db: &Db, caller: &SignedIn) -> Result<CompanyView> {
     let id = caller.company_id()?;
     let role = caller.role;
-    Ok(db.read(move |conn| CompanyView::load(conn, id, role)).await?)
+    let keys = db.keys();
+    Ok(db.read(move |conn| CompanyView::load(conn, &keys, id, role)).await?)
 }
 
 /// A change to the caller's profile; absent fields stay. `form_errors` are the problems the edge already
@@ -223,6 +225,7 @@ pub async fn update_own(
         updated_at: Some(time::now()),
     };
     let (actor, role) = (caller.actor(), caller.role);
+    let keys = db.keys();
     db.write(move |conn| {
         let before = companies::find(conn, id)?;
         let differences = differences(&before, &changes);
@@ -243,7 +246,7 @@ pub async fn update_own(
             "verification_status": if reopened { VerificationStatus::Pending.as_str() } else { &after.verification_status },
         });
         audit::append(conn, &actor, Event::new("company.update", "company", id, summary))?;
-        Ok(CompanyView::load(conn, id, role)?)
+        Ok(CompanyView::load(conn, &keys, id, role)?)
     })
     .await
 }
@@ -377,9 +380,10 @@ pub async fn put_bank_account(db: &Db, caller: &SignedIn, input: BankAccount) ->
     let actor = caller.actor();
     let view =
         BankAccountView::new(row.bank_name.clone(), row.account_name.clone(), row.account_no.clone(), caller.role);
+    let keys = db.keys();
     db.write(move |conn| {
         let company = companies::find(conn, id)?;
-        companies::put_bank_account(conn, &row)?;
+        companies::put_bank_account(conn, &keys, &row)?;
         let masked = mask_account_no(&row.account_no);
         let email = |to: &str| templates::bank_account_changed(to, &company.name, &row.bank_name, &masked);
         notify::company(conn, id, email, now)?;
@@ -401,9 +405,10 @@ pub async fn put_bank_account(db: &Db, caller: &SignedIn, input: BankAccount) ->
 pub async fn confirm_bank_account(db: &Db, caller: &SignedIn, id: i64) -> Result<()> {
     caller.require(&[Role::Finance])?;
     let (actor, user_id) = (caller.actor(), caller.user_id);
+    let keys = db.keys();
     db.write(move |conn| {
         companies::find(conn, id)?;
-        let account = companies::confirm_bank_account(conn, id, user_id, time::now())?.ok_or_else(|| {
+        let account = companies::confirm_bank_account(conn, &keys, id, user_id, time::now())?.ok_or_else(|| {
             Refusal::conflict(
                 "no_bank_account",
                 Text::new("该企业尚未填写收款银行账户。", "The company has not given a bank account."),
@@ -438,6 +443,7 @@ pub async fn put_certifications(db: &Db, caller: &SignedIn, input: Certification
     );
     Refusal::unless_any(errors)?;
     let (actor, role) = (caller.actor(), caller.role);
+    let keys = db.keys();
     db.write(move |conn| {
         let number = input.high_tech_certificate_no.as_deref().map(str::trim);
         let tech_sme = input.tech_sme.unwrap_or(false);
@@ -448,7 +454,7 @@ pub async fn put_certifications(db: &Db, caller: &SignedIn, input: Certification
             "tech_sme": tech_sme,
         });
         audit::append(conn, &actor, Event::new("company.certifications_update", "company", id, summary))?;
-        Ok(CompanyView::load(conn, id, role)?)
+        Ok(CompanyView::load(conn, &keys, id, role)?)
     })
     .await
 }
@@ -490,11 +496,12 @@ pub async fn list(db: &Db, caller: &SignedIn, filter: CompanyFilter) -> Result<(
 pub async fn get(db: &Db, caller: &SignedIn, id: i64) -> Result<CompanyView> {
     caller.require(&COMPANY_READERS)?;
     let (role, actor) = (caller.role, caller.actor());
+    let keys = db.keys();
     if role != Role::Finance {
-        return Ok(db.read(move |conn| CompanyView::load(conn, id, role)).await?);
+        return Ok(db.read(move |conn| CompanyView::load(conn, &keys, id, role)).await?);
     }
     db.write(move |conn| {
-        let view = CompanyView::load(conn, id, role)?;
+        let view = CompanyView::load(conn, &keys, id, role)?;
         if let Some(account) = &view.bank_account {
             let summary = json!({ "account_no": mask_account_no(&account.account_no) });
             audit::append(conn, &actor, Event::new("company.bank_account_read", "company", id, summary))?;
@@ -526,6 +533,7 @@ pub async fn verify(db: &Db, caller: &SignedIn, id: i64, input: Verification) ->
     };
     let status = decision.status();
     let (actor, role) = (caller.actor(), caller.role);
+    let keys = db.keys();
     db.write(move |conn| {
         let company = companies::set_verification(conn, id, status.as_str(), &comment, time::now())?;
         let verified = status == VerificationStatus::Verified;
@@ -533,7 +541,7 @@ pub async fn verify(db: &Db, caller: &SignedIn, id: i64, input: Verification) ->
         notify::company(conn, id, email, time::now())?;
         let summary = json!({ "decision": status.as_str(), "comment": comment });
         audit::append(conn, &actor, Event::new("company.verification", "company", id, summary))?;
-        Ok(CompanyView::load(conn, id, role)?)
+        Ok(CompanyView::load(conn, &keys, id, role)?)
     })
     .await
 }

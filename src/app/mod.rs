@@ -12,6 +12,7 @@ pub mod companies;
 pub mod error;
 pub mod idempotency;
 pub mod invoices;
+pub mod mfa;
 pub mod notify;
 pub mod objections;
 pub mod operations;

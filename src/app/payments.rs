@@ -11,6 +11,7 @@ use crate::app::idempotency::{self, Answer, Keyed, Replies};
 use crate::app::notify;
 use crate::app::reviews::find_with_content;
 use crate::app::{Result, SignedIn};
+use crate::crypto::Keyring;
 use crate::db::audit::{self, Event};
 use crate::db::companies::{self, BankAccountRow};
 use crate::db::money::{self, DisbursementRow, NewDisbursement};
@@ -82,7 +83,8 @@ pub async fn pay(
     let request = keyed.check()?;
     payment.check(today)?;
     let (caller, actor) = (caller.clone(), caller.actor());
-    let check = move |conn: &mut DbConnection| payable_account(conn, application_id);
+    let keys = db.keys();
+    let check = move |conn: &mut DbConnection| payable_account(conn, &keys, application_id);
     idempotency::run_checked(db, caller.user_id, request, replies, check, move |conn, key, account| {
         let row = record_payment(conn, &caller, application_id, &payment, &account)?;
         let summary = json!({ "disbursement_id": row.id, "amount_fen": row.amount_fen, "voucher_no": row.voucher_no, "paid_to": row.paid_to, "idempotency_key": key.as_str() });
@@ -94,10 +96,10 @@ pub async fn pay(
 
 /// The account a payment of the application goes to: its company's, as finance confirmed it. The company's
 /// row is locked first, so the account cannot change before the payment commits.
-fn payable_account(conn: &mut DbConnection, application_id: i64) -> Result<BankAccountRow> {
+fn payable_account(conn: &mut DbConnection, keys: &Keyring, application_id: i64) -> Result<BankAccountRow> {
     let company_id = find_submitted(conn, application_id)?.application.company_id;
     applications::lock_company(conn, company_id)?;
-    let account = companies::confirmed_bank_account(conn, company_id)?;
+    let account = companies::confirmed_bank_account(conn, keys, company_id)?;
     account.ok_or_else(|| {
         Refusal::conflict(
             "bank_account_unconfirmed",

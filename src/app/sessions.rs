@@ -9,6 +9,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use crate::app::caller::anonymous;
+use crate::app::mfa as second_factor;
 use crate::app::users::UserView;
 use crate::app::{Result, SignedIn};
 use crate::auth::password::Passwords;
@@ -16,7 +17,7 @@ use crate::auth::secret;
 use crate::auth::tokens::Tokens;
 use crate::db::audit::{self, Event};
 use crate::db::users::{self, Refresh, UserRow};
-use crate::db::{Db, throttle};
+use crate::db::{Db, mfa, throttle};
 use crate::domain::account::Email;
 use crate::domain::audit::Actor;
 use crate::domain::error::Error as Refusal;
@@ -26,6 +27,8 @@ use crate::domain::time;
 use crate::i18n::Text;
 
 const REFRESH_TOKEN_DAYS: i64 = 30;
+/// How long the second step of a sign-in may take.
+const MFA_TOKEN_SECS: i64 = 300;
 
 /// A session's tokens and its user.
 #[derive(Debug)]
@@ -48,6 +51,27 @@ fn session(tokens: &Tokens, user: UserRow, session_id: i64, refresh_token: Strin
     })
 }
 
+/// What a right password leads to: a session, or (for a user with a second factor) the second step.
+#[derive(Debug)]
+pub enum SignIn {
+    Session(Session),
+    /// Present a code with `mfa_token` to [`complete_second_factor`] within `expires_in` seconds.
+    SecondFactorNeeded {
+        mfa_token: String,
+        expires_in: i64,
+    },
+}
+
+/// What the second step of a sign-in led to.
+#[derive(Debug)]
+pub enum SecondStep {
+    Session(Session),
+    /// The code is not a current TOTP code not used before, nor an unused recovery code.
+    WrongCode,
+    /// The `mfa_token` is unknown, used or expired: sign in again.
+    Expired,
+}
+
 /// The limits a sign-in counts against: one account from one address, and one address over all accounts
 /// (both refuse once used up); and one account from everywhere (which only slows guessing down).
 struct LoginKeys {
@@ -67,8 +91,9 @@ impl LoginKeys {
     }
 }
 
-/// Signs in with email and password from the client at `client`: the new session, or `None` when the
-/// email and password do not match an active account. Each attempt takes one of its address's tries
+/// Signs in with email and password from the client at `client`: the new session (or, for a user with a
+/// second factor, the token of the second step), or `None` when the email and password do not match an
+/// active account. Each attempt takes one of its address's tries
 /// before the password is checked, and gives it back when the password is right; an account guessed at
 /// from many addresses is slowed down, never locked.
 pub async fn login(
@@ -79,7 +104,7 @@ pub async fn login(
     client: IpAddr,
     email: &str,
     password: SecretString,
-) -> Result<Option<Session>> {
+) -> Result<Option<SignIn>> {
     let email = Email::parse("email", email).map_err(|e| Refusal::invalid(vec![e]))?;
     let keys = Arc::new(LoginKeys::new(&email, client));
     let (attempt, lookup) = (keys.clone(), email.clone());
@@ -132,7 +157,8 @@ pub async fn login(
     let refresh_token = secret::generate();
     let refresh_hash = secret::digest(&refresh_token);
     let actor = Actor { user_id: Some(user.id), role: user.role().ok(), request_id: Some(request_id.to_owned()) };
-    let (user, session_id) = db
+    let second_factor = user.mfa_enabled;
+    let (user, started) = db
         .write(move |conn| {
             let now = time::now();
             if let Some(hash) = rehash {
@@ -140,14 +166,87 @@ pub async fn login(
             }
             throttle::clear(conn, &keys.account_and_address)?;
             throttle::give_back(conn, &keys.address)?;
+            if second_factor {
+                let token = mfa::issue_challenge(conn, user.id, now, Duration::seconds(MFA_TOKEN_SECS))?;
+                let summary = json!({ "client": client.to_string() });
+                audit::append(conn, &actor, Event::new("auth.login_second_step", "user", user.id, summary))?;
+                return Ok::<_, crate::app::Error>((user, Started::SecondStep(token)));
+            }
             let expires = now + Duration::days(REFRESH_TOKEN_DAYS);
             let session_id = users::start_session(conn, user.id, &refresh_hash, now, expires)?;
             let summary = json!({ "session_id": session_id });
             audit::append(conn, &actor, Event::new("auth.login", "user", user.id, summary))?;
-            Ok::<_, crate::app::Error>((user, session_id))
+            Ok((user, Started::Session(session_id)))
         })
         .await?;
-    Ok(Some(session(tokens, user, session_id, refresh_token)?))
+    match started {
+        Started::Session(session_id) => Ok(Some(SignIn::Session(session(tokens, user, session_id, refresh_token)?))),
+        Started::SecondStep(mfa_token) => {
+            Ok(Some(SignIn::SecondFactorNeeded { mfa_token, expires_in: MFA_TOKEN_SECS }))
+        }
+    }
+}
+
+/// What a sign-in's transaction started: a session, or the second step with its token.
+enum Started {
+    Session(i64),
+    SecondStep(String),
+}
+
+/// The second step of a sign-in: `mfa_token` from [`login`] and a code from the user's authenticator app
+/// (or one of their recovery codes). Each code is accepted once; each wrong one takes one of the account's
+/// few tries, after which it waits (429).
+pub async fn complete_second_factor(
+    db: &Db,
+    tokens: &Tokens,
+    request_id: &str,
+    mfa_token: &str,
+    code: &str,
+) -> Result<SecondStep> {
+    let (mfa_token, code, keys) = (mfa_token.trim().to_owned(), code.to_owned(), db.keys());
+    let refresh_token = secret::generate();
+    let refresh_hash = secret::digest(&refresh_token);
+    let request_id = request_id.to_owned();
+    let outcome = db
+        .write(move |conn| {
+            let now = time::now();
+            let Some(challenge) = mfa::live_challenge(conn, &mfa_token, now)? else { return Ok(Checked::Expired) };
+            let user = users::find(conn, challenge.user_id)?;
+            let actor = Actor { user_id: Some(user.id), role: user.role().ok(), request_id: Some(request_id) };
+            second_factor::take_try(conn, user.id, now)?;
+            let Some(factor) = second_factor::spend_code(conn, &keys, &actor, user.id, &code, now)? else {
+                let summary = json!({ "reason": "wrong_code" });
+                audit::append(conn, &actor, Event::new("auth.login_failed", "user", user.id, summary))?;
+                return Ok(Checked::WrongCode);
+            };
+            if !mfa::spend_challenge(conn, challenge.id, now)? {
+                // Completed meanwhile by another request: this one changes nothing.
+                return Err(Refusal::conflict(
+                    "conflict",
+                    Text::new("此次登录已完成。", "This sign-in was completed already."),
+                )
+                .into());
+            }
+            second_factor::right_code(conn, user.id)?;
+            let session_id =
+                users::start_session(conn, user.id, &refresh_hash, now, now + Duration::days(REFRESH_TOKEN_DAYS))?;
+            let summary = json!({ "session_id": session_id, "second_factor": factor.as_str() });
+            audit::append(conn, &actor, Event::new("auth.login", "user", user.id, summary))?;
+            Ok::<_, crate::app::Error>(Checked::Session(user, session_id))
+        })
+        .await?;
+    Ok(match outcome {
+        Checked::Expired => SecondStep::Expired,
+        Checked::WrongCode => SecondStep::WrongCode,
+        Checked::Session(user, session_id) => SecondStep::Session(session(tokens, user, session_id, refresh_token)?),
+    })
+}
+
+/// What the second step's transaction found: it commits in every case, so a wrong code stays counted.
+enum Checked {
+    Session(UserRow, i64),
+    WrongCode,
+    Expired,
 }
 
 /// Exchanges a refresh token for a new session's tokens, or `None` when the token is unknown, expired
@@ -197,6 +296,7 @@ pub async fn logout(db: &Db, caller: &SignedIn, refresh_token: &str) -> Result<(
 pub struct ConsoleSession {
     pub caller: SignedIn,
     pub display_name: String,
+    pub mfa_enabled: bool,
 }
 
 /// The console session whose cookie holds `secret`, or `None` when it ended, expired or lay unused for
@@ -219,5 +319,5 @@ pub async fn resume(db: &Db, secret: &str, request_id: &str, idle_timeout: Durat
         session_id: found.session_id,
         request_id: request_id.to_owned(),
     };
-    Ok(Some(ConsoleSession { caller, display_name: found.display_name }))
+    Ok(Some(ConsoleSession { caller, display_name: found.display_name, mfa_enabled: found.mfa_enabled }))
 }

@@ -29,6 +29,8 @@ pub struct UserView {
     pub status: UserStatus,
     pub email_verified: bool,
     pub company_id: Option<i64>,
+    /// Whether a second factor (TOTP) is on for the account.
+    pub mfa_enabled: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -44,6 +46,7 @@ impl TryFrom<UserRow> for UserView {
             display_name: row.display_name,
             email_verified: row.email_verified_at.is_some(),
             company_id: row.company_id,
+            mfa_enabled: row.mfa_enabled,
             created_at: time::to_utc(row.created_at),
         })
     }
@@ -58,11 +61,11 @@ pub struct Me {
 
 /// The caller's own account.
 pub async fn me(db: &Db, caller: &SignedIn) -> Result<Me> {
-    let caller = caller.clone();
+    let (caller, keys) = (caller.clone(), db.keys());
     db.read(move |conn| {
         let user: UserView = users::find(conn, caller.user_id)?.try_into()?;
         let company = match user.company_id {
-            Some(id) => Some(CompanyView::load(conn, id, caller.role)?),
+            Some(id) => Some(CompanyView::load(conn, &keys, id, caller.role)?),
             None => None,
         };
         Ok(Me { user, company })

@@ -1,5 +1,6 @@
-//! Passwords and tokens: how someone proves who they are.
+//! Passwords, second factors and tokens: how someone proves who they are.
 
 pub mod password;
 pub mod secret;
 pub mod tokens;
+pub mod totp;

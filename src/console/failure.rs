@@ -16,6 +16,9 @@ pub enum Failure {
     /// No live console session: to the sign-in page, then back to `next`.
     #[error("not signed in")]
     SignIn { next: String },
+    /// A role that must sign in with a second factor has not set one up: to the page that does.
+    #[error("a second factor is required first")]
+    SecondFactorFirst,
     /// A company's account: the console is for the park's staff.
     #[error("the console is for staff")]
     StaffOnly,
@@ -53,7 +56,7 @@ impl From<askama::Error> for Failure {
 impl ResponseError for Failure {
     fn status_code(&self) -> StatusCode {
         match self {
-            Failure::SignIn { .. } => StatusCode::SEE_OTHER,
+            Failure::SignIn { .. } | Failure::SecondFactorFirst => StatusCode::SEE_OTHER,
             Failure::StaffOnly | Failure::CrossSite => StatusCode::FORBIDDEN,
             Failure::NotFound => StatusCode::NOT_FOUND,
             Failure::Refused(refusal) => refused_status(refusal),
@@ -119,6 +122,9 @@ impl Failure {
             let location = format!("/console/login?next={}", urlencode(next));
             return HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish();
         }
+        if let Failure::SecondFactorFirst = self {
+            return HttpResponse::SeeOther().insert_header((header::LOCATION, "/console/mfa")).finish();
+        }
         let (heading, reasons) = match self {
             Failure::StaffOnly => (
                 Text::new("控制台仅供园区工作人员使用", "The console is for the park's staff"),
@@ -153,7 +159,7 @@ impl Failure {
                     )],
                 )
             }
-            Failure::SignIn { .. } => unreachable!("answered above"),
+            Failure::SignIn { .. } | Failure::SecondFactorFirst => unreachable!("answered above"),
         };
         let page = FailurePage {
             frame: Frame::bare(lang, heading.get(lang).to_owned()),

@@ -31,7 +31,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             // Signing in and out
             .route("/login", web::get().to(sign_in::form))
             .route("/login", web::post().to(sign_in::sign_in))
+            .route("/login/code", web::post().to(sign_in::second_step))
             .route("/logout", web::post().to(sign_in::sign_out))
+            .route("/mfa", web::get().to(sign_in::second_factor))
+            .route("/mfa/start", web::post().to(sign_in::start_second_factor))
+            .route("/mfa/confirm", web::post().to(sign_in::confirm_second_factor))
             .route("/lang", web::get().to(sign_in::switch_language))
             // Reviewers, experts
             .route("/", web::get().to(dashboard::show))

@@ -97,6 +97,12 @@ async fn staff(req: &HttpRequest) -> Result<Staff, Failure> {
     if session.caller.role == Role::Applicant {
         return Err(Failure::StaffOnly);
     }
+    // A role that must have a second factor sets one up before anything else.
+    let policy_of_factors = app_data::<crate::app::mfa::Policy>(req)?;
+    let exempt = req.path().starts_with("/console/mfa") || req.path() == "/console/logout";
+    if !exempt && policy_of_factors.check(session.caller.role, session.mfa_enabled).is_err() {
+        return Err(Failure::SecondFactorFirst);
+    }
     Ok(Staff {
         caller: session.caller,
         display_name: session.display_name,

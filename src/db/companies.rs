@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{companies, company_bank_accounts, company_financials};
+use crate::crypto::Keyring;
 use crate::db::error::{Error, Result};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -201,6 +202,7 @@ pub fn financials(conn: &mut DbConnection, company_id: i64) -> Result<Vec<Financ
         .load(conn)?)
 }
 
+/// A company's bank account, its number opened (it is stored sealed, see [`crate::crypto`]).
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = company_bank_accounts)]
 pub struct BankAccountRow {
@@ -224,8 +226,29 @@ pub struct NewBankAccount {
     pub updated_at: NaiveDateTime,
 }
 
-/// Sets (or replaces) the company's bank account; it is unconfirmed until finance confirms it.
-pub fn put_bank_account(conn: &mut DbConnection, row: &NewBankAccount) -> Result<()> {
+/// Where a company's account number is stored: what its sealed value is bound to.
+fn account_no_place(company_id: i64) -> String {
+    format!("company_bank_accounts.account_no:{company_id}")
+}
+
+fn seal_account_no(keys: &Keyring, company_id: i64, account_no: &str) -> Result<String> {
+    keys.seal(account_no, &account_no_place(company_id)).map_err(|e| Error::Other(e.into()))
+}
+
+/// The row as read, its account number opened.
+fn opened(keys: &Keyring, mut row: BankAccountRow) -> Result<BankAccountRow> {
+    let id = row.company_id;
+    row.account_no = keys
+        .open(&row.account_no, &account_no_place(id))
+        .map_err(|e| Error::damaged("company_bank_accounts", id, e))?
+        .text;
+    Ok(row)
+}
+
+/// Sets (or replaces) the company's bank account, its number sealed; it is unconfirmed until finance
+/// confirms it.
+pub fn put_bank_account(conn: &mut DbConnection, keys: &Keyring, row: &NewBankAccount) -> Result<()> {
+    let row = &NewBankAccount { account_no: seal_account_no(keys, row.company_id, &row.account_no)?, ..row.clone() };
     let unconfirmed = (
         company_bank_accounts::confirmed_at.eq(None::<NaiveDateTime>),
         company_bank_accounts::confirmed_by.eq(None::<i64>),
@@ -244,6 +267,7 @@ pub fn put_bank_account(conn: &mut DbConnection, row: &NewBankAccount) -> Result
 /// Confirms the company's current bank account for payments; `None` when it has none.
 pub fn confirm_bank_account(
     conn: &mut DbConnection,
+    keys: &Keyring,
     company_id: i64,
     confirmed_by: i64,
     now: NaiveDateTime,
@@ -257,23 +281,58 @@ pub fn confirm_bank_account(
     diesel::update(companies::table.find(company_id))
         .set(companies::bank_account_status.eq("confirmed"))
         .execute(conn)?;
-    bank_account(conn, company_id)
+    bank_account(conn, keys, company_id)
 }
 
 /// The account a payment to the company may go to: its bank account, when finance has confirmed it.
-pub fn confirmed_bank_account(conn: &mut DbConnection, company_id: i64) -> Result<Option<BankAccountRow>> {
-    Ok(company_bank_accounts::table
+pub fn confirmed_bank_account(
+    conn: &mut DbConnection,
+    keys: &Keyring,
+    company_id: i64,
+) -> Result<Option<BankAccountRow>> {
+    company_bank_accounts::table
         .inner_join(companies::table)
         .filter(company_bank_accounts::company_id.eq(company_id))
         .filter(companies::bank_account_status.eq("confirmed"))
         .filter(company_bank_accounts::confirmed_at.is_not_null())
         .select(BankAccountRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(|row| opened(keys, row))
+        .transpose()
 }
 
-pub fn bank_account(conn: &mut DbConnection, company_id: i64) -> Result<Option<BankAccountRow>> {
-    Ok(company_bank_accounts::table.find(company_id).select(BankAccountRow::as_select()).first(conn).optional()?)
+pub fn bank_account(conn: &mut DbConnection, keys: &Keyring, company_id: i64) -> Result<Option<BankAccountRow>> {
+    company_bank_accounts::table
+        .find(company_id)
+        .select(BankAccountRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(|row| opened(keys, row))
+        .transpose()
+}
+
+/// Seals again, under the current key, every account number that is not sealed under it yet (written
+/// before numbers were sealed, or under an older key). Each row is changed only if it still holds what was
+/// read, so a number set meanwhile is never overwritten. Answers how many were sealed.
+pub fn reseal_account_numbers(conn: &mut DbConnection, keys: &Keyring) -> Result<usize> {
+    let Some(current) = keys.current_prefix() else { return Ok(0) };
+    let stale: Vec<(i64, String)> = company_bank_accounts::table
+        .filter(company_bank_accounts::account_no.not_like(format!("{}%", super::escape_like(&current))).escape('\\'))
+        .select((company_bank_accounts::company_id, company_bank_accounts::account_no))
+        .load(conn)?;
+    let mut sealed = 0;
+    for (company_id, stored) in stale {
+        let plain = keys
+            .open(&stored, &account_no_place(company_id))
+            .map_err(|e| Error::damaged("company_bank_accounts", company_id, e))?;
+        sealed += diesel::update(
+            company_bank_accounts::table.find(company_id).filter(company_bank_accounts::account_no.eq(&stored)),
+        )
+        .set(company_bank_accounts::account_no.eq(seal_account_no(keys, company_id, &plain.text)?))
+        .execute(conn)?;
+    }
+    Ok(sealed)
 }
 
 pub fn financials_for_year(conn: &mut DbConnection, company_id: i64, year: i32) -> Result<Option<FinancialsRow>> {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod expert_reviews;
 pub mod idempotency;
 pub mod invoices;
+pub mod mfa;
 pub mod migrations;
 pub mod money;
 pub mod objections;
@@ -79,12 +80,14 @@ pub struct DatabaseSettings {
     pub sqlite_busy_timeout_ms: u32,
 }
 
-/// The handle handlers hold: a pool, and the two ways to use it off the async workers.
+/// The handle handlers hold: a pool, the two ways to use it off the async workers, and the key ring that
+/// seals the secrets stored in it.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
     backend: Backend,
     observed: Arc<Observed>,
+    keys: Arc<crate::crypto::Keyring>,
 }
 
 /// What the metrics report of the pool and the blocking pool, counted as it happens.
@@ -142,7 +145,7 @@ impl Db {
             .error_handler(Box::new(LogPoolErrors))
             .event_handler(Box::new(ObservePool(observed.clone())))
             .build_unchecked(manager);
-        Ok(Self { pool, backend, observed })
+        Ok(Self { pool, backend, observed, keys: Arc::default() })
     }
 
     /// The pool and the database tasks now, for the metrics.
@@ -161,6 +164,18 @@ impl Db {
     /// How long database tasks waited for a connection.
     pub fn pool_wait(&self) -> &Histogram {
         &self.observed.wait
+    }
+
+    /// The same database, sealing and opening its secrets with `keys` (without, nothing can be sealed).
+    #[must_use]
+    pub fn sealing_with(mut self, keys: crate::crypto::Keyring) -> Self {
+        self.keys = Arc::new(keys);
+        self
+    }
+
+    /// The key ring, for a closure that writes or reads a sealed column.
+    pub fn keys(&self) -> Arc<crate::crypto::Keyring> {
+        self.keys.clone()
     }
 
     pub fn backend(&self) -> Backend {

@@ -36,6 +36,38 @@ diesel::table! {
         company_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        mfa_enabled -> Bool,
+    }
+}
+
+diesel::table! {
+    user_totp (user_id) {
+        user_id -> BigInt,
+        secret -> Text,
+        confirmed_at -> Nullable<Timestamp>,
+        last_used_step -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mfa_recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    mfa_challenges (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -403,6 +435,9 @@ diesel::table! {
 diesel::joinable!(company_financials -> companies (company_id));
 diesel::joinable!(company_bank_accounts -> companies (company_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
+diesel::joinable!(user_totp -> users (user_id));
+diesel::joinable!(mfa_recovery_codes -> users (user_id));
+diesel::joinable!(mfa_challenges -> users (user_id));
 diesel::joinable!(spent_refresh_tokens -> sessions (session_id));
 diesel::joinable!(application_counts -> programs (program_id));
 diesel::joinable!(applications -> programs (program_id));
@@ -435,6 +470,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     disbursements,
     expert_assignments,
     idempotency_keys,
+    mfa_challenges,
+    mfa_recovery_codes,
     objections,
     one_time_tokens,
     outreach_runs,
@@ -445,5 +482,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     request_messages,
     sessions,
     spent_refresh_tokens,
+    user_totp,
     users,
 );

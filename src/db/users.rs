@@ -22,6 +22,8 @@ pub struct UserRow {
     pub company_id: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Whether the user has confirmed a second factor (see [`crate::db::mfa`]).
+    pub mfa_enabled: bool,
 }
 
 impl UserRow {
@@ -155,6 +157,7 @@ pub struct ConsoleCaller {
     pub role: Role,
     pub company_id: Option<i64>,
     pub display_name: String,
+    pub mfa_enabled: bool,
     pub last_seen_at: NaiveDateTime,
 }
 
@@ -166,24 +169,34 @@ pub fn console_caller(
     idle_since: NaiveDateTime,
 ) -> Result<Option<ConsoleCaller>> {
     let active: &'static str = UserStatus::Active.as_str();
-    let found: Option<(i64, i64, String, Option<i64>, String, Option<NaiveDateTime>)> = on_backend!(conn, inner => sessions::table
+    type Found = (i64, i64, String, Option<i64>, String, bool, Option<NaiveDateTime>);
+    let found: Option<Found> = on_backend!(conn, inner => sessions::table
         .inner_join(users::table)
         .filter(sessions::refresh_token_hash.eq(token_hash))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
         .filter(sessions::last_seen_at.ge(idle_since))
         .filter(users::status.eq(active))
-        .select((sessions::id, users::id, users::role, users::company_id, users::display_name, sessions::last_seen_at))
+        .select((
+            sessions::id,
+            users::id,
+            users::role,
+            users::company_id,
+            users::display_name,
+            users::mfa_enabled,
+            sessions::last_seen_at,
+        ))
         .first(inner)
         .optional())?;
     found
-        .map(|(session_id, user_id, role, company_id, display_name, last_seen_at)| {
+        .map(|(session_id, user_id, role, company_id, display_name, mfa_enabled, last_seen_at)| {
             Ok(ConsoleCaller {
                 session_id,
                 user_id,
                 role: stored_role(&role)?,
                 company_id,
                 display_name,
+                mfa_enabled,
                 last_seen_at: last_seen_at.unwrap_or(now),
             })
         })
@@ -233,18 +246,29 @@ pub fn find_by_live_session(
     Ok(live_session(user_id, session_id, now).select(UserRow::as_select()).first(conn).optional()?)
 }
 
-/// The role and company of the user behind a live session: what every signed-in request checks.
+/// The user behind a live session, as every signed-in request checks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveCaller {
+    pub role: Role,
+    pub company_id: Option<i64>,
+    /// Whether the user has confirmed a second factor.
+    pub mfa_enabled: bool,
+}
+
+/// The role, company and second factor of the user behind a live session.
 pub fn caller_of_live_session(
     conn: &mut DbConnection,
     user_id: i64,
     session_id: i64,
     now: NaiveDateTime,
-) -> Result<Option<(Role, Option<i64>)>> {
-    let caller: Option<(String, Option<i64>)> = on_backend!(conn, inner => live_session(user_id, session_id, now)
-        .select((users::role, users::company_id))
+) -> Result<Option<LiveCaller>> {
+    let caller: Option<(String, Option<i64>, bool)> = on_backend!(conn, inner => live_session(user_id, session_id, now)
+        .select((users::role, users::company_id, users::mfa_enabled))
         .first(inner)
         .optional())?;
-    caller.map(|(role, company_id)| Ok((stored_role(&role)?, company_id))).transpose()
+    caller
+        .map(|(role, company_id, mfa_enabled)| Ok(LiveCaller { role: stored_role(&role)?, company_id, mfa_enabled }))
+        .transpose()
 }
 
 fn stored_role(name: &str) -> Result<Role> {

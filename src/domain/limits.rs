@@ -22,6 +22,8 @@ pub const LOGIN_FAILURES_BEFORE_SLOWDOWN: Limit = per(20, 15);
 pub const LOGIN_SLOWDOWN: std::time::Duration = std::time::Duration::from_secs(2);
 /// Wrong passwords from one client address, over all accounts.
 pub const LOGIN_FAILURES_PER_ADDRESS: Limit = per(20, 15);
+/// Wrong second-factor codes for one account (sign-in, confirmation, turning it off): then it waits.
+pub const MFA_CODE_FAILURES: Limit = per(5, 15);
 pub const REGISTRATIONS_PER_ADDRESS: Limit = per(10, 60);
 pub const EMAILS_PER_ACCOUNT: Limit = per(3, 60);
 pub const EMAILS_PER_ADDRESS: Limit = per(20, 60);

@@ -169,6 +169,21 @@ fn rules(seed: &Seed) -> Vec<(&'static str, Rule)> {
         ("GET /api/v1/disbursements", rule(FINANCE_ADMIN)),
         ("POST /api/v1/disbursements/{id}/reversal", with_body(FINANCE, json!({ "reason": "银行退票" }))),
         ("GET /api/v1/me", rule(ANYONE)),
+        ("POST /api/v1/me/mfa/totp", Rule { note: "starts a set-up nobody confirms", ..rule(ANYONE) }),
+        (
+            "POST /api/v1/me/mfa/totp/confirm",
+            Rule {
+                note: "a wrong code, so no second factor is turned on",
+                ..with_body(ANYONE, json!({ "code": "000000" }))
+            },
+        ),
+        (
+            "DELETE /api/v1/me/mfa/totp",
+            Rule {
+                note: "a wrong password",
+                ..with_body(ANYONE, json!({ "password": "not the password", "code": "000000" }))
+            },
+        ),
         (
             "POST /api/v1/me/password",
             Rule {
@@ -237,6 +252,7 @@ fn rules(seed: &Seed) -> Vec<(&'static str, Rule)> {
         ),
         ("GET /api/v1/users/{id}", rule(ADMIN)),
         ("PATCH /api/v1/users/{id}", with_body(ADMIN, json!({ "display_name": "改名" }))),
+        ("POST /api/v1/users/{id}/mfa/reset", with_body(ADMIN, json!({}))),
     ]
 }
 

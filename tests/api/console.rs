@@ -7,7 +7,7 @@ use portal::domain::role::Role;
 use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use serde_json::json;
 
-use crate::helpers::{COMPANY_PASSWORD, PASSWORD, TestApp, spawn_app};
+use crate::helpers::{COMPANY_PASSWORD, PASSWORD, TestApp, spawn_app, spawn_app_with};
 
 /// A browser that never follows redirects, so each answer can be read.
 struct Browser<'a> {
@@ -62,12 +62,16 @@ impl<'a> Browser<'a> {
         request.send().await.unwrap()
     }
 
-    /// The form token of the session, as the page renders it.
-    async fn csrf(&self) -> String {
-        let page = self.get("/console/").await.text().await.unwrap();
-        let start = page.find("name=\"csrf\" value=\"").expect("a form token") + "name=\"csrf\" value=\"".len();
-        page[start..].chars().take_while(char::is_ascii_hexdigit).collect()
+    /// The form token of the session, as the page at `path` renders it.
+    async fn csrf(&self, path: &str) -> String {
+        between(&self.get(path).await.text().await.unwrap(), "name=\"csrf\" value=\"", "\"")
     }
+}
+
+/// The text of `page` from `before` up to `after`.
+fn between(page: &str, before: &str, after: &str) -> String {
+    let start = page.find(before).unwrap_or_else(|| panic!("no {before} in {page}")) + before.len();
+    page[start..].split(after).next().unwrap().to_owned()
 }
 
 fn location(response: &reqwest::Response) -> &str {
@@ -175,7 +179,7 @@ async fn a_console_form_needs_the_sessions_token_and_its_own_origin() {
     app.create_user(Role::Reviewer, "reviewer@park.example").await;
     let mut browser = Browser::new(&app);
     browser.sign_in("reviewer@park.example", PASSWORD).await;
-    let token = browser.csrf().await;
+    let token = browser.csrf("/console/").await;
     let origin = browser.origin();
 
     let cases: [(&str, &[(&str, &str)]); 3] = [
@@ -192,4 +196,48 @@ async fn a_console_form_needs_the_sessions_token_and_its_own_origin() {
     let signed_out = browser.post("/console/logout", &origin, &[("csrf", token.as_str())]).await;
     assert_eq!(signed_out.status(), 303);
     assert_eq!(browser.get("/console/").await.status(), 303, "signing out ends the session");
+}
+
+#[tokio::test]
+async fn a_role_that_needs_a_second_factor_sets_it_up_first_and_then_signs_in_with_a_code() {
+    let app = spawn_app_with(|s| s.auth.mfa_required_roles = vec![Role::Finance]).await;
+    app.create_user(Role::Finance, "finance@park.example").await;
+    let origin = app.address.clone();
+    let mut browser = Browser::new(&app);
+    browser.sign_in("finance@park.example", PASSWORD).await;
+    assert_eq!(location(&browser.get("/console/payments").await), "/console/mfa", "nothing before the second factor");
+
+    let token = browser.csrf("/console/mfa").await;
+    let started = browser.post("/console/mfa/start", &origin, &[("csrf", &token)]).await.text().await.unwrap();
+    let secret = between(&started, "id=\"totp-secret\">", "<");
+    let now = chrono::Utc::now().timestamp();
+    let first = portal::auth::totp::code_at(&secret, now).unwrap();
+    let confirmed = browser.post("/console/mfa/confirm", &origin, &[("csrf", &token), ("code", &first)]).await;
+    assert_eq!(confirmed.status(), 200);
+    assert_eq!(confirmed.text().await.unwrap().matches("<li><code>").count(), 10, "ten recovery codes");
+    assert_eq!(browser.get("/console/payments").await.status(), 200);
+
+    let mut again = Browser::new(&app);
+    let password_step = again.sign_in("finance@park.example", PASSWORD).await;
+    assert_eq!(password_step.status(), 200, "a password alone opens no session");
+    assert!(again.cookie.is_none());
+    let mfa_token = between(&password_step.text().await.unwrap(), "name=\"mfa_token\" value=\"", "\"");
+    let next = portal::auth::totp::code_at(&secret, now + portal::auth::totp::STEP_SECS).unwrap();
+    for (code, status) in [("000000", 401), (first.as_str(), 401), (next.as_str(), 303)] {
+        let answer = again
+            .http
+            .post(app.url("/console/login/code"))
+            .header(ORIGIN, &origin)
+            .form(&[("mfa_token", mfa_token.as_str()), ("code", code), ("next", "/console/payments")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), status, "code {code}");
+        if status == 303 {
+            assert_eq!(location(&answer), "/console/payments");
+            let cookie = answer.headers().get(SET_COOKIE).unwrap().to_str().unwrap();
+            again.cookie = Some(cookie.split(';').next().unwrap().to_owned());
+        }
+    }
+    assert_eq!(again.get("/console/payments").await.status(), 200);
 }

@@ -126,7 +126,8 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     customize(&mut settings);
 
     let (address, mailbox) = start(&settings).await;
-    let db = Db::new(&settings.database).unwrap();
+    let keys = portal::crypto::Keyring::from_settings(&settings.crypto).unwrap();
+    let db = Db::new(&settings.database).unwrap().sealing_with(keys);
     TestApp {
         address,
         client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
@@ -235,7 +236,7 @@ impl TestApp {
             .hash(SecretString::from(COMPANY_PASSWORD))
             .await
             .unwrap();
-        let (name, address) = (name.to_owned(), email.clone());
+        let (name, address, keys) = (name.to_owned(), email.clone(), self.db.keys());
         let company_id = self
             .db
             .write(move |conn| {
@@ -261,7 +262,7 @@ impl TestApp {
                 let quiet =
                     portal::db::companies::ProfileChanges { notify_new_programs: Some(false), ..Default::default() };
                 portal::db::companies::update_profile(conn, company.id, &quiet)?;
-                confirmed_bank_account(conn, company.id, &name, now)?;
+                confirmed_bank_account(conn, &keys, company.id, &name, now)?;
                 let year = chrono::Datelike::year(&time::today(chrono::FixedOffset::east_opt(8 * 3600).unwrap())) - 1;
                 portal::db::companies::put_financials(
                     conn,
@@ -344,6 +345,7 @@ impl TestApp {
 /// Gives the company a bank account, confirmed as finance would confirm it.
 fn confirmed_bank_account(
     conn: &mut portal::db::DbConnection,
+    keys: &portal::crypto::Keyring,
     company_id: i64,
     name: &str,
     now: chrono::NaiveDateTime,
@@ -358,7 +360,7 @@ fn confirmed_bank_account(
         account_no: "6222021234567890".into(),
         updated_at: now,
     };
-    portal::db::companies::put_bank_account(conn, &account)?;
+    portal::db::companies::put_bank_account(conn, keys, &account)?;
     diesel::update(company_bank_accounts::table.find(company_id))
         .set(company_bank_accounts::confirmed_at.eq(now))
         .execute(conn)

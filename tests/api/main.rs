@@ -16,6 +16,7 @@ mod health;
 mod helpers;
 mod layers;
 mod lists;
+mod mfa;
 mod money;
 mod openapi;
 mod operations;
