@@ -540,6 +540,25 @@ pub async fn act(
     }
 }
 
+/// After a form on the application's page: back to it with what was `done`, or the page again with why it
+/// was refused.
+pub async fn back_to_application<T>(
+    outcome: crate::app::Result<T>,
+    staff: &Staff,
+    db: &Db,
+    portal: &PortalSettings,
+    id: i64,
+    done: &str,
+) -> Result<HttpResponse, Failure> {
+    match outcome {
+        Ok(_) => Ok(see_other(&format!("/console/applications/{id}?done={done}"))),
+        Err(crate::app::Error::Refused(refusal)) if refusal != Refusal::NotFound => {
+            refused_page(staff, db, portal, id, &refusal).await
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
 /// The application page again, with why the action was refused at the top.
 pub async fn refused_page(
     staff: &Staff,
@@ -587,13 +606,8 @@ pub async fn resolve_objection(
     let (id, objection_id) = path.into_inner();
     let upheld = fields.get("upheld") == Some("yes");
     let comment = fields.get("comment").unwrap_or_default();
-    match objections::resolve(&db, &staff.caller, id, objection_id, upheld, comment).await {
-        Ok(_) => Ok(see_other(&format!("/console/applications/{id}?done=resolved"))),
-        Err(crate::app::Error::Refused(refusal)) if refusal != Refusal::NotFound => {
-            refused_page(&staff, &db, &portal, id, &refusal).await
-        }
-        Err(error) => Err(error.into()),
-    }
+    let outcome = objections::resolve(&db, &staff.caller, id, objection_id, upheld, comment).await;
+    back_to_application(outcome, &staff, &db, &portal, id, "resolved").await
 }
 
 /// Finance confirms the company's bank account, once checked with the company outside the portal; back to
@@ -606,11 +620,6 @@ pub async fn confirm_bank_account(
 ) -> Result<HttpResponse, Failure> {
     let staff = posted.staff;
     let (id, company_id) = path.into_inner();
-    match companies::confirm_bank_account(&db, &staff.caller, company_id).await {
-        Ok(()) => Ok(see_other(&format!("/console/applications/{id}?done=bank_account_confirmed"))),
-        Err(crate::app::Error::Refused(refusal)) if refusal != Refusal::NotFound => {
-            refused_page(&staff, &db, &portal, id, &refusal).await
-        }
-        Err(error) => Err(error.into()),
-    }
+    let outcome = companies::confirm_bank_account(&db, &staff.caller, company_id).await;
+    back_to_application(outcome, &staff, &db, &portal, id, "bank_account_confirmed").await
 }

@@ -10,10 +10,10 @@ use crate::app::idempotency::{Answer, Key, Keyed, Replies, Stored};
 use crate::app::payments;
 use crate::app::reports::{self, DisbursementQuery, DisbursementReport, ReportLine, TimelinessReport};
 use crate::config::PortalSettings;
-use crate::console::applications::{Fields, refused_page};
+use crate::console::applications::{Fields, back_to_application, refused_page};
 use crate::console::dashboard::html;
 use crate::console::failure::Failure;
-use crate::console::session::{Posted, Staff, see_other};
+use crate::console::session::{Posted, Staff};
 use crate::console::view::Frame;
 use crate::db::Db;
 use crate::db::money::AwaitingPayment;
@@ -85,19 +85,13 @@ async fn after_keyed<T>(
     answer: crate::app::Result<Answer<T>>,
 ) -> Result<HttpResponse, Failure> {
     match answer {
-        Ok(Answer::New(_)) => Ok(see_other(&format!("/console/applications/{id}?done={done}"))),
-        Ok(Answer::Replay(Stored { status, .. })) if status < 300 => {
-            Ok(see_other(&format!("/console/applications/{id}?done={done}")))
-        }
-        Ok(Answer::Replay(Stored { body, .. })) => {
+        Ok(Answer::Replay(Stored { status, body })) if status >= 300 => {
             let reasons: Vec<(String, String)> = serde_json::from_str(&body).unwrap_or_default();
             let errors =
                 reasons.into_iter().map(|(zh, en)| FieldError::new("form", "refused", Text::owned(zh, en))).collect();
             refused_page(staff, db, portal, id, &Refusal::invalid(errors)).await
         }
-        Err(crate::app::Error::Refused(Refusal::NotFound)) => Err(Failure::NotFound),
-        Err(crate::app::Error::Refused(refusal)) => refused_page(staff, db, portal, id, &refusal).await,
-        Err(error) => Err(error.into()),
+        outcome => back_to_application(outcome, staff, db, portal, id, done).await,
     }
 }
 
