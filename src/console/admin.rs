@@ -26,7 +26,7 @@ use crate::domain::paging;
 use crate::domain::program::ProgramStatus;
 use crate::domain::role::{Role, UserStatus};
 use crate::domain::time;
-use crate::domain::validation::Choice;
+use crate::domain::validation::{Choice, Vocabulary};
 use crate::i18n::Text;
 
 /// A page rendered after a refused form: the same page, with the reasons at the top.

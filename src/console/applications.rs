@@ -22,7 +22,7 @@ use crate::db::attachments::AttachmentRow;
 use crate::db::objections::ObjectionRow;
 use crate::db::{Db, Start};
 use crate::domain::actions::{ActionInput, Experts};
-use crate::domain::company::BankAccountStatus;
+use crate::domain::company::{BankAccountStatus, Industry};
 use crate::domain::error::{Error as Refusal, FieldError};
 use crate::domain::money::parse_yuan;
 use crate::domain::paging;
@@ -251,7 +251,7 @@ fn snapshot(frame: &Frame, stored: Option<&str>) -> Vec<(String, String)> {
         return Vec::new();
     };
     let company = snapshot.get("company").and_then(Value::as_object);
-    let labels: [(&str, &str, &str); 9] = [
+    let labels: [(&str, &str, &str); 8] = [
         ("name", "企业名称", "Name"),
         ("credit_code", "统一社会信用代码", "Credit code"),
         ("legal_representative", "法定代表人", "Legal representative"),
@@ -259,15 +259,16 @@ fn snapshot(frame: &Frame, stored: Option<&str>) -> Vec<(String, String)> {
         ("park_zone", "园区", "Park zone"),
         ("established_on", "成立日期", "Established"),
         ("registered_capital_fen", "注册资本", "Registered capital"),
-        ("verification_status", "认证状态", "Verification"),
         ("high_tech_certificate_no", "高新技术企业证书", "High-tech certificate"),
     ];
     let mut pairs: Vec<(String, String)> = labels
         .iter()
         .filter_map(|(key, zh, en)| {
             let value = company?.get(*key)?;
-            let text = match (*key, value.as_i64()) {
-                ("registered_capital_fen", Some(fen)) => frame.money(&fen),
+            let industry = value.as_str().and_then(Industry::parse).filter(|_| *key == "industry");
+            let text = match (*key, value.as_i64(), industry) {
+                ("registered_capital_fen", Some(fen), _) => frame.money(&fen),
+                (_, _, Some(industry)) => frame.text(&industry.label()).to_owned(),
                 _ => shown(value),
             };
             Some((frame.t(zh, en).to_owned(), text))

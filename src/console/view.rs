@@ -6,6 +6,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use crate::console::session::Staff;
 use crate::domain::money;
 use crate::domain::role::Role;
+use crate::domain::validation::Vocabulary;
 use crate::i18n::{Lang, Text};
 
 /// One entry of the menu.

@@ -27,11 +27,14 @@ pub fn hit(conn: &mut DbConnection, key: &str, limit: Limit, now: NaiveDateTime)
         .set(throttles::hits.eq(throttles::hits + 1))
         .execute(conn)?;
     if counted == 0 {
-        let restarted = diesel::update(throttles::table.find(key))
+        // Only a window that has passed starts again: a row a concurrent first hit committed meanwhile has
+        // an open window, and its count must stand.
+        let window_passed = throttles::window_started_at.le(now - limit.window);
+        let restarted = diesel::update(throttles::table.find(key).filter(window_passed))
             .set((throttles::window_started_at.eq(now), throttles::hits.eq(1)))
             .execute(conn)?;
         if restarted == 0 {
-            // A concurrent first hit may insert the key first: the insert runs in a savepoint, so
+            // No row, or one a concurrent first hit inserted: the insert runs in a savepoint, so
             // PostgreSQL's transaction survives the unique violation, and the hit is counted on that row.
             let inserted = conn.transaction(|c| {
                 diesel::insert_into(throttles::table)

@@ -28,17 +28,6 @@ impl Role {
         Role::ALL.into_iter().find(|role| role.as_str() == text)
     }
 
-    pub fn label(self) -> crate::i18n::Text {
-        let (zh, en) = match self {
-            Role::Applicant => ("申报企业", "Applicant"),
-            Role::Reviewer => ("审核人员", "Reviewer"),
-            Role::Expert => ("评审专家", "Expert"),
-            Role::Finance => ("财务人员", "Finance"),
-            Role::Admin => ("管理员", "Administrator"),
-        };
-        crate::i18n::Text::new(zh, en)
-    }
-
     /// Park staff: everyone but a company's own people.
     pub fn is_staff(self) -> bool {
         self != Role::Applicant
