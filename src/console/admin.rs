@@ -15,6 +15,7 @@ use crate::console::applications::Fields;
 use crate::console::dashboard::html;
 use crate::console::failure::{Failure, explain, refused_status};
 use crate::console::session::{Posted, Staff, see_other};
+use crate::console::sign_in::Nothing;
 use crate::console::view::Frame;
 use crate::db::Db;
 use crate::db::Start;
@@ -130,6 +131,10 @@ pub async fn users(staff: Staff, db: web::Data<Db>, params: web::Query<UsersPara
             Some(Text::new("账号已创建，邀请邮件已发出。", "The account is created and the invitation is sent."))
         }
         Some("changed") => Some(Text::new("账号已更新。", "The account is updated.")),
+        Some("mfa_reset") => Some(Text::new(
+            "两步验证已清除，该账号的登录已全部结束。",
+            "The second factor is cleared and the account's sessions ended.",
+        )),
         _ => None,
     };
     Ok(html(users_page(&staff, &db, notice, Vec::new()).await?))
@@ -160,6 +165,19 @@ pub async fn invite(
     };
     match users::create_staff(&db, &portal, &staff.caller, input).await {
         Ok(_) => Ok(see_other("/console/users?done=invited")),
+        Err(error) => users_refused(&staff, &db, error).await,
+    }
+}
+
+/// Clears an account's second factor (a lost phone) and ends its sessions.
+pub async fn reset_second_factor(
+    posted: Posted<Nothing>,
+    db: web::Data<Db>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, Failure> {
+    let staff = posted.staff;
+    match crate::app::mfa::reset(&db, &staff.caller, id.into_inner()).await {
+        Ok(()) => Ok(see_other("/console/users?done=mfa_reset")),
         Err(error) => users_refused(&staff, &db, error).await,
     }
 }
@@ -257,11 +275,25 @@ pub async fn program_step(
 struct CalendarPage {
     frame: Frame,
     days: YearDays,
+    problem: Vec<Text>,
+}
+
+impl CalendarPage {
+    /// Days one per line, as the form takes them back.
+    fn lines(days: &[chrono::NaiveDate]) -> String {
+        days.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+    }
+}
+
+fn calendar_frame(staff: &Staff, year: i32, notice: Option<Text>) -> Frame {
+    let title = Text::owned(format!("{year} 年工作日"), format!("Working days in {year}"));
+    Frame::new(staff, title, "/console/calendar").with_notice(notice)
 }
 
 #[derive(Debug, Deserialize)]
 pub struct YearParam {
     year: Option<i32>,
+    done: Option<String>,
 }
 
 /// One year's holidays and the weekend days worked instead, as the deadlines count them.
@@ -269,17 +301,57 @@ pub async fn calendar(
     staff: Staff,
     db: web::Data<Db>,
     portal: web::Data<PortalSettings>,
-    year: web::Query<YearParam>,
+    params: web::Query<YearParam>,
 ) -> Result<HttpResponse, Failure> {
     staff.caller.require(&[Role::Admin]).map_err(Failure::Refused)?;
-    let year = year.year.unwrap_or_else(|| time::today(portal.utc_offset).year());
+    let year = params.year.unwrap_or_else(|| time::today(portal.utc_offset).year());
     let days = calendar::year(&db, year).await?;
-    let frame = Frame::new(
-        &staff,
-        Text::owned(format!("{year} 年工作日"), format!("Working days in {year}")),
-        "/console/calendar",
-    );
-    Ok(html(CalendarPage { frame, days }.render()?))
+    let notice = params.done.is_some().then(|| Text::new("日历已保存。", "The calendar is saved."));
+    Ok(html(CalendarPage { frame: calendar_frame(&staff, year, notice), days, problem: Vec::new() }.render()?))
+}
+
+/// Replaces a year's holidays and weekend working days, one date per line.
+pub async fn save_calendar(
+    posted: Posted<Vec<(String, String)>>,
+    db: web::Data<Db>,
+    year: web::Path<i32>,
+) -> Result<HttpResponse, Failure> {
+    let (staff, fields, year) = (posted.staff, Fields::new(posted.form), year.into_inner());
+    let mut errors = Vec::new();
+    let mut days = |field: &'static str| -> Vec<chrono::NaiveDate> {
+        let text = fields.get(field).unwrap_or_default();
+        text.split(|c: char| c.is_whitespace() || c == ',' || c == '，')
+            .filter(|d| !d.is_empty())
+            .filter_map(|d| {
+                let day = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
+                if day.is_none() {
+                    errors.push(crate::domain::error::FieldError::new(
+                        field,
+                        "invalid",
+                        Text::owned(
+                            format!("“{d}”不是日期（如 {year}-10-01）。"),
+                            format!("“{d}” is not a date (e.g. {year}-10-01)."),
+                        ),
+                    ));
+                }
+                day
+            })
+            .collect()
+    };
+    let (holidays, workdays) = (days("holidays"), days("workdays"));
+    let outcome = match Refusal::unless_any(errors) {
+        Ok(()) => calendar::replace_year(&db, &staff.caller, year, holidays, workdays).await,
+        Err(refusal) => Err(refusal.into()),
+    };
+    match outcome {
+        Ok(_) => Ok(see_other(&format!("/console/calendar?year={year}&done=saved"))),
+        Err(crate::app::Error::Refused(refusal)) if refusal != Refusal::NotFound => {
+            let days = calendar::year(&db, year).await?;
+            let page = CalendarPage { frame: calendar_frame(&staff, year, None), days, problem: explain(&refusal) };
+            Ok(refused(refused_status(&refusal), page.render()?))
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 #[derive(Template)]

@@ -57,9 +57,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/users", web::get().to(admin::users))
             .route("/users", web::post().to(admin::invite))
             .route("/users/{id}", web::post().to(admin::change_user))
+            .route("/users/{id}/mfa-reset", web::post().to(admin::reset_second_factor))
             .route("/programs", web::get().to(admin::programs))
             .route("/programs/{id}/{step}", web::post().to(admin::program_step))
             .route("/calendar", web::get().to(admin::calendar))
+            .route("/calendar/{year}", web::post().to(admin::save_calendar))
             .route("/audit", web::get().to(admin::audit))
             .default_service(web::to(|| async { Err::<HttpResponse, _>(Failure::NotFound) })),
     );

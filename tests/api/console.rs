@@ -241,3 +241,38 @@ async fn a_role_that_needs_a_second_factor_sets_it_up_first_and_then_signs_in_wi
     }
     assert_eq!(again.get("/console/payments").await.status(), 200);
 }
+
+#[tokio::test]
+async fn an_admin_keeps_the_calendar_in_the_console_and_a_bad_date_changes_nothing() {
+    let app = spawn_app().await;
+    app.create_user(Role::Admin, "admin@park.example").await;
+    let admin = app.token_for(Role::Admin).await;
+    let origin = app.address.clone();
+    let mut browser = Browser::new(&app);
+    browser.sign_in("admin@park.example", PASSWORD).await;
+    let token = browser.csrf("/console/calendar?year=2027").await;
+
+    let refused = browser
+        .post(
+            "/console/calendar/2027",
+            &origin,
+            &[("csrf", &token), ("holidays", "2027-10-01\n2027-13-01"), ("workdays", "")],
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("“2027-13-01”不是日期"));
+    let stored = app.get("/api/v1/calendar/2027", &admin).await.expect(200).json();
+    assert_eq!(stored["holidays"], json!([]), "a refused form changes nothing");
+
+    let saved = browser
+        .post(
+            "/console/calendar/2027",
+            &origin,
+            &[("csrf", &token), ("holidays", "2027-10-01 2027-10-04"), ("workdays", "2027-10-09")],
+        )
+        .await;
+    assert_eq!(saved.status(), 303);
+    let stored = app.get("/api/v1/calendar/2027", &admin).await.expect(200).json();
+    assert_eq!(stored["holidays"], json!(["2027-10-01", "2027-10-04"]));
+    assert_eq!(stored["workdays"], json!(["2027-10-09"]));
+}
