@@ -12,13 +12,13 @@ use utoipa_actix_web::AppExt;
 
 use crate::api::middleware::{DefaultLang, request_context};
 use crate::api::{self, RouteTable, docs, extract};
-use crate::app::{outreach, requests};
+use crate::app::{housekeeping, outreach, requests};
 use crate::auth::password::Passwords;
 use crate::auth::tokens::Tokens;
-use crate::config::{OutreachSettings, PortalSettings, RequestSettings, Settings};
+use crate::config::{HousekeepingSettings, OutreachSettings, PortalSettings, RequestSettings, Settings};
 use crate::db::{Db, migrations};
 use crate::email::{Mailbox, Transport, worker};
-use crate::storage::{LocalDisk, Storage};
+use crate::storage::Storage;
 
 pub struct Application {
     port: u16,
@@ -35,8 +35,9 @@ impl Application {
         tokio::spawn(worker::run(db.clone(), transport, Duration::from_millis(settings.mail.poll_interval_ms)));
         tokio::spawn(sweep_requests(db.clone(), settings.requests.clone(), settings.portal.utc_offset));
         tokio::spawn(run_outreach(db.clone(), settings.outreach, settings.portal.clone()));
-        let storage: Arc<dyn Storage> = Arc::new(LocalDisk::new(&settings.storage.upload_dir)?);
-        let storage = web::Data::from(storage);
+        let storage = Storage::from_settings(&settings.storage)?;
+        tokio::spawn(run_housekeeping(db.clone(), storage.clone(), settings.housekeeping));
+        let storage = web::Data::new(storage);
         let passwords = web::Data::new(Passwords::new(&settings.auth)?);
         let tokens = web::Data::new(Tokens::new(&settings.auth));
         let doc = api::openapi();
@@ -177,6 +178,36 @@ async fn run_outreach(db: Db, settings: OutreachSettings, portal: PortalSettings
                 }
             }
             Err(error) => tracing::warn!(%error, "programme outreach failed; trying again later"),
+        }
+    }
+}
+
+/// Every `poll_interval_secs` (from one interval after the start), runs housekeeping when its run is due and this instance claims it.
+async fn run_housekeeping(db: Db, storage: Storage, settings: HousekeepingSettings) {
+    // The first look comes one interval after the start, so a restart adds no work to its busiest moment.
+    let every = Duration::from_secs(settings.poll_interval_secs.max(1));
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match housekeeping::run_due(&db, &storage, settings, crate::domain::time::now()).await {
+            Ok(Some(report)) => {
+                let (purged, swept) = (report.purged, report.swept);
+                tracing::info!(
+                    sessions = purged.sessions,
+                    tokens = purged.tokens,
+                    throttle_windows = purged.throttle_windows,
+                    sent_mail = purged.sent_mail,
+                    idempotency_keys = purged.idempotency_keys,
+                    stored_files = swept.stored,
+                    orphans_removed = swept.removed.len(),
+                    young_orphans = swept.young_orphans,
+                    missing_files = swept.missing.len(),
+                    "housekeeping run"
+                );
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "housekeeping failed; trying again later"),
         }
     }
 }
