@@ -6,7 +6,9 @@
 # Usage: bench/two_instances.sh [PORTAL_BINARY]. The binary is a release build with the `bench` feature
 # (`cargo build --release --features bench`; the default is $CARGO_TARGET_DIR or target, /release/portal).
 # Needs PostgreSQL at 127.0.0.1:5432 (trust auth); installs haproxy and wrk from Debian's packages if missing.
-# Knobs: RUSH (5000), DURATION (10s), CONNECTIONS (64). Prints a Markdown table.
+# Each instance has production's pool (16 connections; POOL_SIZE) and the default 2 s to get one, past which a
+# request is 503 `unavailable`. Knobs: RUSH (5000), DURATION (10s), CONNECTIONS (64), POOL_SIZE (16).
+# Prints a Markdown table; exits non-zero when a rush had an error or a gap in its reference numbers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-${CARGO_TARGET_DIR:-target}/release/portal}
@@ -37,7 +39,8 @@ p99() { grep -E '^\s+99%' "$1" | awk '{print $2}'; }
 
 psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS portal_two WITH (FORCE)" -c "CREATE DATABASE portal_two"
 export APP_DATABASE__URL=postgres://postgres@127.0.0.1:5432/portal_two APP_LOG__FILTER=warn \
-       APP_MAIL__TRANSPORT=memory APP_STORAGE__UPLOAD_DIR="$WORK/uploads" APP_SERVER__TRUSTED_PROXIES=127.0.0.1
+       APP_MAIL__TRANSPORT=memory APP_STORAGE__UPLOAD_DIR="$WORK/uploads" APP_SERVER__TRUSTED_PROXIES=127.0.0.1 \
+       APP_DATABASE__POOL_SIZE=${POOL_SIZE:-16}
 "$BIN" seed-bench --companies "$RUSH" --programs 2 --applications 1000 --payments 0 >/dev/null
 echo "a long admin passphrase" | "$BIN" create-admin --email admin@bench.example >/dev/null
 
@@ -89,6 +92,7 @@ for count in 1 2; do
     "$BASE/api/v1/applications/$APPLICATION" > "$WORK/reads-$count.txt"
   echo "| $count | $rush | $(rps "$WORK/reads-$count.txt") | $(p99 "$WORK/reads-$count.txt") |"
   echo "$rush" | python3 -c "import json,sys; r=json.load(sys.stdin); sys.exit(0 if r['errors'] == 0 and r['consecutive'] else 1)" \
-    || { echo "the rush across $count instance(s) had errors or a gap in the reference numbers" >&2; exit 1; }
+    || { echo "the rush across $count instance(s) had errors or a gap in the reference numbers" >&2; FAILED=1; }
   stop_instances
 done
+exit "${FAILED:-0}"

@@ -185,12 +185,19 @@ impl Storage {
             }
             Self::S3(store) => {
                 let mut objects = Vec::new();
-                let mut listed = store.list(None);
-                while let Some(meta) = listed.next().await {
-                    let meta = meta.map_err(store_error)?;
-                    let location = meta.location.to_string();
-                    let key = location.strip_prefix(OBJECTS).and_then(|k| k.strip_prefix('/')).map(ToOwned::to_owned);
-                    objects.push(StoredObject { key, location, modified: meta.last_modified });
+                // Only the service's own prefixes: anything else in the bucket is not the sweep's business.
+                for (prefix, keyed) in [(OBJECTS, true), (STAGING, false)] {
+                    let mut listed = store.list(Some(&ObjectPath::from(prefix)));
+                    while let Some(meta) = listed.next().await {
+                        let meta = meta.map_err(store_error)?;
+                        let location = meta.location.to_string();
+                        let key = keyed
+                            .then(|| {
+                                location.strip_prefix(prefix).and_then(|k| k.strip_prefix('/')).map(ToOwned::to_owned)
+                            })
+                            .flatten();
+                        objects.push(StoredObject { key, location, modified: meta.last_modified });
+                    }
                 }
                 Ok(objects)
             }
@@ -436,16 +443,18 @@ impl LocalDisk {
         }
     }
 
-    /// Every file under the folder: committed ones by key, staged ones without.
+    /// Every file the service wrote under the folder: committed ones (in their fan-out folder) by key, staged
+    /// ones without. Anything else under the folder is left out, so the sweep never touches it.
     fn list(&self) -> io::Result<Vec<StoredObject>> {
         let mut objects = Vec::new();
         for folder in fs::read_dir(&self.root)? {
             let folder = folder?;
-            if !folder.file_type()?.is_dir() {
-                continue;
-            }
             let folder_name = folder.file_name().to_string_lossy().into_owned();
             let staging = folder_name == ".staging";
+            let fan = folder_name.len() == 2 && folder_name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !folder.file_type()?.is_dir() || !(staging || fan) {
+                continue;
+            }
             for file in fs::read_dir(folder.path())? {
                 let file = file?;
                 let metadata = match file.metadata() {
@@ -456,6 +465,9 @@ impl LocalDisk {
                     Err(e) => return Err(e),
                 };
                 let name = file.file_name().to_string_lossy().into_owned();
+                if !staging && self.path(&name) != file.path() {
+                    continue;
+                }
                 objects.push(StoredObject {
                     key: (!staging).then(|| name.clone()),
                     location: format!("{folder_name}/{name}"),

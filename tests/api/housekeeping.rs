@@ -255,6 +255,11 @@ async fn the_sweep_removes_old_orphans_keeps_young_and_referenced_files_and_repo
         std::fs::write(&path, b"%PDF-1.7 orphan").unwrap();
         age(&path, Duration::from_secs(ago));
     }
+    // Not the service's: something else an operator keeps under the folder.
+    let foreign = stored(&app, "backups/portal.dump");
+    std::fs::create_dir_all(foreign.parent().unwrap()).unwrap();
+    std::fs::write(&foreign, b"dump").unwrap();
+    age(&foreign, Duration::from_secs(7200));
     let staged = stored(&app, ".staging/0f0e0d0c0b0a");
     std::fs::write(&staged, b"half an upl").unwrap();
     age(&staged, Duration::from_secs(7200));
@@ -268,6 +273,7 @@ async fn the_sweep_removes_old_orphans_keeps_young_and_referenced_files_and_repo
     assert_eq!(swept.missing, vec![MissingFile { attachment_id: keys[1].0, storage_key: keys[1].1.clone() }]);
     assert!(!stored(&app, &location(old_orphan)).exists() && !staged.exists());
     assert!(stored(&app, &location(young_orphan)).exists());
+    assert!(foreign.exists(), "what the service did not write is never swept");
     let kept = format!("/api/v1/applications/{id}/attachments/{}", keys[0].0);
     assert_eq!(app.get(&kept, token.as_str()).await.expect(200).bytes(), PDF, "the referenced file stays whole");
 
