@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
 BACKENDS=${BACKENDS:-"sqlite postgres"}
 SIZE=${SIZE:-"--companies 10000 --programs 20 --applications 100000 --payments 100000"}
-PORT=18081
+PORT=18082
 BASE="http://127.0.0.1:$PORT"
 WORK=$(mktemp -d)
 trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT

@@ -70,5 +70,8 @@ errors = [o for o in outcomes if o[0] != 200]
 numbers = sorted(o[1]["reference_no"] for o in outcomes if o[0] == 200)
 expected = ["%s-%04d" % (program["code"], n) for n in range(1, COUNT + 1)]
 statuses = {o[1]["status"] for o in outcomes if o[0] == 200}
-print(json.dumps({"submitted": len(outcomes) - len(errors), "errors": len(errors), "seconds": round(elapsed, 2),
-                  "consecutive": numbers == expected, "statuses": sorted(statuses)}))
+report = {"submitted": len(outcomes) - len(errors), "errors": len(errors), "seconds": round(elapsed, 2),
+          "consecutive": numbers == expected, "statuses": sorted(statuses)}
+if errors:
+    report["error_statuses"] = sorted({o[0] for o in errors})
+print(json.dumps(report))

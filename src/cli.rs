@@ -1,4 +1,5 @@
-//! The command line: `portal serve` (the default), `portal migrate`, `portal create-admin`, `portal openapi`.
+//! The command line: `portal serve` (the default), `portal migrate`, `portal create-admin`, `portal openapi`,
+//! `portal storage sweep`.
 //! `portal seed-bench` exists only in builds with the `bench` feature: it creates accounts with a known
 //! password, so the binary people run never has it.
 
@@ -72,6 +73,19 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Uploaded files in storage.
+    Storage {
+        #[command(subcommand)]
+        command: StorageCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StorageCommand {
+    /// Removes stored files no row points at once older than `housekeeping.orphan_file_min_age_secs` (an
+    /// upload whose row never committed), reports rows whose file is missing, and prints what it did as JSON.
+    /// The housekeeping job does the same every run.
+    Sweep,
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,6 +108,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let anchor = startup::open(&settings).await?.read(crate::db::audit::anchor).await?;
             println!("{}", serde_json::to_string(&anchor)?);
         }
+        Command::Storage { command: StorageCommand::Sweep } => sweep_storage(&settings).await?,
         Command::SeedDemo => seed_demo(&settings).await?,
         #[cfg(feature = "bench")]
         Command::SeedBench { companies, programs, applications, payments } => {
@@ -205,6 +220,15 @@ fn bench_staff(conn: &mut DbConnection, role: Role, hash: &str, now: NaiveDateTi
     }
     let user = users::NewUser::active_staff(&email, hash, role.as_str(), role, now);
     Ok(users::insert(conn, &user)?.id)
+}
+
+async fn sweep_storage(settings: &Settings) -> anyhow::Result<()> {
+    let db = startup::open(settings).await?;
+    let storage = crate::storage::Storage::from_settings(&settings.storage)?;
+    let min_age = std::time::Duration::from_secs(settings.housekeeping.orphan_file_min_age_secs);
+    let swept = crate::app::housekeeping::sweep(&db, &storage, min_age, time::now()).await?;
+    println!("{}", serde_json::to_string(&swept)?);
+    Ok(())
 }
 
 async fn verify_audit(settings: &Settings) -> anyhow::Result<()> {

@@ -90,6 +90,7 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub requests: RequestSettings,
     pub outreach: OutreachSettings,
+    pub housekeeping: HousekeepingSettings,
     pub audit: AuditSettings,
     pub console: ConsoleSettings,
     pub crypto: crate::crypto::CryptoSettings,
@@ -196,12 +197,41 @@ pub struct PortalSettings {
     pub frontend_base_url: String,
 }
 
+/// Where uploaded files are kept: a local folder, or a bucket of an S3-compatible store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    Local,
+    S3,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StorageSettings {
+    pub backend: StorageBackend,
     pub upload_dir: String,
     /// The most a company's uploaded files may weigh together, over all its applications.
     pub company_quota_bytes: i64,
+    pub s3_endpoint: String,
+    pub s3_bucket: String,
+    pub s3_region: String,
+    pub s3_access_key_id: String,
+    pub s3_secret_access_key: SecretString,
+    pub s3_timeout_secs: u64,
+}
+
+/// The housekeeping job: how often it runs (one instance per run) and how long each kind of row is kept.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HousekeepingSettings {
+    pub poll_interval_secs: u64,
+    pub run_interval_secs: u64,
+    pub session_retention_days: u32,
+    pub token_retention_days: u32,
+    pub throttle_retention_hours: u32,
+    pub outbox_retention_days: u32,
+    pub idempotency_retention_days: u32,
+    pub orphan_file_min_age_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -307,6 +337,7 @@ impl Settings {
         if self.auth.totp_issuer.trim().is_empty() || self.auth.totp_issuer.contains(':') {
             return Err(ConfigError::Invalid("auth.totp_issuer must be a name without `:`".into()));
         }
+        self.validate_storage()?;
         let jwt_secret = self.auth.jwt_secret.expose_secret();
         let loopback = matches!(self.server.host.as_str(), "localhost" | "127.0.0.1" | "::1");
         if jwt_secret == DEVELOPMENT_JWT_SECRET && !loopback {
@@ -359,6 +390,30 @@ impl Settings {
             return Err(ConfigError::Invalid(
                 "production serves no /docs page unless server.allow_docs_in_production is true".into(),
             ));
+        }
+        Ok(())
+    }
+
+    /// An S3 backend names its bucket and has credentials (a secret key is never optional).
+    fn validate_storage(&self) -> Result<(), ConfigError> {
+        let storage = &self.storage;
+        if storage.backend != StorageBackend::S3 {
+            return Ok(());
+        }
+        let missing: Vec<&str> = [
+            ("storage.s3_bucket", storage.s3_bucket.is_empty()),
+            ("storage.s3_region", storage.s3_region.is_empty()),
+            ("storage.s3_access_key_id", storage.s3_access_key_id.is_empty()),
+            ("storage.s3_secret_access_key", storage.s3_secret_access_key.expose_secret().is_empty()),
+        ]
+        .into_iter()
+        .filter_map(|(name, missing)| missing.then_some(name))
+        .collect();
+        if !missing.is_empty() {
+            return Err(ConfigError::Invalid(format!(
+                "storage.backend = \"s3\" needs {} (e.g. APP_STORAGE__S3_SECRET_ACCESS_KEY)",
+                missing.join(", ")
+            )));
         }
         Ok(())
     }
@@ -464,6 +519,21 @@ mod tests {
             pairs.retain(|(k, _)| *k != key);
             pairs.push((key, value));
             assert!(load(&pairs).is_err(), "{key}={value} was accepted");
+        }
+        let s3 = [
+            ("APP_STORAGE__BACKEND", "s3"),
+            ("APP_STORAGE__S3_ENDPOINT", "http://seaweedfs:8333"),
+            ("APP_STORAGE__S3_BUCKET", "portal"),
+            ("APP_STORAGE__S3_ACCESS_KEY_ID", "portal"),
+            ("APP_STORAGE__S3_SECRET_ACCESS_KEY", "3b8e0f2a7c91d4e6"),
+        ];
+        let mut with_s3 = GOOD_PRODUCTION.to_vec();
+        with_s3.extend(s3);
+        assert!(load(&with_s3).is_ok());
+        for key in ["APP_STORAGE__S3_SECRET_ACCESS_KEY", "APP_STORAGE__S3_ACCESS_KEY_ID", "APP_STORAGE__S3_BUCKET"] {
+            let mut pairs = with_s3.clone();
+            pairs.retain(|(k, _)| *k != key);
+            assert!(load(&pairs).is_err(), "an S3 backend without {key} was accepted");
         }
         let mut docs_allowed = GOOD_PRODUCTION.to_vec();
         docs_allowed.extend([("APP_SERVER__DOCS_ENABLED", "true"), ("APP_SERVER__ALLOW_DOCS_IN_PRODUCTION", "true")]);

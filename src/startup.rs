@@ -17,17 +17,17 @@ use utoipa_actix_web::AppExt;
 use crate::api::metrics::MetricsToken;
 use crate::api::middleware::{DefaultLang, request_context};
 use crate::api::{self, RouteTable, docs, extract};
-use crate::app::{outreach, requests};
+use crate::app::{housekeeping, outreach, requests};
 use crate::auth::password::Passwords;
 use crate::auth::tokens::Tokens;
-use crate::config::{Environment, OutreachSettings, PortalSettings, RequestSettings, Settings};
+use crate::config::{Environment, HousekeepingSettings, OutreachSettings, PortalSettings, RequestSettings, Settings};
 use crate::console::{self, session::CookiePolicy};
 use crate::crypto::Keyring;
 use crate::db::{Db, migrations};
 use crate::email::{Mailbox, Transport, worker};
 use crate::metrics::HttpMetrics;
 use crate::shutdown::{self, Stop, Trigger};
-use crate::storage::{LocalDisk, Storage};
+use crate::storage::Storage;
 
 pub struct Application {
     port: u16,
@@ -45,10 +45,10 @@ impl Application {
         let db = open(&settings).await?;
         let transport = Arc::new(Transport::from_settings(&settings.mail)?);
         let mailbox = transport.mailbox();
+        let storage = Storage::from_settings(&settings.storage)?;
         let (stop_jobs, stop) = shutdown::channel();
-        let jobs = spawn_jobs(&db, transport, &settings, &stop);
-        let storage: Arc<dyn Storage> = Arc::new(LocalDisk::new(&settings.storage.upload_dir)?);
-        let storage = web::Data::from(storage);
+        let jobs = spawn_jobs(&db, transport, storage.clone(), &settings, &stop);
+        let storage = web::Data::new(storage);
         let passwords = web::Data::new(Passwords::new(&settings.auth)?);
         let tokens = web::Data::new(Tokens::new(&settings.auth));
         let second_factor = web::Data::new(crate::app::mfa::Policy::new(
@@ -221,6 +221,7 @@ impl Application {
 fn spawn_jobs(
     db: &Db,
     transport: Arc<Transport>,
+    storage: Storage,
     settings: &Settings,
     stop: &Stop,
 ) -> Vec<(&'static str, JoinHandle<()>)> {
@@ -230,6 +231,7 @@ fn spawn_jobs(
         ("mail worker", tokio::spawn(worker::run(db.clone(), transport, poll, stop.clone()))),
         ("request sweep", tokio::spawn(sweep_requests(db.clone(), requests, offset, stop.clone()))),
         ("outreach", tokio::spawn(run_outreach(db.clone(), settings.outreach, settings.portal.clone(), stop.clone()))),
+        ("housekeeping", tokio::spawn(run_housekeeping(db.clone(), storage, settings.housekeeping, stop.clone()))),
     ]
 }
 
@@ -338,6 +340,40 @@ async fn run_outreach(db: Db, settings: OutreachSettings, portal: PortalSettings
                 }
             }
             Err(error) => tracing::warn!(%error, "programme outreach failed; trying again later"),
+        }
+    }
+}
+
+/// Every `poll_interval_secs` (from one interval after the start), runs housekeeping when its run is due and this instance claims it.
+async fn run_housekeeping(db: Db, storage: Storage, settings: HousekeepingSettings, mut stop: Stop) {
+    // The first look comes one interval after the start, so a restart adds no work to its busiest moment.
+    let every = Duration::from_secs(settings.poll_interval_secs.max(1));
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            biased;
+            () = stop.requested() => return,
+            _ = ticks.tick() => {}
+        }
+        match housekeeping::run_due(&db, &storage, settings, crate::domain::time::now()).await {
+            Ok(Some(report)) => {
+                let (purged, swept) = (report.purged, report.swept);
+                tracing::info!(
+                    sessions = purged.sessions,
+                    tokens = purged.tokens,
+                    throttle_windows = purged.throttle_windows,
+                    sent_mail = purged.sent_mail,
+                    idempotency_keys = purged.idempotency_keys,
+                    stored_files = swept.stored,
+                    orphans_removed = swept.removed.len(),
+                    young_orphans = swept.young_orphans,
+                    missing_files = swept.missing.len(),
+                    "housekeeping run"
+                );
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "housekeeping failed; trying again later"),
         }
     }
 }

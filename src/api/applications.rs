@@ -147,9 +147,9 @@ pub async fn update_application(
 pub async fn delete_application(
     user: SignedIn,
     db: web::Data<Db>,
-    storage: web::Data<dyn crate::storage::Storage>,
+    storage: web::Data<crate::storage::Storage>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    applications::delete(&db, storage.into_inner(), &user, id.into_inner()).await?;
+    applications::delete(&db, &storage, &user, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

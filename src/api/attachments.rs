@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::api::session::SignedIn;
-use crate::app::attachments::{self, Stored, Upload, blocking};
+use crate::app::attachments::{self, Stored, Upload, storage_failed};
 use crate::config::StorageSettings;
 use crate::db::Db;
 use crate::db::attachments::AttachmentRow;
@@ -21,12 +21,10 @@ use crate::domain::program::Material;
 use crate::domain::time;
 use crate::error::ApiError;
 use crate::i18n::Text;
-use crate::storage::{Staged, Storage};
+use crate::storage::{Download, Storage, Writer};
 
 /// Room for the multipart framing and the `material_key` part around the file itself.
 const MULTIPART_OVERHEAD: u64 = 64 * 1024;
-/// Chunks are gathered to this size before one blocking write.
-const WRITE_BUFFER: usize = 1024 * 1024;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AttachmentView {
@@ -113,15 +111,15 @@ struct Received {
 }
 
 struct ReceivedFile {
-    staged: Staged,
+    writer: Writer,
     name: String,
     size: i64,
     sha256: String,
     head: Vec<u8>,
 }
 
-/// Reads the multipart body, streaming the file to a staged file, and stops as soon as it is over `cap`.
-async fn receive(mut multipart: Multipart, storage: &web::Data<dyn Storage>, cap: Cap) -> Result<Received, ApiError> {
+/// Reads the multipart body, streaming the file to storage, and stops as soon as it is over `cap`.
+async fn receive(mut multipart: Multipart, storage: &Storage, cap: Cap) -> Result<Received, ApiError> {
     let mut received = Received { material_key: None, file: None };
     while let Some(part) = multipart.next().await {
         let mut part = part.map_err(|e| {
@@ -176,36 +174,35 @@ async fn receive(mut multipart: Multipart, storage: &web::Data<dyn Storage>, cap
 
 async fn receive_file(
     part: &mut actix_multipart::Field,
-    storage: &web::Data<dyn Storage>,
+    storage: &Storage,
     cap: Cap,
     name: String,
 ) -> Result<ReceivedFile, ApiError> {
-    let store = storage.clone().into_inner();
-    let mut staged = blocking(move || store.stage()).await?;
-    let (mut hasher, mut size, mut head, mut buffer) =
-        (Sha256::new(), 0_i64, Vec::new(), Vec::with_capacity(WRITE_BUFFER));
-    while let Some(chunk) = part.next().await {
-        let chunk = chunk.map_err(|_| malformed("上传中断。", "The upload was interrupted."))?;
-        size += i64::try_from(chunk.len()).unwrap_or(i64::MAX);
-        if size > cap.bytes {
-            return Err(cap.exceeded());
+    let mut writer = storage.writer().await.map_err(storage_failed)?;
+    let (mut hasher, mut size, mut head) = (Sha256::new(), 0_i64, Vec::new());
+    let received = async {
+        while let Some(chunk) = part.next().await {
+            let chunk = chunk.map_err(|_| malformed("上传中断。", "The upload was interrupted."))?;
+            size += i64::try_from(chunk.len()).unwrap_or(i64::MAX);
+            if size > cap.bytes {
+                return Err(cap.exceeded());
+            }
+            hasher.update(&chunk);
+            if head.len() < SNIFF_BYTES {
+                head.extend(chunk.iter().take(SNIFF_BYTES - head.len()));
+            }
+            writer.write(chunk).await.map_err(storage_failed)?;
         }
-        hasher.update(&chunk);
-        if head.len() < SNIFF_BYTES {
-            head.extend(chunk.iter().take(SNIFF_BYTES - head.len()));
-        }
-        buffer.extend_from_slice(&chunk);
-        if buffer.len() >= WRITE_BUFFER {
-            staged = write_out(staged, std::mem::take(&mut buffer)).await?;
+        Ok(())
+    }
+    .await;
+    match received {
+        Ok(()) => Ok(ReceivedFile { writer, name, size, sha256: hex::encode(hasher.finalize()), head }),
+        Err(error) => {
+            writer.abort().await;
+            Err(error)
         }
     }
-    let staged = write_out(staged, buffer).await?;
-    Ok(ReceivedFile { staged, name, size, sha256: hex::encode(hasher.finalize()), head })
-}
-
-/// Writes on the blocking pool, so a slow disk never stalls the request workers.
-async fn write_out(mut staged: Staged, bytes: Vec<u8>) -> Result<Staged, ApiError> {
-    Ok(blocking(move || staged.write(&bytes).map(|()| staged)).await?)
 }
 
 /// The material, file and type of a received upload, or why it is refused.
@@ -266,7 +263,7 @@ fn accept(received: Received, materials: Vec<Material>) -> Result<(Material, Rec
 pub async fn upload_attachment(
     user: SignedIn,
     db: web::Data<Db>,
-    storage: web::Data<dyn Storage>,
+    storage: web::Data<Storage>,
     settings: web::Data<StorageSettings>,
     request: HttpRequest,
     id: web::Path<i64>,
@@ -282,14 +279,14 @@ pub async fn upload_attachment(
     }
     let (material, file, file_type) = accept(receive(multipart, &storage, cap).await?, plan.materials)?;
     let upload = Upload {
-        staged: file.staged,
+        writer: file.writer,
         material_key: material.key,
         file_name: file.name,
         content_type: file_type.content_type(),
         size: file.size,
         sha256: file.sha256,
     };
-    match attachments::store(&db, storage.into_inner(), &user, id, upload, quota).await? {
+    match attachments::store(&db, &storage, &user, id, upload, quota).await? {
         Stored::Saved(row) => Ok((web::Json(row.into()), StatusCode::CREATED)),
         Stored::TooLarge { limit } => Err(too_large(limit)),
     }
@@ -316,7 +313,7 @@ pub async fn list_attachments(
 pub async fn download_attachment(
     user: SignedIn,
     db: web::Data<Db>,
-    storage: web::Data<dyn Storage>,
+    storage: web::Data<Storage>,
     request: HttpRequest,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
@@ -328,15 +325,17 @@ pub async fn download_attachment(
 /// An attachment's file as a download (`Attachment`) or for a browser to show (`Inline`), under its own name.
 pub async fn file_response(
     row: AttachmentRow,
-    storage: &web::Data<dyn Storage>,
+    storage: &web::Data<Storage>,
     request: &HttpRequest,
     disposition: DispositionType,
 ) -> Result<HttpResponse, ApiError> {
-    let path = storage.path(&row.storage_key);
-    let file = web::block(move || actix_files::NamedFile::open(path))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("attachment {} is missing from storage: {e}", row.id)))?;
+    let stored = match storage.get(&row.storage_key).await {
+        Ok(stored) => stored,
+        Err(crate::storage::Error::NotFound(_)) => {
+            return Err(ApiError::Internal(anyhow::anyhow!("attachment {} is missing from storage", row.id)));
+        }
+        Err(error) => return Err(storage_failed(error).into()),
+    };
     let ascii: String = row
         .file_name
         .chars()
@@ -355,12 +354,22 @@ pub async fn file_response(
         ],
     };
     let mime: mime::Mime = row.content_type.parse().unwrap_or(mime::APPLICATION_OCTET_STREAM);
-    let mut response = file
-        .set_content_type(mime)
-        .set_content_disposition(disposition)
-        .use_etag(false)
-        .use_last_modified(false)
-        .into_response(request);
+    let mut response = match stored {
+        Download::File(path) => web::block(move || actix_files::NamedFile::open(path))
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("attachment {} is missing from storage: {e}", row.id)))?
+            .set_content_type(mime)
+            .set_content_disposition(disposition)
+            .use_etag(false)
+            .use_last_modified(false)
+            .into_response(request),
+        Download::Stream { size, bytes } => HttpResponse::Ok()
+            .content_type(mime)
+            .insert_header((header::CONTENT_DISPOSITION, disposition))
+            .no_chunking(size)
+            .streaming(bytes),
+    };
     response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
     Ok(response)
 }
@@ -375,10 +384,10 @@ pub async fn file_response(
 pub async fn delete_attachment(
     user: SignedIn,
     db: web::Data<Db>,
-    storage: web::Data<dyn Storage>,
+    storage: web::Data<Storage>,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, attachment_id) = path.into_inner();
-    attachments::delete(&db, storage.into_inner(), &user, id, attachment_id).await?;
+    attachments::delete(&db, &storage, &user, id, attachment_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,7 +1,6 @@
 //! Applications: a company's drafts, who may see them, and each as its caller sees it.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde_json::{Map, Value, json};
@@ -333,7 +332,7 @@ pub async fn update(db: &Db, caller: &SignedIn, id: i64, changes: DraftChanges, 
 }
 
 /// Deletes a draft with its files; a submitted application is withdrawn instead.
-pub async fn delete(db: &Db, storage: Arc<dyn Storage>, caller: &SignedIn, id: i64) -> Result<()> {
+pub async fn delete(db: &Db, storage: &Storage, caller: &SignedIn, id: i64) -> Result<()> {
     caller.require(&[Role::Applicant])?;
     let (user, actor) = (caller.clone(), caller.actor());
     let keys = db

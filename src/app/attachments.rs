@@ -1,7 +1,6 @@
 //! The materials a company uploads: the file is written whole to storage before its row is committed,
-//! and removed again if the row never comes.
-
-use std::sync::Arc;
+//! and removed again if the row never comes (or, should the process die in between, by the housekeeping
+//! sweep once it is an hour old).
 
 use serde_json::json;
 
@@ -19,7 +18,7 @@ use crate::domain::program::Material;
 use crate::domain::role::Role;
 use crate::domain::time;
 use crate::i18n::Text;
-use crate::storage::{Staged, Storage};
+use crate::storage::{self, Storage, Writer};
 
 fn not_editable() -> Refusal {
     Refusal::conflict(
@@ -31,32 +30,22 @@ fn not_editable() -> Refusal {
     )
 }
 
-/// A storage failure: a full disk is a passing unavailability, anything else an internal error.
-pub fn storage_failed(error: &std::io::Error) -> Error {
-    if error.kind() == std::io::ErrorKind::StorageFull || error.raw_os_error() == Some(28) {
-        return Error::Unavailable(format!("upload storage is full: {error}"));
+/// A storage failure: a full disk or an object store that cannot be reached or refuses is a passing
+/// unavailability (503), anything else an internal error.
+pub fn storage_failed(error: storage::Error) -> Error {
+    match error {
+        storage::Error::Full(_) | storage::Error::Unavailable(_) => Error::Unavailable(error.to_string()),
+        other => Error::Internal(other.into()),
     }
-    Error::Internal(anyhow::anyhow!("upload storage: {error}"))
-}
-
-/// Runs storage work on the blocking pool, so a slow disk never stalls the request workers.
-pub async fn blocking<T: Send + 'static>(work: impl FnOnce() -> std::io::Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| Error::Internal(e.into()))?.map_err(|e| storage_failed(&e))
 }
 
 /// Removes stored files whose rows are gone (or never came); a failure is logged, since the request's
-/// outcome no longer depends on it.
-pub async fn discard(storage: Arc<dyn Storage>, keys: Vec<String>) {
-    let removed = tokio::task::spawn_blocking(move || {
-        for key in keys {
-            if let Err(error) = storage.remove(&key) {
-                tracing::error!(%error, storage_key = %key, "a stored file without a row could not be removed");
-            }
+/// outcome no longer depends on it (and the housekeeping sweep removes the file later).
+pub async fn discard(storage: &Storage, keys: Vec<String>) {
+    for key in keys {
+        if let Err(error) = storage.delete(&key).await {
+            tracing::error!(%error, storage_key = %key, "a stored file without a row could not be removed");
         }
-    })
-    .await;
-    if let Err(error) = removed {
-        tracing::error!(%error, "removing stored files failed");
     }
 }
 
@@ -115,9 +104,9 @@ pub async fn plan_upload(db: &Db, caller: &SignedIn, id: i64, quota: i64) -> Res
     .await
 }
 
-/// A received and accepted upload, staged but not yet stored.
+/// A received and accepted upload, written but not yet committed to storage.
 pub struct Upload {
-    pub staged: Staged,
+    pub writer: Writer,
     pub material_key: String,
     pub file_name: String,
     pub content_type: &'static str,
@@ -139,7 +128,7 @@ pub enum Stored {
 /// The company's files together stay within `quota` bytes, whatever the concurrency.
 pub async fn store(
     db: &Db,
-    storage: Arc<dyn Storage>,
+    storage: &Storage,
     caller: &SignedIn,
     id: i64,
     upload: Upload,
@@ -148,8 +137,7 @@ pub async fn store(
     caller.require(&[Role::Applicant])?;
     let company_id = caller.company_id()?;
     let key = uuid::Uuid::new_v4().simple().to_string();
-    let (store, commit_key, staged) = (storage.clone(), key.clone(), upload.staged);
-    blocking(move || store.commit(staged, &commit_key)).await?;
+    upload.writer.commit(&key).await.map_err(storage_failed)?;
     let (user, actor, row_key) = (caller.clone(), caller.actor(), key.clone());
     let (material_key, name, content_type, size, sha256) =
         (upload.material_key, upload.file_name, upload.content_type, upload.size, upload.sha256);
@@ -211,7 +199,7 @@ pub async fn find(db: &Db, caller: &SignedIn, id: i64, attachment_id: i64) -> Re
 }
 
 /// Removes a material while the application is editable, then its file.
-pub async fn delete(db: &Db, storage: Arc<dyn Storage>, caller: &SignedIn, id: i64, attachment_id: i64) -> Result<()> {
+pub async fn delete(db: &Db, storage: &Storage, caller: &SignedIn, id: i64, attachment_id: i64) -> Result<()> {
     caller.require(&[Role::Applicant])?;
     let (user, actor) = (caller.clone(), caller.actor());
     let removed = db

@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod caller;
 pub mod companies;
 pub mod error;
+pub mod housekeeping;
 pub mod idempotency;
 pub mod invoices;
 pub mod mfa;

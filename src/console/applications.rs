@@ -582,7 +582,7 @@ pub struct Preview {
 pub async fn attachment(
     staff: Staff,
     db: web::Data<Db>,
-    storage: web::Data<dyn Storage>,
+    storage: web::Data<Storage>,
     request: HttpRequest,
     path: web::Path<(i64, i64)>,
     preview: web::Query<Preview>,

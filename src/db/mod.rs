@@ -11,6 +11,7 @@ pub mod companies;
 mod connection;
 pub mod error;
 pub mod expert_reviews;
+pub mod housekeeping;
 pub mod idempotency;
 pub mod invoices;
 pub mod mfa;

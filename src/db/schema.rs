@@ -432,6 +432,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    housekeeping_runs (job) {
+        job -> Text,
+        claim_token -> Text,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(company_financials -> companies (company_id));
 diesel::joinable!(company_bank_accounts -> companies (company_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
