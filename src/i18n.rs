@@ -56,6 +56,14 @@ impl Text {
         Self { zh: Cow::Owned(zh), en: Cow::Owned(en) }
     }
 
+    /// The message in `lang`, as an owned string.
+    pub fn into_string(self, lang: Lang) -> String {
+        match lang {
+            Lang::Zh => self.zh.into_owned(),
+            Lang::En => self.en.into_owned(),
+        }
+    }
+
     pub fn get(&self, lang: Lang) -> &str {
         match lang {
             Lang::Zh => &self.zh,

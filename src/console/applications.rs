@@ -64,7 +64,8 @@ struct ListPage {
 }
 
 impl ListParams {
-    fn value<'a>(field: &'a Option<String>) -> &'a str {
+    #[expect(clippy::ref_option, reason = "templates hand fields over by reference")]
+    fn value(field: &Option<String>) -> &str {
         field.as_deref().unwrap_or_default()
     }
 

@@ -94,12 +94,12 @@ pub fn explain(refusal: &Refusal) -> Vec<Text> {
     };
     match refusal {
         Refusal::NotFound => vec![Text::new("未找到，或您无权查看。", "Not found, or not yours to see.")],
-        Refusal::Forbidden { detail, .. } | Refusal::Conflict { detail, .. } => vec![detail.clone()],
-        Refusal::AmountUnavailable { detail, .. } => vec![detail.clone()],
-        Refusal::ConflictIn { detail, errors, .. } | Refusal::Invalid { detail, errors, .. } if !errors.is_empty() => {
-            fields(errors)
-        }
-        Refusal::ConflictIn { detail, .. } | Refusal::Invalid { detail, .. } => vec![detail.clone()],
+        Refusal::ConflictIn { errors, .. } | Refusal::Invalid { errors, .. } if !errors.is_empty() => fields(errors),
+        Refusal::Forbidden { detail, .. }
+        | Refusal::Conflict { detail, .. }
+        | Refusal::AmountUnavailable { detail, .. }
+        | Refusal::ConflictIn { detail, .. }
+        | Refusal::Invalid { detail, .. } => vec![detail.clone()],
         Refusal::RateLimited { retry_after_secs } => vec![Text::owned(
             format!("操作过于频繁，请 {retry_after_secs} 秒后再试。"),
             format!("Too many attempts; try again in {retry_after_secs} seconds."),
@@ -168,10 +168,10 @@ impl Failure {
         };
         let body = page.render().unwrap_or_else(|e| format!("<!doctype html><title>error</title><p>{e}</p>"));
         let mut response = HttpResponse::build(self.status_code()).content_type(mime::TEXT_HTML_UTF_8).body(body);
-        if let Failure::Refused(Refusal::RateLimited { retry_after_secs }) = self {
-            if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+        if let Failure::Refused(Refusal::RateLimited { retry_after_secs }) = self
+            && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
     }

@@ -58,7 +58,7 @@ impl Frame {
             .collect();
         Self {
             lang: staff.lang,
-            title: title.get(staff.lang).to_owned(),
+            title: title.into_string(staff.lang),
             who: Some((staff.display_name.clone(), staff.caller.role.label())),
             csrf: staff.csrf.clone(),
             nav,

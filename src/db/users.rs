@@ -168,8 +168,8 @@ pub fn console_caller(
     now: NaiveDateTime,
     idle_since: NaiveDateTime,
 ) -> Result<Option<ConsoleCaller>> {
-    let active: &'static str = UserStatus::Active.as_str();
     type Found = (i64, i64, String, Option<i64>, String, bool, Option<NaiveDateTime>);
+    let active: &'static str = UserStatus::Active.as_str();
     let found: Option<Found> = on_backend!(conn, inner => sessions::table
         .inner_join(users::table)
         .filter(sessions::refresh_token_hash.eq(token_hash))
