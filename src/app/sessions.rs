@@ -291,6 +291,19 @@ pub async fn logout(db: &Db, caller: &SignedIn, refresh_token: &str) -> Result<(
     .await
 }
 
+/// Turns a session just signed in into the console's, and answers the secret for its cookie. The refresh
+/// token of the sign-in stops working: a console cookie is never a way to API tokens.
+pub async fn for_console(db: &Db, session: &Session) -> Result<String> {
+    let (session_id, old_hash) = (session.session_id, secret::digest(&session.refresh_token));
+    let cookie_secret = secret::generate();
+    let new_hash = secret::digest(&cookie_secret);
+    let made = db.write(move |conn| users::make_console_session(conn, session_id, &old_hash, &new_hash)).await?;
+    if !made {
+        return Err(anyhow::anyhow!("session {session_id} ended before the console took it").into());
+    }
+    Ok(cookie_secret)
+}
+
 /// A console session found from its cookie's secret: the caller, and their name to greet them by.
 #[derive(Debug, Clone)]
 pub struct ConsoleSession {

@@ -101,6 +101,8 @@ pub async fn verify_company(
     }
 }
 
+const STAFF_ROLES: [Role; 4] = [Role::Reviewer, Role::Expert, Role::Finance, Role::Admin];
+
 #[derive(Template)]
 #[template(path = "console/users.html")]
 struct UsersPage {
@@ -116,9 +118,11 @@ pub struct UsersParams {
 }
 
 async fn users_page(staff: &Staff, db: &Db, notice: Option<Text>, problem: Vec<Text>) -> Result<String, Failure> {
-    let filter = UserFilter { role: None, status: None, page: None, per_page: Some(100), after: None };
-    let (users, _, _) = users::list(db, &staff.caller, filter).await?;
-    let users = users.into_iter().filter(|u| u.role.is_staff()).collect();
+    let mut users = Vec::new();
+    for role in STAFF_ROLES {
+        let filter = UserFilter { role: Some(role), status: None, page: None, per_page: Some(100), after: None };
+        users.extend(users::list(db, &staff.caller, filter).await?.0);
+    }
     let roles =
         [Role::Reviewer, Role::Expert, Role::Finance, Role::Admin].iter().map(|r| (r.as_str(), r.label())).collect();
     let frame = Frame::new(staff, Text::new("工作人员账号", "Staff accounts"), "/console/users").with_notice(notice);

@@ -199,6 +199,11 @@ impl ApplicationPage {
         company.bank_account_status == BankAccountStatus::Confirmed
     }
 
+    /// A payment a reversal already took back cannot be reversed again.
+    fn reversible(&self, payment: &DisbursementView) -> bool {
+        self.finance && payment.kind == "payment" && !self.payments.iter().any(|p| p.reverses_id == Some(payment.id))
+    }
+
     fn may_resolve(&self) -> bool {
         self.role == Role::Reviewer
     }
@@ -592,9 +597,10 @@ pub async fn attachment(
     let row = attachments::find(&db, &staff.caller, id, attachment_id).await?;
     let inline = preview.inline.is_some() && ApplicationPage::inline(&row).is_some();
     let disposition = if inline { DispositionType::Inline } else { DispositionType::Attachment };
-    crate::api::attachments::file_response(row, &storage, &request, disposition)
-        .await
-        .map_err(|e| Failure::Internal(anyhow::anyhow!("{e}")))
+    crate::api::attachments::file_response(row, &storage, &request, disposition).await.map_err(|e| match e {
+        crate::error::ApiError::Unavailable(cause) => Failure::Unavailable(cause),
+        other => Failure::Internal(anyhow::anyhow!("{other}")),
+    })
 }
 
 /// Resolves an objection to the application's public notice, upheld or not, with the reasons.

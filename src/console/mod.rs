@@ -27,6 +27,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/console", web::get().to(|| async { session::see_other("/console/") })).service(
         web::scope("/console")
             .wrap(from_fn(pages))
+            .app_data(web::PathConfig::default().error_handler(|_, _| Failure::NotFound.into()))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| malformed("query", &e).into()))
+            .app_data(web::FormConfig::default().error_handler(|e, _| malformed("form", &e).into()))
             .route("/static/{file}", web::get().to(asset))
             // Signing in and out
             .route("/login", web::get().to(sign_in::form))
@@ -67,6 +70,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
+/// An address or form the console cannot read, as a refusal shown on a page.
+fn malformed(field: &'static str, error: &dyn std::fmt::Display) -> Failure {
+    Failure::Refused(crate::domain::error::Error::field(
+        field,
+        "malformed",
+        crate::i18n::Text::owned(format!("无法识别：{error}"), format!("Not understood: {error}")),
+    ))
+}
+
 /// Every console response: failures rendered as pages in the staff member's language, the security
 /// headers, and nothing kept in a cache.
 async fn pages(
@@ -82,11 +94,14 @@ async fn pages(
         }
         None => response,
     };
+    let is_page = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     let headers = response.headers_mut();
-    headers.insert(
-        header::HeaderName::from_static("content-security-policy"),
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
+    if is_page {
+        headers.insert(
+            header::HeaderName::from_static("content-security-policy"),
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+    }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));

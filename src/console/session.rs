@@ -67,6 +67,8 @@ pub struct Staff {
     pub csrf: String,
     pub lang: Lang,
     pub utc_offset: FixedOffset,
+    /// The page asked for, query included: where the language switch comes back to.
+    pub here: String,
 }
 
 /// The form token of the session whose cookie holds `secret`: only a page of ours, read with the cookie,
@@ -109,6 +111,7 @@ async fn staff(req: &HttpRequest) -> Result<Staff, Failure> {
         csrf: csrf_token(&secret),
         lang: lang_of(req),
         utc_offset: portal.utc_offset,
+        here: local(req.uri().path_and_query().map_or(PATH, |p| p.as_str())),
     })
 }
 
@@ -127,11 +130,8 @@ fn next_of(req: &HttpRequest) -> String {
 /// `target` if it is a console address, the dashboard otherwise: a link cannot send anyone elsewhere.
 pub fn local(target: &str) -> String {
     let is_console = target == PATH || target.starts_with("/console/") || target.starts_with("/console?");
-    if is_console && !target.contains("//") && !target.contains('\\') {
-        target.to_owned()
-    } else {
-        "/console/".to_owned()
-    }
+    let plain = !target.contains("//") && !target.contains('\\') && !target.chars().any(char::is_control);
+    if is_console && plain { target.to_owned() } else { "/console/".to_owned() }
 }
 
 /// A state-changing request is ours only if the browser says it comes from a page of this host: `Origin`,

@@ -117,8 +117,9 @@ async fn start(
         sessions::logout(db, &caller, &session.refresh_token).await?;
         return Err(Failure::StaffOnly);
     }
+    let secret = sessions::for_console(db, &session).await?;
     let mut response = see_other(next);
-    response.add_cookie(&policy.session_cookie(&session.refresh_token)).map_err(|e| Failure::Internal(e.into()))?;
+    response.add_cookie(&policy.session_cookie(&secret)).map_err(|e| Failure::Internal(e.into()))?;
     Ok(response)
 }
 

@@ -24,7 +24,7 @@ pub struct Frame {
     pub who: Option<(String, Text)>,
     pub csrf: String,
     pub nav: Vec<NavItem>,
-    /// The page's own address, for the language switch to come back to.
+    /// The page's own address, query included, for the language switch to come back to.
     pub here: String,
     /// What the last action did, shown once at the top.
     pub notice: Option<Text>,
@@ -46,7 +46,7 @@ impl Frame {
         }
     }
 
-    /// A page for `staff`, at `here`, titled in both languages.
+    /// A page for `staff`, under the menu's entry `here`, titled in both languages.
     pub fn new(staff: &Staff, title: Text, here: &str) -> Self {
         let nav = menu(staff.caller.role)
             .into_iter()
@@ -62,7 +62,7 @@ impl Frame {
             who: Some((staff.display_name.clone(), staff.caller.role.label())),
             csrf: staff.csrf.clone(),
             nav,
-            here: here.to_owned(),
+            here: staff.here.clone(),
             notice: None,
             utc_offset: staff.utc_offset,
         }

@@ -134,6 +134,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        kind -> Text,
         last_seen_at -> Nullable<Timestamp>,
     }
 }

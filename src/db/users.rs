@@ -127,8 +127,13 @@ pub struct SessionRow {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    /// `api` or `console`.
+    pub kind: String,
     pub last_seen_at: Option<NaiveDateTime>,
 }
+
+const API_SESSION: &str = "api";
+const CONSOLE_SESSION: &str = "console";
 
 pub fn start_session(
     conn: &mut DbConnection,
@@ -173,6 +178,7 @@ pub fn console_caller(
     let found: Option<Found> = on_backend!(conn, inner => sessions::table
         .inner_join(users::table)
         .filter(sessions::refresh_token_hash.eq(token_hash))
+        .filter(sessions::kind.eq(CONSOLE_SESSION))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
         .filter(sessions::last_seen_at.ge(idle_since))
@@ -201,6 +207,20 @@ pub fn console_caller(
             })
         })
         .transpose()
+}
+
+/// Makes a session just started the console's: its secret becomes `new_hash`'s, so the refresh token the
+/// sign-in answered is dead, and the API never exchanges the console's secret for tokens.
+pub fn make_console_session(conn: &mut DbConnection, session_id: i64, old_hash: &str, new_hash: &str) -> Result<bool> {
+    let changed = diesel::update(
+        sessions::table
+            .find(session_id)
+            .filter(sessions::refresh_token_hash.eq(old_hash))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((sessions::kind.eq(CONSOLE_SESSION), sessions::refresh_token_hash.eq(new_hash)))
+    .execute(conn)?;
+    Ok(changed == 1)
 }
 
 /// Marks a live session as used at `now`, unless it was marked since `fresh_since` (one write a minute,
@@ -382,6 +402,7 @@ pub fn rotate_refresh_token(
     }
     let session: Option<SessionRow> = sessions::table
         .filter(sessions::refresh_token_hash.eq(old_hash))
+        .filter(sessions::kind.eq(API_SESSION))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
         .first(conn)

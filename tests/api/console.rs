@@ -7,7 +7,7 @@ use portal::domain::role::Role;
 use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use serde_json::json;
 
-use crate::helpers::{COMPANY_PASSWORD, PASSWORD, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{Auth, COMPANY_PASSWORD, PASSWORD, TestApp, spawn_app, spawn_app_with};
 
 /// A browser that never follows redirects, so each answer can be read.
 struct Browser<'a> {
@@ -95,6 +95,10 @@ async fn a_console_session_lives_in_an_http_only_strict_cookie_for_the_console_a
     for part in ["HttpOnly", "SameSite=Strict", "Path=/console", "Secure"] {
         assert!(cookie.contains(part), "the session cookie lacks {part}: {cookie}");
     }
+
+    let secret = browser.cookie.as_deref().unwrap().trim_start_matches("portal_console=").to_owned();
+    let as_refresh = app.post("/api/v1/auth/refresh", Auth::None, &json!({ "refresh_token": secret })).await;
+    assert_eq!(as_refresh.status(), 401, "a console cookie is never a way to API tokens");
 
     let page = browser.get("/console/").await;
     assert_eq!(page.status(), 200);
@@ -275,4 +279,21 @@ async fn an_admin_keeps_the_calendar_in_the_console_and_a_bad_date_changes_nothi
     let stored = app.get("/api/v1/calendar/2027", &admin).await.expect(200).json();
     assert_eq!(stored["holidays"], json!(["2027-10-01", "2027-10-04"]));
     assert_eq!(stored["workdays"], json!(["2027-10-09"]));
+}
+
+#[tokio::test]
+async fn an_address_the_console_cannot_read_is_answered_with_a_page_not_json() {
+    let app = spawn_app().await;
+    app.create_user(Role::Finance, "finance@park.example").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("finance@park.example", PASSWORD).await;
+
+    for (path, status) in
+        [("/console/applications/abc", 404), ("/console/reports?from=2025-13-01", 422), ("/console/nowhere", 404)]
+    {
+        let answer = browser.get(path).await;
+        assert_eq!(answer.status(), status, "{path}");
+        let content_type = answer.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(content_type.starts_with("text/html"), "{path} answered {content_type}");
+    }
 }
