@@ -205,20 +205,9 @@ pub async fn disable(
         .into());
     }
     let user_id = caller.user_id;
-    // Like changing the password, each check of it takes a try first.
-    let tries = format!("password:account:{user_id}");
-    let attempt = tries.clone();
-    let row = db
-        .write(move |conn| {
-            throttle::consume(conn, &attempt, limits::LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS, time::now())?;
-            Ok::<_, crate::app::Error>(users::find(conn, user_id)?)
-        })
-        .await?;
-    if !passwords.verify(password, row.password_hash.clone()).await?.matches {
-        return Err(
-            Refusal::field("password", "incorrect", Text::new("密码不正确。", "The password is not correct.")).into()
-        );
-    }
+    let wrong = Text::new("密码不正确。", "The password is not correct.");
+    let row = crate::app::passwords::confirm_own(db, passwords, user_id, password, "password", wrong).await?;
+    let tries = crate::app::passwords::own_password_tries(user_id);
     if !row.mfa_enabled {
         return Err(
             Refusal::conflict("conflict", Text::new("两步验证尚未启用。", "Two-step verification is not on.")).into()

@@ -12,6 +12,7 @@ use crate::auth::password::Passwords;
 use crate::config::PortalSettings;
 use crate::db::audit::{self, Event};
 use crate::db::tokens::{self, Purpose};
+use crate::db::users::UserRow;
 use crate::db::{self, Db, outbox, users};
 use crate::domain::account::{Email, check_password};
 use crate::domain::audit::Actor;
@@ -88,6 +89,36 @@ pub async fn confirm_reset(
     .await
 }
 
+/// The limit the checks of an account's own password count against.
+pub(crate) fn own_password_tries(user_id: i64) -> String {
+    format!("password:account:{user_id}")
+}
+
+/// The caller's account, once `password` is found to be its password. Like a sign-in, each check takes one of
+/// the account's tries first, so a stolen session cannot be used to guess the password at full speed; the
+/// operation that follows clears them ([`own_password_tries`]) in its own transaction. A wrong password is
+/// refused on `field` with `wrong`.
+pub(crate) async fn confirm_own(
+    db: &Db,
+    passwords: &Passwords,
+    user_id: i64,
+    password: SecretString,
+    field: &'static str,
+    wrong: Text,
+) -> Result<UserRow> {
+    let attempt = own_password_tries(user_id);
+    let row = db
+        .write(move |conn| {
+            throttle::consume(conn, &attempt, limits::LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS, time::now())?;
+            Ok::<_, crate::app::Error>(users::find(conn, user_id)?)
+        })
+        .await?;
+    if !passwords.verify(password, row.password_hash.clone()).await?.matches {
+        return Err(Refusal::field(field, "incorrect", wrong).into());
+    }
+    Ok(row)
+}
+
 /// Changes the caller's password; every other session of the account ends.
 pub async fn change(
     db: &Db,
@@ -97,24 +128,9 @@ pub async fn change(
     new_password: SecretString,
 ) -> Result<()> {
     let user_id = caller.user_id;
-    // Like a sign-in, each check of the current password takes a try first, so a stolen session cannot be
-    // used to guess the password at full speed.
-    let tries = format!("password:account:{user_id}");
-    let attempt = tries.clone();
-    let row = db
-        .write(move |conn| {
-            throttle::consume(conn, &attempt, limits::LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS, time::now())?;
-            Ok::<_, crate::app::Error>(users::find(conn, user_id)?)
-        })
-        .await?;
-    if !passwords.verify(current_password, row.password_hash.clone()).await?.matches {
-        return Err(Refusal::field(
-            "current_password",
-            "incorrect",
-            Text::new("当前密码不正确。", "The current password is not correct."),
-        )
-        .into());
-    }
+    let wrong = Text::new("当前密码不正确。", "The current password is not correct.");
+    let row = confirm_own(db, passwords, user_id, current_password, "current_password", wrong).await?;
+    let tries = own_password_tries(user_id);
     check_password("new_password", new_password.expose_secret(), &[&row.email, &row.display_name])
         .map_err(|e| Refusal::invalid(vec![e]))?;
     let hash = passwords.hash(new_password).await?;
