@@ -40,7 +40,12 @@ pub enum Command {
     /// Run the HTTP service (the default).
     Serve,
     /// Apply pending database migrations and exit.
-    Migrate,
+    Migrate {
+        /// PostgreSQL: then give this role what the service needs (reading and writing rows) and no DDL,
+        /// so the service can run as it while this command runs as the schema's owner.
+        #[arg(long, value_name = "ROLE")]
+        grant_to: Option<String>,
+    },
     /// Create an administrator; the password is read from a prompt, or from standard input when piped.
     CreateAdmin {
         #[arg(long)]
@@ -100,7 +105,7 @@ pub enum AuditCommand {
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => Application::build(settings).await?.run_until(crate::shutdown::signalled()).await?,
-        Command::Migrate => startup::migrate(&Db::new(&settings.database)?).await?,
+        Command::Migrate { grant_to } => migrate(&settings, grant_to).await?,
         Command::CreateAdmin { email, display_name } => create_admin(&settings, &email, &display_name).await?,
         Command::Openapi => println!("{}", serde_json::to_string_pretty(&crate::api::openapi())?),
         Command::Audit { command: AuditCommand::Verify } => verify_audit(&settings).await?,
@@ -115,6 +120,21 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let size = crate::db::bulk::Size { companies, programs, applications, payments };
             seed_bench(&settings, size).await?;
         }
+    }
+    Ok(())
+}
+
+async fn migrate(settings: &Settings, grant_to: Option<String>) -> anyhow::Result<()> {
+    let db = Db::new(&settings.database)?;
+    startup::migrate(&db).await?;
+    if let Some(role) = grant_to {
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let mut conn = db.connection().map_err(|e| anyhow::anyhow!("the database is unreachable: {e}"))?;
+            crate::db::migrations::grant_to(&mut conn, &role)?;
+            tracing::info!(%role, "rows granted to the service's role, no DDL");
+            Ok(())
+        })
+        .await??;
     }
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! Housekeeping, in every instance, one instance per run (claimed like the outreach runs): rows past their
-//! retention are deleted (ended sessions, spent or expired one-time tokens, old rate-limit windows, sent email,
-//! old idempotency keys), and the storage sweep removes stored files no row points at once they are old
-//! enough (an upload whose row never committed) and reports rows whose file is missing.
+//! retention are deleted (ended sessions, spent or expired one-time tokens and sign-in challenges, old
+//! rate-limit windows, sent email, old idempotency keys), and the storage sweep removes stored files no row
+//! points at once they are old enough (an upload whose row never committed) and reports rows whose file is
+//! missing.
 
 use std::collections::HashSet;
 use std::time::Duration as StdDuration;

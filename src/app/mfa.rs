@@ -10,11 +10,12 @@ use crate::auth::password::Passwords;
 use crate::auth::{secret, totp};
 use crate::crypto::Keyring;
 use crate::db::audit::{self, Event};
-use crate::db::{self, Db, DbConnection, mfa, users};
+use crate::db::{self, Db, DbConnection, mfa, outbox, users};
 use crate::domain::audit::Actor;
 use crate::domain::error::Error as Refusal;
 use crate::domain::role::Role;
 use crate::domain::{limits, time};
+use crate::email::templates::{self, SecondFactor};
 use crate::i18n::Text;
 
 /// Which roles must turn a second factor on before they may do anything else (`auth.mfa_required_roles`),
@@ -181,6 +182,8 @@ pub async fn confirm(db: &Db, caller: &SignedIn, code: &str) -> Result<Vec<Strin
             mfa::replace_recovery_codes(conn, user_id, &digests, now)?;
             right_code(conn, user_id)?;
             audit::append(conn, &actor, Event::new("user.mfa_enable", "user", user_id, json!({ "factor": "totp" })))?;
+            let owner = users::find(conn, user_id)?.email;
+            outbox::enqueue(conn, &templates::second_factor_changed(&owner, SecondFactor::TurnedOn), now)?;
             Ok::<_, crate::app::Error>(true)
         })
         .await?;
@@ -213,7 +216,7 @@ pub async fn disable(
             Refusal::conflict("conflict", Text::new("两步验证尚未启用。", "Two-step verification is not on.")).into()
         );
     }
-    let (keys, actor, code) = (db.keys(), caller.actor(), code.to_owned());
+    let (keys, actor, code, owner) = (db.keys(), caller.actor(), code.to_owned(), row.email);
     let disabled = db
         .write(move |conn| {
             let now = time::now();
@@ -224,6 +227,7 @@ pub async fn disable(
             mfa::remove(conn, user_id, now)?;
             let summary = json!({ "with": factor.as_str() });
             audit::append(conn, &actor, Event::new("user.mfa_disable", "user", user_id, summary))?;
+            outbox::enqueue(conn, &templates::second_factor_changed(&owner, SecondFactor::TurnedOff), now)?;
             Ok::<_, crate::app::Error>(true)
         })
         .await?;
@@ -237,11 +241,15 @@ pub async fn reset(db: &Db, caller: &SignedIn, user_id: i64) -> Result<()> {
     let actor = caller.actor();
     db.write(move |conn| {
         let now = time::now();
-        users::find(conn, user_id)?;
+        let owner = users::find(conn, user_id)?.email;
         let was_on = mfa::remove(conn, user_id, now)?;
         let ended = users::end_sessions(conn, user_id, None, now)?;
         let summary = json!({ "was_on": was_on, "sessions_ended": ended });
         audit::append(conn, &actor, Event::new("user.mfa_reset", "user", user_id, summary))?;
+        if was_on {
+            let email = templates::second_factor_changed(&owner, SecondFactor::ResetByAdministrator);
+            outbox::enqueue(conn, &email, now)?;
+        }
         Ok(())
     })
     .await

@@ -195,10 +195,6 @@ impl Step<'_> {
     fn submit(&self, conn: &mut DbConnection) -> Outcome {
         let (program, facts) = self.check_submission(conn)?;
         let a = &self.record.application;
-        let reference_no = match &a.reference_no {
-            Some(existing) => existing.clone(),
-            None => format!("{}-{:04}", program.code, programs::next_reference_seq(conn, program.id)?),
-        };
         let snapshot = json!({
             "company": facts.company_json(),
             "figures_year": facts.figures_year,
@@ -207,9 +203,18 @@ impl Step<'_> {
                 "employee_count": f.employee_count, "rd_staff_count": f.rd_staff_count,
             })),
         });
+        let company_users = notify::company_addresses(conn, a.company_id)?;
+        let reviewers = notify::role_addresses(conn, Role::Reviewer)?;
+        // Numbering locks the programme's row until commit, so everything that can come before it does.
+        let reference_no = match &a.reference_no {
+            Some(existing) => existing.clone(),
+            None => format!("{}-{:04}", program.code, programs::next_reference_seq(conn, program.id)?),
+        };
         let (company, program_title) = (&self.record.company_name, &self.record.program_title);
-        self.notify_company(conn, |to| templates::application_received(to, company, program_title, &reference_no))?;
-        Self::notify_reviewers(conn, |to| templates::application_to_review(to, company, program_title, &reference_no))?;
+        let received = |to: &str| templates::application_received(to, company, program_title, &reference_no);
+        notify::each(conn, &company_users, received, time::now())?;
+        let to_review = |to: &str| templates::application_to_review(to, company, program_title, &reference_no);
+        notify::each(conn, &reviewers, to_review, time::now())?;
         let changes = TransitionChanges {
             reference_no: Some(reference_no.clone()),
             company_snapshot: Some(snapshot.to_string()),

@@ -84,13 +84,12 @@ fn seal(seq: i64, keyed_from: Option<i64>) -> Result<Seal<'static>> {
 /// Appends `event` in the caller's transaction. Taking the chain's head row first serialises appends, so
 /// two transactions can never both extend the same hash.
 pub fn append(conn: &mut DbConnection, actor: &Actor, event: Event) -> Result<i64> {
-    let claimed =
-        diesel::update(audit_head::table.find(1)).set(audit_head::seq.eq(audit_head::seq + 1)).execute(conn)?;
-    if claimed != 1 {
-        return Err(Error::inconsistent("the audit chain has no head row"));
-    }
-    let (seq, prev_hash, keyed_from): (i64, String, Option<i64>) =
-        audit_head::table.find(1).select((audit_head::seq, audit_head::hash, audit_head::keyed_from)).first(conn)?;
+    let (seq, prev_hash, keyed_from): (i64, String, Option<i64>) = diesel::update(audit_head::table.find(1))
+        .set(audit_head::seq.eq(audit_head::seq + 1))
+        .returning((audit_head::seq, audit_head::hash, audit_head::keyed_from))
+        .get_result(conn)
+        .optional()?
+        .ok_or_else(|| Error::inconsistent("the audit chain has no head row"))?;
     let seal = seal(seq, keyed_from)?;
     let Event { action, object_type, object_id, summary } = event;
     let row = EventRow {

@@ -8,8 +8,8 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{
-    attachments, housekeeping_runs, idempotency_keys, one_time_tokens, outbox, sessions, spent_refresh_tokens,
-    throttles,
+    attachments, housekeeping_runs, idempotency_keys, mfa_challenges, one_time_tokens, outbox, sessions,
+    spent_refresh_tokens, throttles,
 };
 use crate::db::error::Result;
 
@@ -61,12 +61,17 @@ pub fn delete_ended_sessions(conn: &mut DbConnection, before: NaiveDateTime) -> 
         .execute(conn)?)
 }
 
-/// One-time tokens used or expired before `before`.
+/// One-time tokens and sign-in challenges used or expired before `before`.
 pub fn delete_spent_tokens(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize> {
-    Ok(diesel::delete(
+    let tokens = diesel::delete(
         one_time_tokens::table.filter(one_time_tokens::expires_at.lt(before).or(one_time_tokens::used_at.lt(before))),
     )
-    .execute(conn)?)
+    .execute(conn)?;
+    let challenges = diesel::delete(
+        mfa_challenges::table.filter(mfa_challenges::expires_at.lt(before).or(mfa_challenges::used_at.lt(before))),
+    )
+    .execute(conn)?;
+    Ok(tokens + challenges)
 }
 
 /// Rate-limit windows that started before `before`.

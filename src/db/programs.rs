@@ -155,10 +155,10 @@ pub fn list(
 /// Takes the next reference number of a programme. The increment takes the row's write lock, so
 /// concurrent submissions get distinct, consecutive numbers.
 pub fn next_reference_seq(conn: &mut DbConnection, id: i64) -> Result<i64> {
-    diesel::update(programs::table.find(id))
+    Ok(diesel::update(programs::table.find(id))
         .set(programs::last_reference_seq.eq(programs::last_reference_seq + 1))
-        .execute(conn)?;
-    Ok(programs::table.find(id).select(programs::last_reference_seq).first(conn)?)
+        .returning(programs::last_reference_seq)
+        .get_result(conn)?)
 }
 
 /// Reserves `amount_fen` of the budget with one conditional update, so concurrent reservations can

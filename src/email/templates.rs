@@ -100,6 +100,35 @@ pub fn bank_account_changed(to: &str, company: &str, bank_name: &str, masked_acc
     )
 }
 
+/// What happened to an account's two-step verification.
+#[derive(Debug, Clone, Copy)]
+pub enum SecondFactor {
+    TurnedOn,
+    TurnedOff,
+    ResetByAdministrator,
+}
+
+pub fn second_factor_changed(to: &str, change: SecondFactor) -> Email {
+    let (zh, en) = match change {
+        SecondFactor::TurnedOn => ("您的账户已启用两步验证。", "Two-step verification is now on for your account."),
+        SecondFactor::TurnedOff => ("您的账户已停用两步验证。", "Two-step verification is now off for your account."),
+        SecondFactor::ResetByAdministrator => (
+            "管理员已清除您账户的两步验证，并结束了您的所有登录。请用密码登录后重新设置。",
+            "An administrator has cleared two-step verification on your account and ended all your sessions. \
+             Sign in with your password and set it up again.",
+        ),
+    };
+    bilingual(
+        to,
+        "两步验证已变更",
+        "Two-step verification has changed",
+        &format!("{zh}\n如非本人知情，请立即修改密码并联系园区系统管理员。"),
+        &format!(
+            "{en}\nIf you did not expect this, change your password and contact the park's administrator at once."
+        ),
+    )
+}
+
 pub fn application_received(to: &str, company: &str, program: &str, reference_no: &str) -> Email {
     bilingual(
         to,

@@ -3,10 +3,12 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+use diesel::{Connection, PgConnection, RunQueryDsl};
 use portal::domain::role::Role;
+use secrecy::SecretString;
 use serde_json::Value;
 
-use crate::helpers::{Auth, TestDatabase, problem, spawn_app};
+use crate::helpers::{Auth, TestDatabase, problem, spawn_app, spawn_app_with};
 
 fn portal(args: &[&str], database_url: &str, stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_portal"))
@@ -121,4 +123,94 @@ async fn the_demo_programmes_are_published_once_and_readable_by_anyone() {
         (Some(false), None),
         "the company's draft is its own until submitted: {ledger}"
     );
+}
+
+/// A PostgreSQL login role without DDL rights, removed (with its grants) when dropped.
+struct ServiceRole {
+    name: String,
+    owner_url: String,
+    admin_url: String,
+}
+
+impl ServiceRole {
+    fn create(owner_url: &str, admin_url: &str) -> Self {
+        let name = format!("portal_app_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(admin_url).unwrap();
+        diesel::sql_query(format!("CREATE ROLE {name} LOGIN")).execute(&mut admin).unwrap();
+        Self { name, owner_url: owner_url.to_owned(), admin_url: admin_url.to_owned() }
+    }
+
+    fn url(&self, database_url: &str) -> String {
+        let mut url = url::Url::parse(database_url).unwrap();
+        url.set_username(&self.name).unwrap();
+        url.to_string()
+    }
+}
+
+impl Drop for ServiceRole {
+    fn drop(&mut self) {
+        if let Ok(mut owner) = PgConnection::establish(&self.owner_url) {
+            let _ = diesel::sql_query(format!("DROP OWNED BY {}", self.name)).execute(&mut owner);
+        }
+        if let Ok(mut admin) = PgConnection::establish(&self.admin_url) {
+            let _ = diesel::sql_query(format!("DROP ROLE IF EXISTS {}", self.name)).execute(&mut admin);
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_service_runs_as_a_role_that_can_change_neither_the_schema_nor_the_audit_trail() {
+    let (database, owner_url) = TestDatabase::create();
+    let TestDatabase::Postgres { admin_url, .. } = &database else {
+        let output = portal(&["migrate", "--grant-to", "portal_app"], &owner_url, "");
+        assert!(!output.status.success());
+        assert!(String::from_utf8_lossy(&output.stderr).contains("SQLite has no roles"));
+        return;
+    };
+    let role = ServiceRole::create(&owner_url, admin_url);
+    let service_url = role.url(&owner_url);
+
+    // Before the owner has migrated, the service's role cannot start, and says who must act.
+    let refused = portal(&["audit", "verify"], &service_url, "");
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("`portal migrate` run first by the schema's owner"), "{said}");
+
+    let migrated = portal(&["migrate", "--grant-to", &role.name], &owner_url, "");
+    assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
+
+    // As that role the service starts, people sign in and work, and every step is in the audit trail.
+    let app = spawn_app_with(|s| s.database.url = SecretString::from(service_url.clone())).await;
+    let (company, _) = app.signed_in_company("珠海角色测试科技有限公司").await;
+    app.get("/api/v1/companies/me", &company).await.expect(200);
+    let reviewer = app.token_for(Role::Reviewer).await;
+    app.get("/api/v1/queues", &reviewer).await.expect(200);
+    let verified = portal(&["audit", "verify"], &service_url, "");
+    assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stderr));
+
+    // It may not change the schema, rewrite the audit trail, or forge the migrations' bookkeeping.
+    let mut service = PgConnection::establish(&service_url).unwrap();
+    let events = |conn: &mut PgConnection| {
+        diesel::sql_query("SELECT COUNT(*) AS n FROM audit_events").get_result::<Count>(conn).unwrap().n
+    };
+    let before = events(&mut service);
+    assert!(before > 0);
+    for (statement, refusal) in [
+        ("DROP TRIGGER audit_events_no_update ON audit_events", "must be owner"),
+        ("ALTER TABLE audit_events DISABLE TRIGGER ALL", "must be owner"),
+        ("CREATE TABLE intruder (id INTEGER)", "permission denied"),
+        ("DELETE FROM audit_events", "permission denied"),
+        ("UPDATE audit_events SET summary = '{}'", "permission denied"),
+        ("INSERT INTO __diesel_schema_migrations (version) VALUES ('99999999999999')", "permission denied"),
+    ] {
+        let error = diesel::sql_query(statement).execute(&mut service).unwrap_err().to_string();
+        assert!(error.contains(refusal), "{statement}: {error}");
+    }
+    assert_eq!(events(&mut service), before);
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
 }

@@ -8,7 +8,9 @@ use std::time::Duration;
 use chrono::{Duration as Span, NaiveDateTime};
 use diesel::prelude::*;
 use portal::app::housekeeping::{self, MissingFile};
-use portal::db::schema::{idempotency_keys, one_time_tokens, outbox, sessions, spent_refresh_tokens, throttles};
+use portal::db::schema::{
+    idempotency_keys, mfa_challenges, one_time_tokens, outbox, sessions, spent_refresh_tokens, throttles,
+};
 use portal::domain::role::Role;
 use portal::domain::time;
 use portal::storage::Storage;
@@ -63,6 +65,15 @@ async fn seed_rows(app: &TestApp, user_id: i64, now: NaiveDateTime) {
                         one_time_tokens::used_at.eq(used_at),
                     ))
                     .execute(conn)?;
+                diesel::insert_into(mfa_challenges::table)
+                    .values((
+                        mfa_challenges::user_id.eq(user_id),
+                        mfa_challenges::token_hash.eq(format!("challenge-{name}")),
+                        mfa_challenges::created_at.eq(ago(40)),
+                        mfa_challenges::expires_at.eq(expires_at),
+                        mfa_challenges::used_at.eq(used_at),
+                    ))
+                    .execute(conn)?;
             }
             for (name, started) in [("two-days-old", now - Span::hours(48)), ("an-hour-old", now - Span::hours(1))] {
                 diesel::insert_into(throttles::table)
@@ -106,7 +117,8 @@ async fn seed_rows(app: &TestApp, user_id: i64, now: NaiveDateTime) {
         .unwrap();
 }
 
-/// What is left of the seeded rows: `(sessions, spent refresh tokens, one-time tokens, throttle windows, outbox
+/// What is left of the seeded rows: `(sessions, spent refresh tokens, one-time tokens and sign-in challenges,
+/// throttle windows, outbox
 /// subjects, idempotency keys)`, each sorted.
 type Left = (Vec<String>, Vec<String>, Vec<String>, Vec<String>, Vec<String>, Vec<String>);
 
@@ -120,7 +132,13 @@ async fn left(app: &TestApp) -> Left {
             Ok::<_, portal::db::Error>((
                 sorted(sessions::table.select(sessions::refresh_token_hash).load(conn)?),
                 sorted(spent_refresh_tokens::table.select(spent_refresh_tokens::token_hash).load(conn)?),
-                sorted(one_time_tokens::table.select(one_time_tokens::token_hash).load(conn)?),
+                sorted(
+                    [
+                        one_time_tokens::table.select(one_time_tokens::token_hash).load(conn)?,
+                        mfa_challenges::table.select(mfa_challenges::token_hash).load(conn)?,
+                    ]
+                    .concat(),
+                ),
                 sorted(throttles::table.select(throttles::key).load(conn)?),
                 sorted(outbox::table.select(outbox::subject).load(conn)?),
                 sorted(idempotency_keys::table.select(idempotency_keys::key).load(conn)?),
@@ -144,12 +162,14 @@ async fn each_retention_deletes_what_is_old_and_keeps_what_is_young() {
     let purged = housekeeping::purge(&app.db, app.settings.housekeeping, now).await.unwrap();
     assert_eq!(
         purged,
-        housekeeping::Purged { sessions: 2, tokens: 2, throttle_windows: 1, sent_mail: 1, idempotency_keys: 1 }
+        housekeeping::Purged { sessions: 2, tokens: 4, throttle_windows: 1, sent_mail: 1, idempotency_keys: 1 }
     );
     let (sessions, spent, tokens, throttles, mail, keys) = left(&app).await;
     assert_eq!(sessions, strings(&["expired-yesterday", "live", "revoked-yesterday"]));
     assert_eq!(spent, strings(&["spent-of-expired-yesterday", "spent-of-live", "spent-of-revoked-yesterday"]));
-    assert_eq!(tokens, strings(&["expired-yesterday", "unused", "used-yesterday"]));
+    let young = ["expired-yesterday", "unused", "used-yesterday"];
+    let challenges = young.map(|name| format!("challenge-{name}"));
+    assert_eq!(tokens, [challenges.as_slice(), &strings(&young)].concat());
     assert_eq!(throttles, strings(&["an-hour-old"]));
     assert_eq!(mail, strings(&["failed-long-ago", "sent-yesterday"]), "unsent and failed email stays");
     assert_eq!(keys, strings(&["claimed-yesterday"]));

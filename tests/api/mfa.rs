@@ -209,6 +209,9 @@ async fn an_admin_reset_clears_the_factor_and_ends_the_users_sessions() {
     assert_eq!(user["mfa_enabled"], false);
     let events = app.get(&format!("/api/v1/audit-events?action=user.mfa_reset&object_id={id}"), &admin).await;
     assert_eq!(events.expect(200).json()["total"], 1);
+    let mail = app.mail_to(&email, 2).await;
+    assert!(mail[0].body.contains("Two-step verification is now on"), "{}", mail[0].body);
+    assert!(mail[1].body.contains("An administrator has cleared two-step verification"), "{}", mail[1].body);
 }
 
 #[tokio::test]
@@ -224,6 +227,9 @@ async fn turning_the_factor_off_takes_the_password_and_a_code() {
     delete(off(PASSWORD, &code(&secret, 1))).await.expect(204);
     assert!(app.login(&email, PASSWORD).await.expect(200).json()["access_token"].is_string());
     delete(off(PASSWORD, &code(&secret, 1))).await.problem(409, "conflict");
+    let mail = app.mail_to(&email, 2).await;
+    assert!(mail[1].subject.contains("两步验证已变更"), "{}", mail[1].subject);
+    assert!(mail[1].body.contains("Two-step verification is now off"), "{}", mail[1].body);
 }
 
 #[derive(QueryableByName)]
