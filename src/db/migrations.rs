@@ -16,6 +16,12 @@ use super::DbConnection;
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
+#[derive(QueryableByName)]
+struct TextRow {
+    #[diesel(sql_type = Text)]
+    value: String,
+}
+
 /// Any fixed number, shared by every app instance: only one of them migrates at a time.
 const MIGRATION_LOCK: i64 = 7_305_114_820;
 
@@ -46,15 +52,10 @@ pub fn run_pending(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
 
 /// The embedded migrations this database has not applied yet, oldest first, found without writing.
 pub fn pending(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
-    #[derive(QueryableByName)]
-    struct Applied {
-        #[diesel(sql_type = Text)]
-        version: String,
-    }
     // A database never migrated has no bookkeeping table yet: then every migration is pending.
-    let applied: Vec<String> = diesel::sql_query("SELECT version FROM __diesel_schema_migrations")
-        .load::<Applied>(conn)
-        .map(|rows| rows.into_iter().map(|r| r.version).collect())
+    let applied: Vec<String> = diesel::sql_query("SELECT version AS value FROM __diesel_schema_migrations")
+        .load::<TextRow>(conn)
+        .map(|rows| rows.into_iter().map(|r| r.value).collect())
         .unwrap_or_default();
     let embedded = match conn {
         DbConnection::Sqlite(_) => versions::<diesel::sqlite::Sqlite>(&SQLITE),
@@ -82,13 +83,8 @@ pub fn grant_to(conn: &mut DbConnection, role: &str) -> anyhow::Result<()> {
     if !valid {
         anyhow::bail!("`{role}` is not a role name: lower-case letters, digits and `_`, at most 63");
     }
-    #[derive(QueryableByName)]
-    struct Schema {
-        #[diesel(sql_type = Text)]
-        name: String,
-    }
-    let schema =
-        diesel::sql_query("SELECT current_schema() AS name").get_result::<Schema>(c)?.name.replace('"', "\"\"");
+    let schema = diesel::sql_query("SELECT current_schema() AS value").get_result::<TextRow>(c)?.value;
+    let schema = schema.replace('"', "\"\"");
     let statements = [
         format!("GRANT USAGE ON SCHEMA \"{schema}\" TO \"{role}\""),
         format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA \"{schema}\" TO \"{role}\""),
