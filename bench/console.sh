@@ -5,6 +5,7 @@
 # Knobs: DURATION (10s), BACKENDS ("sqlite postgres"), SIZE ("--companies 10000 --applications 100000 --payments 100000").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 DURATION=${DURATION:-10s}
 BACKENDS=${BACKENDS:-"sqlite postgres"}
 SIZE=${SIZE:-"--companies 10000 --programs 20 --applications 100000 --payments 100000"}
@@ -29,18 +30,13 @@ run() {
 echo "| backend | request | req/s at 8 | p99 at 8 | req/s at 64 | p99 at 64 |"
 echo "|---|---|---|---|---|---|"
 for backend in $BACKENDS; do
-  if [ "$backend" = sqlite ]; then
-    URL="sqlite://$WORK/portal.db"
-  else
-    psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS portal_console_bench WITH (FORCE)" -c "CREATE DATABASE portal_console_bench"
-    URL="postgres://postgres@127.0.0.1:5432/portal_console_bench"
-  fi
+  URL=$(fresh_database "$backend" portal_console_bench)
   export APP_DATABASE__URL=$URL APP_SERVER__PORT=$PORT APP_LOG__FILTER=warn APP_MAIL__TRANSPORT=memory \
          APP_STORAGE__UPLOAD_DIR="$WORK/uploads" APP_SERVER__WORKERS=2
   # shellcheck disable=SC2086
   "$BIN" seed-bench $SIZE >/dev/null
   "$BIN" serve & SERVER=$!
-  for _ in $(seq 1 100); do curl -fs "$BASE/health/ready" >/dev/null && break; sleep 0.2; done
+  wait_ready "$BASE"
 
   TOKEN=$(curl -fs "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
     -d "{\"email\":\"reviewer@bench.example\",\"password\":\"$PASSWORD\"}" | json '["access_token"]')

@@ -9,6 +9,7 @@
 # Knobs: COMPANIES (100000), BACKENDS ("sqlite postgres").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 COMPANIES=${COMPANIES:-100000}
 BACKENDS=${BACKENDS:-"sqlite postgres"}
 PORT=18081
@@ -65,12 +66,7 @@ EOF
 : > "$WORK/writes.md"
 
 for backend in $BACKENDS; do
-  if [ "$backend" = sqlite ]; then
-    URL="sqlite://$WORK/portal.db"
-  else
-    psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS portal_outreach WITH (FORCE)" -c "CREATE DATABASE portal_outreach"
-    URL="postgres://postgres@127.0.0.1:5432/portal_outreach"
-  fi
+  URL=$(fresh_database "$backend" portal_outreach)
   # The mail worker looks once at start-up and then waits an hour, so the runs are measured alone.
   export APP_DATABASE__URL=$URL APP_SERVER__PORT=$PORT APP_LOG__FORMAT=json APP_LOG__FILTER=warn,portal=info \
          APP_MAIL__TRANSPORT=memory APP_MAIL__POLL_INTERVAL_MS=3600000 APP_STORAGE__UPLOAD_DIR="$WORK/uploads" \
@@ -81,7 +77,7 @@ for backend in $BACKENDS; do
   CLOSE="UPDATE programs SET status = 'closed' WHERE code LIKE 'BENCH-%'"
   if [ "$backend" = sqlite ]; then sqlite3 "$WORK/portal.db" "$CLOSE"; else psql -q -h 127.0.0.1 -U postgres -d portal_outreach -c "$CLOSE"; fi
   "$BIN" serve >"$WORK/server.log" 2>&1 & SERVER=$!
-  for _ in $(seq 1 100); do curl -fs "$BASE/health/ready" >/dev/null && break; sleep 0.2; done
+  wait_ready "$BASE"
   login() { curl -fs "$BASE/api/v1/auth/login" -H 'content-type: application/json' -d "{\"email\":\"$1\",\"password\":\"$2\"}" | json '["access_token"]'; }
   ADMIN=$(login admin@bench.example "a long admin passphrase")
   COMPANY=$(login company0@bench.example bench-password-violet-42)

@@ -6,6 +6,7 @@
 # other scripts), wrk on loopback. Knobs: DURATION (20s), CONNECTIONS (64), BACKENDS ("sqlite postgres").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 DURATION=${DURATION:-20s}
 CONNECTIONS=${CONNECTIONS:-64}
 BACKENDS=${BACKENDS:-"sqlite postgres"}
@@ -44,17 +45,12 @@ PY
 echo "| backend | flood | flood req/s | flood answers | sign-ins | all 200 | p50 | p99 | slowest |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for backend in $BACKENDS; do
-  if [ "$backend" = sqlite ]; then
-    URL="sqlite://$WORK/portal.db"
-  else
-    psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS portal_flood_bench WITH (FORCE)" -c "CREATE DATABASE portal_flood_bench"
-    URL="postgres://postgres@127.0.0.1:5432/portal_flood_bench"
-  fi
+  URL=$(fresh_database "$backend" portal_flood_bench)
   export APP_DATABASE__URL=$URL APP_SERVER__PORT=$PORT APP_LOG__FILTER=warn APP_MAIL__TRANSPORT=memory \
          APP_STORAGE__UPLOAD_DIR="$WORK/uploads"
   echo "$PASSWORD" | "$BIN" create-admin --email "$EMAIL" >/dev/null
   "$BIN" serve & SERVER=$!
-  for _ in $(seq 1 100); do curl -fs "$BASE/health/ready" >/dev/null && break; sleep 0.2; done
+  wait_ready "$BASE"
 
   seconds=${DURATION%s}
   echo "| $backend | none | | | $(sign_ins "$seconds") |"

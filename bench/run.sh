@@ -4,6 +4,7 @@
 # Writes BENCHMARKS.md, keeping its hand-written part from "## Reading the figures" on. Knobs: DURATION (10s), CONNECTIONS (64), RUSH (1000), BACKENDS ("sqlite postgres").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 ROOT=$PWD
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -69,18 +70,13 @@ http_ms() { # PATH TOKEN: mean latency of one-at-a-time requests over 5 s, in ms
 } > "$RESULTS"
 
 for backend in $BACKENDS; do
-  if [ "$backend" = sqlite ]; then
-    URL="sqlite://$WORK/portal.db"
-  else
-    psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS portal_bench WITH (FORCE)" -c "CREATE DATABASE portal_bench"
-    URL="postgres://postgres@127.0.0.1:5432/portal_bench"
-  fi
+  URL=$(fresh_database "$backend" portal_bench)
   export APP_DATABASE__URL=$URL APP_SERVER__PORT=$PORT APP_LOG__FILTER=warn APP_MAIL__TRANSPORT=memory \
          APP_STORAGE__UPLOAD_DIR="$WORK/uploads" APP_SERVER__WORKERS=2
   seeded=$( { /usr/bin/time -f %e "$BIN" seed-bench >/dev/null; } 2>&1 | tail -1 )
   echo "a long admin passphrase" | "$BIN" create-admin --email admin@bench.example >/dev/null
   "$BIN" serve & SERVER=$!
-  for _ in $(seq 1 100); do curl -fs "$BASE/health/ready" >/dev/null && break; sleep 0.2; done
+  wait_ready "$BASE"
 
   login() { curl -fs "$BASE/api/v1/auth/login" -H 'content-type: application/json' -d "{\"email\":\"$1\",\"password\":\"$2\"}" | json '["access_token"]'; }
   COMPANY=$(login company0@bench.example bench-password-violet-42)
