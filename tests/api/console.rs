@@ -297,3 +297,21 @@ async fn an_address_the_console_cannot_read_is_answered_with_a_page_not_json() {
         assert!(content_type.starts_with("text/html"), "{path} answered {content_type}");
     }
 }
+
+#[tokio::test]
+async fn an_admin_cannot_disable_their_own_account_from_the_console() {
+    let app = spawn_app().await;
+    let id = app.create_user(Role::Admin, "admin@park.example").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("admin@park.example", PASSWORD).await;
+    let page = browser.get("/console/users").await.text().await.unwrap();
+    assert!(!page.contains(&format!("action=\"/console/users/{id}\"")), "no button disables one's own account");
+    let token = between(&page, "name=\"csrf\" value=\"", "\"");
+
+    let refused = browser
+        .post(&format!("/console/users/{id}"), &browser.origin(), &[("csrf", &token), ("status", "disabled")])
+        .await;
+    assert_eq!(refused.status(), 409);
+    assert!(refused.text().await.unwrap().contains("不能停用自己的账号"));
+    assert_eq!(browser.get("/console/users").await.status(), 200, "the account and its session stay");
+}
