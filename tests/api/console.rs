@@ -7,7 +7,7 @@ use portal::domain::role::Role;
 use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use serde_json::json;
 
-use crate::helpers::{Auth, COMPANY_PASSWORD, PASSWORD, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{Auth, COMPANY_PASSWORD, PASSWORD, TestApp, approved, quick_program, spawn_app, spawn_app_with};
 
 /// A browser that never follows redirects, so each answer can be read.
 struct Browser<'a> {
@@ -314,4 +314,59 @@ async fn an_admin_cannot_disable_their_own_account_from_the_console() {
     assert_eq!(refused.status(), 409);
     assert!(refused.text().await.unwrap().contains("不能停用自己的账号"));
     assert_eq!(browser.get("/console/users").await.status(), 200, "the account and its session stay");
+}
+
+/// Two approved applications, each paid once through the API by finance: the finance officer's console,
+/// the ids of the applications and of their payments.
+async fn two_paid_awards(app: &TestApp) -> (Browser<'_>, [(i64, i64); 2]) {
+    let admin = app.token_for(Role::Admin).await;
+    let reviewer = app.token_for(Role::Reviewer).await;
+    app.create_user(Role::Finance, "finance@park.example").await;
+    let finance = app.login("finance@park.example", PASSWORD).await.expect(200).json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let program = app.publish_program(&admin, &quick_program("IC-2026", 0, 0)).await;
+    let mut paid = Vec::new();
+    for (n, name) in ["甲公司", "乙公司"].into_iter().enumerate() {
+        let case = approved(app, &reviewer, program, name, 1_000_000).await;
+        let body = json!({ "amount_fen": 1_000_000, "paid_on": chrono::Utc::now().date_naive().pred_opt().unwrap(), "voucher_no": format!("V-{n}") });
+        let payment = app
+            .post(&format!("/api/v1/applications/{}/disbursements", case.id), &finance, &body)
+            .header("idempotency-key", &format!("pay-{n}"))
+            .await
+            .expect(201)
+            .json();
+        paid.push((case.id, payment["id"].as_i64().unwrap()));
+    }
+    let mut browser = Browser::new(app);
+    browser.sign_in("finance@park.example", PASSWORD).await;
+    (browser, [paid[0], paid[1]])
+}
+
+#[tokio::test]
+async fn a_reversal_form_reverses_only_a_payment_of_the_application_in_its_address() {
+    let app = spawn_app().await;
+    let (browser, [(first, first_payment), (second, _)]) = two_paid_awards(&app).await;
+    let token = browser.csrf(&format!("/console/applications/{second}")).await;
+    let origin = browser.origin();
+    let form = [("csrf", token.as_str()), ("idempotency_key", "reverse-elsewhere"), ("reason", "退回重付")];
+
+    let elsewhere = browser
+        .post(&format!("/console/applications/{second}/payments/{first_payment}/reversal"), &origin, &form)
+        .await;
+    assert_eq!(elsewhere.status(), 404);
+    let again = browser
+        .post(&format!("/console/applications/{second}/payments/{first_payment}/reversal"), &origin, &form)
+        .await;
+    assert_eq!(again.status(), 404, "the same key answers the same");
+    let page = browser.get(&format!("/console/applications/{first}")).await.text().await.unwrap();
+    assert!(page.contains(&format!("/payments/{first_payment}/reversal")), "the payment is still reversible");
+
+    let form = [("csrf", token.as_str()), ("idempotency_key", "reverse-here"), ("reason", "退回重付")];
+    let reversed =
+        browser.post(&format!("/console/applications/{first}/payments/{first_payment}/reversal"), &origin, &form).await;
+    assert_eq!(reversed.status(), 303);
+    let page = browser.get(&format!("/console/applications/{first}")).await.text().await.unwrap();
+    assert!(!page.contains(&format!("/payments/{first_payment}/reversal")), "reversed once");
 }
