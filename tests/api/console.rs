@@ -370,3 +370,43 @@ async fn a_reversal_form_reverses_only_a_payment_of_the_application_in_its_addre
     let page = browser.get(&format!("/console/applications/{first}")).await.text().await.unwrap();
     assert!(!page.contains(&format!("/payments/{first_payment}/reversal")), "reversed once");
 }
+
+async fn bank_account_status(app: &TestApp, company: &str) -> String {
+    app.get("/api/v1/companies/me", company).await.json()["bank_account_status"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn finance_confirms_the_bank_account_it_was_shown_and_not_one_changed_since() {
+    let app = spawn_app().await;
+    let admin = app.token_for(Role::Admin).await;
+    let reviewer = app.token_for(Role::Reviewer).await;
+    app.create_user(Role::Finance, "finance@park.example").await;
+    let program = app.publish_program(&admin, &quick_program("IC-2026", 0, 0)).await;
+    let case = approved(&app, &reviewer, program, "甲公司", 1_000_000).await;
+    let account = |no: &str| json!({ "bank_name": "某某银行", "account_name": "甲公司", "account_no": no });
+    app.put("/api/v1/companies/me/bank-account", &case.company, &account("6222 0299 8877 6543")).await.expect(200);
+    let company_id = app.get("/api/v1/companies/me", &case.company).await.json()["id"].as_i64().unwrap();
+    let mut browser = Browser::new(&app);
+    browser.sign_in("finance@park.example", PASSWORD).await;
+    let (origin, page_path) = (browser.origin(), format!("/console/applications/{}", case.id));
+    let confirm = format!("{page_path}/bank-account/{company_id}");
+    let page = browser.get(&page_path).await.text().await.unwrap();
+    assert!(page.contains(&format!("action=\"{confirm}\"")));
+    let token = between(&page, "name=\"csrf\" value=\"", "\"");
+    let seen = between(&page, "name=\"account_sha256\" value=\"", "\"");
+    assert_eq!(seen.len(), 64, "the form names the account shown");
+
+    app.put("/api/v1/companies/me/bank-account", &case.company, &account("6222 0299 0000 1111")).await.expect(200);
+    let stale = browser.post(&confirm, &origin, &[("csrf", token.as_str()), ("account_sha256", seen.as_str())]).await;
+    assert_eq!(stale.status(), 409);
+    assert!(stale.text().await.unwrap().contains("企业在您查看之后变更了收款账户"));
+    assert_eq!(bank_account_status(&app, &case.company).await, "unconfirmed", "nothing confirmed");
+
+    let page = browser.get(&page_path).await.text().await.unwrap();
+    let shown = between(&page, "name=\"account_sha256\" value=\"", "\"");
+    assert_ne!(shown, seen);
+    let confirmed =
+        browser.post(&confirm, &origin, &[("csrf", token.as_str()), ("account_sha256", shown.as_str())]).await;
+    assert_eq!(confirmed.status(), 303);
+    assert_eq!(bank_account_status(&app, &case.company).await, "confirmed");
+}
