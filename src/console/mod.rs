@@ -7,6 +7,7 @@ pub mod applications;
 pub mod dashboard;
 pub mod failure;
 pub mod finance;
+pub mod requests;
 pub mod session;
 pub mod sign_in;
 pub mod view;
@@ -49,6 +50,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/applications/{id}/objections/{objection_id}", web::post().to(applications::resolve_objection))
             .route("/companies", web::get().to(admin::companies))
             .route("/companies/{id}/verification", web::post().to(admin::verify_company))
+            // Company requests (企业诉求)
+            .route("/requests", web::get().to(requests::inbox))
+            .route("/requests/{id}", web::get().to(requests::thread))
+            .route("/requests/{id}/{step}", web::post().to(requests::step))
             // Finance
             .route("/payments", web::get().to(finance::awaiting_payment))
             .route("/applications/{id}/bank-account/{company_id}", web::post().to(applications::confirm_bank_account))

@@ -410,3 +410,81 @@ async fn finance_confirms_the_bank_account_it_was_shown_and_not_one_changed_sinc
     assert_eq!(confirmed.status(), 303);
     assert_eq!(bank_account_status(&app, &case.company).await, "confirmed");
 }
+
+/// Files a policy consultation as the company; its id.
+async fn filed(app: &TestApp, company: &str, subject: &str) -> i64 {
+    let body = json!({ "category": "policy_consultation", "subject": subject, "content": "我司是否符合集成电路专项的申报条件？" });
+    app.post("/api/v1/requests", company, &body).await.expect(201).json()["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn staff_work_the_requests_inbox_overdue_first_and_answer_in_the_thread() {
+    let app = spawn_app().await;
+    let (company, _) = app.signed_in_company("甲公司").await;
+    let reviewer_id = app.create_user(Role::Reviewer, "reviewer@park.example").await;
+    let on_time = filed(&app, &company, "按时的咨询").await;
+    let late = filed(&app, &company, "逾期的咨询").await;
+    filed(&app, &company, "最新的咨询").await;
+    app.db
+        .write(move |conn| {
+            diesel::sql_query(format!(
+                "UPDATE company_requests SET due_on = '2026-01-05', first_response_due_on = '2026-01-02' WHERE id = {late}"
+            ))
+            .execute(conn)?;
+            Ok::<_, portal::db::Error>(())
+        })
+        .await
+        .unwrap();
+    let mut browser = Browser::new(&app);
+    browser.sign_in("reviewer@park.example", PASSWORD).await;
+
+    let inbox = browser.get("/console/requests").await.text().await.unwrap();
+    let position = |subject: &str| inbox.find(subject).unwrap_or_else(|| panic!("{subject} not listed"));
+    assert!(position("逾期的咨询") < position("最新的咨询"), "the overdue request comes first");
+    assert!(position("最新的咨询") < position("按时的咨询"), "then newest first");
+    assert!(inbox.contains("2026-01-02 已逾期"), "its first-response deadline is marked");
+    let overdue_only = browser.get("/console/requests?overdue=true").await.text().await.unwrap();
+    assert!(overdue_only.contains("逾期的咨询") && !overdue_only.contains("按时的咨询"));
+    let refused = browser.get("/console/requests?category=gossip").await;
+    assert_eq!(refused.status(), 422);
+
+    let thread = format!("/console/requests/{on_time}");
+    let token = browser.csrf(&thread).await;
+    let origin = browser.origin();
+    let page = browser.get(&thread).await.text().await.unwrap();
+    assert!(page.contains("/assign\"") && !page.contains("/resolve\""), "only the owner resolves");
+
+    let blank = browser.post(&format!("{thread}/messages"), &origin, &[("csrf", &token), ("body", "  ")]).await;
+    assert_eq!(blank.status(), 422);
+    let note = browser
+        .post(
+            &format!("{thread}/messages"),
+            &origin,
+            &[("csrf", &token), ("body", "先查一下企业资质"), ("internal", "true")],
+        )
+        .await;
+    assert_eq!(note.status(), 303);
+    let reply = browser
+        .post(&format!("{thread}/messages"), &origin, &[("csrf", &token), ("body", "符合条件，请按指南准备材料。")])
+        .await;
+    assert_eq!(reply.status(), 303);
+    let assigned = browser
+        .post(&format!("{thread}/assign"), &origin, &[("csrf", &token), ("assignee_id", &reviewer_id.to_string())])
+        .await;
+    assert_eq!(location(&assigned), format!("{thread}?done=assign"));
+    let page = browser.get(&thread).await.text().await.unwrap();
+    assert!(page.contains("内部备注，企业不可见") && page.contains("符合条件"));
+    assert!(page.contains("/resolve\""), "the owner now may resolve");
+    let resolved = browser
+        .post(&format!("{thread}/resolve"), &origin, &[("csrf", &token), ("resolution", "已答复，按指南申报。")])
+        .await;
+    assert_eq!(resolved.status(), 303);
+
+    let seen: serde_json::Value = app.get(&format!("/api/v1/requests/{on_time}"), &company).await.expect(200).json();
+    assert_eq!(seen["status"], "resolved");
+    assert_eq!(seen["assignee"]["id"], reviewer_id);
+    let bodies: Vec<&str> = seen["messages"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, ["符合条件，请按指南准备材料。"], "the company never sees the internal note");
+    let page = browser.get(&thread).await.text().await.unwrap();
+    assert!(!page.contains("/messages\""), "nothing more to do once resolved");
+}

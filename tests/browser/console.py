@@ -225,6 +225,29 @@ def the_whole_review_and_payment_in_the_browser(console, people, program_id):
     return app_id, reviewer, finance
 
 
+def a_companys_request_is_answered_and_resolved_in_the_console(reviewer, company):
+    filed = ok("POST", "/api/v1/requests", {"category": "policy_consultation", "subject": "研发费用如何归集",
+                                            "content": "请问研发人员工资能否计入研发预算？"}, company, 201)
+    reviewer.get_by_role("link", name="企业诉求").click()
+    expect(reviewer.get_by_role("link", name=filed["reference_no"])).to_be_visible()
+    accessible(reviewer, "requests")
+    reviewer.get_by_role("link", name=filed["reference_no"]).click()
+    expect(reviewer.locator("#request-status")).to_contain_text("待分派")
+    reviewer.get_by_label("回复").fill("可以，按指南第三条归集。")
+    reviewer.get_by_role("button", name="发送").click()
+    expect(reviewer.get_by_role("status")).to_contain_text("回复已保存")
+    reviewer.get_by_label("承办人").select_option(label="审核员李（审核人员）")
+    reviewer.get_by_role("button", name="分派").click()
+    expect(reviewer.locator("#request-owner")).to_contain_text("审核员李")
+    accessible(reviewer, "request-thread")
+    reviewer.get_by_label("办结答复").fill("已答复，可按指南归集。")
+    reviewer.get_by_role("button", name="办结").click()
+    expect(reviewer.locator("#request-status")).to_contain_text("已办结")
+    seen = ok("GET", "/api/v1/requests/%d" % filed["id"], token=company)
+    assert seen["status"] == "resolved", "the request is %s" % seen["status"]
+    assert [m["body"] for m in seen["messages"]] == ["可以，按指南第三条归集。"], seen["messages"]
+
+
 def a_company_account_is_told_the_console_is_for_staff(console):
     page = console.person().new_page()
     page.goto(BASE + "/console/login")
@@ -342,6 +365,8 @@ def main():
             app_id, reviewer, _ = the_whole_review_and_payment_in_the_browser(console, people, program["id"])
             failures = []
             for name, check in [
+                ("a company's request is answered and resolved in the console",
+                 lambda: a_companys_request_is_answered_and_resolved_in_the_console(reviewer, people["company"])),
                 ("a company account is told the console is for staff",
                  lambda: a_company_account_is_told_the_console_is_for_staff(console)),
                 ("a form without its token or from another site changes nothing",
