@@ -3,6 +3,7 @@
 //! and no rules here. The route table below is the console's table of contents.
 
 pub mod admin;
+pub mod allocation;
 pub mod applications;
 pub mod dashboard;
 pub mod failure;
@@ -48,6 +49,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/applications/{id}/actions", web::post().to(applications::act))
             .route("/applications/{id}/attachments/{attachment_id}", web::get().to(applications::attachment))
             .route("/applications/{id}/objections/{objection_id}", web::post().to(applications::resolve_objection))
+            .route("/allocation", web::get().to(allocation::show))
+            .route("/allocation", web::post().to(allocation::confirm))
             .route("/companies", web::get().to(admin::companies))
             .route("/companies/{id}/verification", web::post().to(admin::verify_company))
             // Company requests (企业诉求)

@@ -7,7 +7,10 @@ use portal::domain::role::Role;
 use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use serde_json::json;
 
-use crate::helpers::{Auth, COMPANY_PASSWORD, PASSWORD, TestApp, approved, quick_program, spawn_app, spawn_app_with};
+use crate::helpers::{
+    Auth, COMPANY_PASSWORD, PASSWORD, TestApp, application, approved, expert, quick_program, spawn_app, spawn_app_with,
+    step, submitted,
+};
 
 /// A browser that never follows redirects, so each answer can be read.
 struct Browser<'a> {
@@ -487,4 +490,75 @@ async fn staff_work_the_requests_inbox_overdue_first_and_answer_in_the_thread() 
     assert_eq!(bodies, ["符合条件，请按指南准备材料。"], "the company never sees the internal note");
     let page = browser.get(&thread).await.text().await.unwrap();
     assert!(!page.contains("/messages\""), "nothing more to do once resolved");
+}
+
+#[tokio::test]
+async fn a_reviewer_previews_a_pro_rata_allocation_and_confirms_the_awards_seen() {
+    let app = spawn_app().await;
+    let admin = app.token_for(Role::Admin).await;
+    app.create_user(Role::Reviewer, "reviewer@park.example").await;
+    let reviewer = app.login("reviewer@park.example", PASSWORD).await.expect(200).json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut body = quick_program("ALLOC-2026", 5, 0);
+    body["budget_fen"] = json!(300_000_000);
+    body["max_award_fen"] = json!(300_000_000);
+    let program = app.publish_program(&admin, &body).await;
+    let (expert_id, _) = expert(&app, "expert@park.example").await;
+    let mut ids = Vec::new();
+    for name in ["甲公司", "乙公司"] {
+        let case = submitted(&app, program, name).await;
+        step(&app, &reviewer, case.id, json!({ "action": "accept", "expert_ids": [expert_id] })).await;
+        ids.push(case.id);
+    }
+    let mut browser = Browser::new(&app);
+    browser.sign_in("reviewer@park.example", PASSWORD).await;
+    let origin = browser.origin();
+
+    let path =
+        format!("/console/allocation?program_id={program}&ids={}&ids={}&method=pro_rata&preview=1", ids[0], ids[1]);
+    let preview = browser.get(&path).await;
+    assert_eq!(preview.status(), 200);
+    let page = preview.text().await.unwrap();
+    assert_eq!(
+        page.matches("<td class=\"num\">1,500,000.00 元</td>").count(),
+        4,
+        "each cut by half of its cap: {page}"
+    );
+    assert!(between(&page, "id=\"approved-total\">", "<").contains("3,000,000.00"));
+    let token = between(&page, "name=\"csrf\" value=\"", "\"");
+    let versions: Vec<String> =
+        page.split("name=\"versions\" value=\"").skip(1).map(|v| v.split('"').next().unwrap().to_owned()).collect();
+    assert_eq!(versions.len(), 2);
+    let (first, second) = (ids[0].to_string(), ids[1].to_string());
+    let form = |version: &str| -> Vec<(&str, String)> {
+        vec![
+            ("csrf", token.clone()),
+            ("program_id", program.to_string()),
+            ("method", "pro_rata".into()),
+            ("ids", first.clone()),
+            ("versions", versions[0].clone()),
+            ("ids", second.clone()),
+            ("versions", version.to_owned()),
+        ]
+    };
+    let stale: Vec<(&str, String)> = form("999");
+    let stale: Vec<(&str, &str)> = stale.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = browser.post("/console/allocation", &origin, &stale).await;
+    assert_eq!(refused.status(), 409);
+    assert!(refused.text().await.unwrap().contains("请重新试算"));
+    assert_eq!(application(&app, &reviewer, ids[0]).await["status"], "expert_review", "all or nothing");
+
+    let seen: Vec<(&str, String)> = form(&versions[1]);
+    let seen: Vec<(&str, &str)> = seen.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let confirmed = browser.post("/console/allocation", &origin, &seen).await;
+    assert_eq!(location(&confirmed), format!("/console/allocation?program_id={program}&done=allocated"));
+    for id in ids {
+        let after = application(&app, &reviewer, id).await;
+        assert_eq!(
+            (after["status"].as_str(), after["approved_amount_fen"].as_i64()),
+            (Some("public_notice"), Some(150_000_000))
+        );
+    }
 }
