@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::api::extract::{Json, Query};
+use crate::api::extract::{Json, OptionalJson, Query};
 use crate::api::pagination::Page;
 use crate::api::session::SignedIn;
 use crate::app::companies::{
@@ -167,20 +167,36 @@ pub async fn put_bank_account(
     Ok(web::Json(companies::put_bank_account(&db, &user, account).await?))
 }
 
+/// The account finance checked, named so that one changed meanwhile is not confirmed.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BankAccountSeen {
+    /// The `bank_account.sha256` of the company as finance read it. Left out, the current account is confirmed.
+    #[schema(
+        example = "16ce3525f4acd0b9f2a7a0f99bc6593ba62dbe586c837de05ccb8094d5ae58d0",
+        pattern = "^[0-9a-fA-F]{64}$"
+    )]
+    pub account_sha256: Option<String>,
+}
+
 /// Confirms the company's current bank account for payments (finance), once it has been checked with the
-/// company; the account's next change makes it unconfirmed again.
+/// company; the account's next change makes it unconfirmed again. The body is optional: naming the account
+/// seen, an account changed since is refused (409) and nothing is confirmed.
 #[utoipa::path(tag = "companies", security(("bearer" = [])), params(("id" = i64, Path, description = "company id")),
+    request_body = Option<BankAccountSeen>,
     responses(
         (status = 204, description = "confirmed"),
-        (status = 409, description = "`no_bank_account`: the company has given no bank account", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`no_bank_account`: the company has given no bank account; `conflict`: the account is not the one named in `account_sha256` (changed since it was read)", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/companies/{id}/bank-account/confirmation")]
 pub async fn confirm_bank_account(
     user: SignedIn,
     db: web::Data<Db>,
     id: web::Path<i64>,
+    body: OptionalJson<BankAccountSeen>,
 ) -> Result<HttpResponse, ApiError> {
-    companies::confirm_bank_account(&db, &user, id.into_inner()).await?;
+    let seen = body.into_inner().and_then(|b| b.account_sha256);
+    companies::confirm_bank_account(&db, &user, id.into_inner(), seen).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -27,34 +27,71 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|v| v.trim().to_ascii_lowercase())
-            .is_some_and(|v| v == "application/json" || (v.starts_with("application/") && v.ends_with("+json")));
+        let is_json = is_json(req);
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
-                return Err(ApiError::UnsupportedMediaType(Text::new(
-                    "请求内容须为 JSON（Content-Type: application/json）。",
-                    "The request body must be JSON (Content-Type: application/json).",
-                )));
+                return Err(not_json());
             }
-            let bytes = body.await.map_err(|e| {
-                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge(Text::new(
-                        "请求内容超过大小上限。",
-                        "The request body is over the size limit.",
-                    ))
-                } else {
-                    ApiError::Malformed(Text::new("无法读取请求内容。", "The request body could not be read."))
-                }
-            })?;
-            parse(&bytes).map(Json)
+            parse(&read(body).await?).map(Json)
         })
     }
+}
+
+/// A JSON body the request may leave out: no body at all is `None`; a body is read as [`Json`] reads it.
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T> OptionalJson<T> {
+    pub fn into_inner(self) -> Option<T> {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = is_json(req);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = read(body).await?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJson(None));
+            }
+            if !is_json {
+                return Err(not_json());
+            }
+            parse(&bytes).map(|value| OptionalJson(Some(value)))
+        })
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| v == "application/json" || (v.starts_with("application/") && v.ends_with("+json")))
+}
+
+fn not_json() -> ApiError {
+    ApiError::UnsupportedMediaType(Text::new(
+        "请求内容须为 JSON（Content-Type: application/json）。",
+        "The request body must be JSON (Content-Type: application/json).",
+    ))
+}
+
+async fn read(body: <web::Bytes as FromRequest>::Future) -> Result<web::Bytes, ApiError> {
+    body.await.map_err(|e| {
+        if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(Text::new("请求内容超过大小上限。", "The request body is over the size limit."))
+        } else {
+            ApiError::Malformed(Text::new("无法读取请求内容。", "The request body could not be read."))
+        }
+    })
 }
 
 /// Deserialises JSON, telling syntax errors (400) from content errors (422 on the field concerned). Every

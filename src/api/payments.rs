@@ -13,7 +13,7 @@ use crate::api::middleware::RequestContext;
 use crate::api::pagination::Page;
 use crate::api::session::SignedIn;
 use crate::app::idempotency::{Answer, Key, Keyed, Replies, Stored};
-use crate::app::payments::{self, DisbursementView, LedgerFilter};
+use crate::app::payments::{self, DisbursementView, LedgerFilter, Reversal};
 use crate::config::PortalSettings;
 use crate::db::Db;
 use crate::domain::error::Error as Refusal;
@@ -136,8 +136,8 @@ pub async fn reverse(
     let body = body.into_inner();
     let keyed = keyed(&request, &body);
     let today = time::today(portal.utc_offset);
-    let answer =
-        payments::reverse(&db, &user, keyed, JsonReplies::new(&ctx), id.into_inner(), body.reason, today).await?;
+    let reversal = Reversal { payment_id: id.into_inner(), application_id: None, reason: body.reason };
+    let answer = payments::reverse(&db, &user, keyed, JsonReplies::new(&ctx), reversal, today).await?;
     Ok(render(answer))
 }
 

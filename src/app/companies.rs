@@ -15,8 +15,8 @@ use crate::db::companies::{self, BankAccountRow, CompanyRow, FinancialsRow, NewB
 use crate::db::{self, Db, DbConnection};
 use crate::domain::company::{
     BankAccountStatus, Decision, Industry, VERIFIED_FACTS, VerificationStatus, account_no_digits, account_no_sha256,
-    check_account_no, check_certificate, check_decision_comment, check_established_on, check_financials, check_phone,
-    mask_account_no,
+    bank_account_sha256, check_account_no, check_account_seen, check_certificate, check_decision_comment,
+    check_established_on, check_financials, check_phone, mask_account_no,
 };
 use crate::domain::eligibility::{self, Check, Facts, Figures, Rule};
 use crate::domain::error::{Error as Refusal, FieldError};
@@ -115,12 +115,18 @@ pub struct BankAccountView {
     pub bank_name: String,
     pub account_name: String,
     pub account_no: String,
+    /// For finance: the SHA-256 of this account as shown (bank, name, number), to name in the confirmation
+    /// so that an account changed meanwhile is not confirmed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 impl BankAccountView {
     fn new(bank_name: String, account_name: String, account_no: String, viewer: Role) -> Self {
-        let account_no = if viewer == Role::Finance { account_no } else { mask_account_no(&account_no) };
-        Self { bank_name, account_name, account_no }
+        let finance = viewer == Role::Finance;
+        let sha256 = finance.then(|| bank_account_sha256(&bank_name, &account_name, &account_no));
+        let account_no = if finance { account_no } else { mask_account_no(&account_no) };
+        Self { bank_name, account_name, account_no, sha256 }
     }
 
     fn of(row: BankAccountRow, viewer: Role) -> Self {
@@ -400,20 +406,25 @@ pub async fn put_bank_account(db: &Db, caller: &SignedIn, input: BankAccount) ->
     Ok(view)
 }
 
-/// Confirms the company's current bank account for payments (finance), once they have checked it with the
-/// company outside the portal.
-pub async fn confirm_bank_account(db: &Db, caller: &SignedIn, id: i64) -> Result<()> {
+/// Confirms the company's bank account for payments (finance), once they have checked it with the company
+/// outside the portal. `seen`, when given, is the [`BankAccountView::sha256`] of the account finance
+/// checked: an account changed since is refused and nothing is confirmed.
+pub async fn confirm_bank_account(db: &Db, caller: &SignedIn, id: i64, seen: Option<String>) -> Result<()> {
     caller.require(&[Role::Finance])?;
     let (actor, user_id) = (caller.actor(), caller.user_id);
     let keys = db.keys();
     db.write(move |conn| {
-        companies::find(conn, id)?;
-        let account = companies::confirm_bank_account(conn, &keys, id, user_id, time::now())?.ok_or_else(|| {
+        db::applications::lock_company(conn, id)?;
+        let no_account = || {
             Refusal::conflict(
                 "no_bank_account",
                 Text::new("该企业尚未填写收款银行账户。", "The company has not given a bank account."),
             )
-        })?;
+        };
+        let current = companies::bank_account(conn, &keys, id)?.ok_or_else(no_account)?;
+        let sha256 = bank_account_sha256(&current.bank_name, &current.account_name, &current.account_no);
+        check_account_seen(seen.as_deref(), &sha256)?;
+        let account = companies::confirm_bank_account(conn, &keys, id, user_id, time::now())?.ok_or_else(no_account)?;
         let summary = json!({
             "bank_name": account.bank_name,
             "account_no": mask_account_no(&account.account_no),

@@ -194,24 +194,37 @@ fn system_step(from: Status, action: Action) -> Result<(Status, Status)> {
     Ok((from, to))
 }
 
+/// A payment to reverse and why; `application_id`, when the caller names one, is the application the
+/// payment must belong to.
+#[derive(Debug, Clone)]
+pub struct Reversal {
+    pub payment_id: i64,
+    pub application_id: Option<i64>,
+    pub reason: String,
+}
+
 /// Reverses a payment with a new entry (finance only); the payment itself is never edited or deleted.
-/// The amount is owed again, and a fully paid application goes back to approved.
+/// The amount is owed again, and a fully paid application goes back to approved. A payment of another
+/// application than the one named is not found.
 pub async fn reverse(
     db: &Db,
     caller: &SignedIn,
     keyed: Keyed,
     replies: impl Replies,
-    payment_id: i64,
-    reason: String,
+    reversal: Reversal,
     today: NaiveDate,
 ) -> Result<Answer<DisbursementView>> {
     caller.require(&FINANCE)?;
     let request = keyed.check()?;
+    let Reversal { payment_id, application_id, reason } = reversal;
     reversal_reason(&reason)?;
     let (user_id, actor) = (caller.user_id, caller.actor());
     idempotency::run(db, user_id, request, replies, move |conn, _key| {
         let reason = reason.trim();
         let original = money::find(conn, payment_id)?;
+        if application_id.is_some_and(|id| id != original.application_id) {
+            return Err(Refusal::NotFound.into());
+        }
         if original.kind != "payment" || money::is_reversed(conn, payment_id)? {
             return Err(Refusal::conflict(
                 "conflict",

@@ -376,6 +376,20 @@ pub async fn assign(db: &Db, caller: &SignedIn, id: i64, assignee_id: i64, clock
     .await
 }
 
+/// The staff a request may be assigned to: active reviewers, finance officers and administrators, by id,
+/// name and role (staff only).
+pub async fn assignees(db: &Db, caller: &SignedIn) -> Result<Vec<(i64, String, Role)>> {
+    caller.require(&STAFF)?;
+    db.read(|conn| {
+        let mut staff = Vec::new();
+        for role in STAFF {
+            staff.extend(users::active_with_role(conn, role)?.into_iter().map(|u| (u.id, u.display_name, role)));
+        }
+        Ok(staff)
+    })
+    .await
+}
+
 /// Refused unless the caller owns the request or is an administrator.
 fn require_owner(caller: &SignedIn, record: &RequestRecord) -> Result<()> {
     if caller.role == Role::Admin || record.request.assignee_id == Some(caller.user_id) {

@@ -12,7 +12,7 @@ use crate::db::audit::{self, Event};
 use crate::db::tokens::{self, Purpose};
 use crate::db::users::{self, UserChanges, UserRow};
 use crate::db::{self, Db, outbox};
-use crate::domain::account::{Email, check_staff_role, check_status_change};
+use crate::domain::account::{Email, StatusChange, check_staff_role, check_status_change};
 use crate::domain::error::{Error as Refusal, FieldError};
 use crate::domain::role::{Role, UserStatus};
 use crate::domain::time;
@@ -189,11 +189,14 @@ pub async fn update(db: &Db, caller: &SignedIn, id: i64, patch: UserPatch) -> Re
     let UserPatch { display_name, status, form_errors: mut errors } = patch;
     let status = checked(status.as_ref(), "status", &mut errors);
     Refusal::unless_any(errors)?;
-    check_status_change(caller.user_id, id, status)?;
-    let actor = caller.actor();
+    let (actor, by_user_id) = (caller.actor(), caller.user_id);
     let updated = db
         .write(move |conn| {
+            let active_admins = users::lock_active_admins(conn)?;
             let before = users::find(conn, id)?;
+            let change =
+                StatusChange { by_user_id, user_id: id, role: before.role()?, from: before.status()?, to: status };
+            check_status_change(change, active_admins)?;
             let now = time::now();
             let changes = UserChanges {
                 display_name: display_name.map(|n| n.trim().to_owned()),

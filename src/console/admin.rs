@@ -108,6 +108,8 @@ const STAFF_ROLES: [Role; 4] = [Role::Reviewer, Role::Expert, Role::Finance, Rol
 struct UsersPage {
     frame: Frame,
     users: Vec<UserView>,
+    /// The signed-in administrator, whose own account offers no button to disable it.
+    me: i64,
     roles: Vec<(&'static str, Text)>,
     problem: Vec<Text>,
 }
@@ -126,7 +128,7 @@ async fn users_page(staff: &Staff, db: &Db, notice: Option<Text>, problem: Vec<T
     let roles =
         [Role::Reviewer, Role::Expert, Role::Finance, Role::Admin].iter().map(|r| (r.as_str(), r.label())).collect();
     let frame = Frame::new(staff, Text::new("工作人员账号", "Staff accounts"), "/console/users").with_notice(notice);
-    Ok(UsersPage { frame, users, roles, problem }.render()?)
+    Ok(UsersPage { frame, users, me: staff.caller.user_id, roles, problem }.render()?)
 }
 
 pub async fn users(staff: Staff, db: web::Data<Db>, params: web::Query<UsersParams>) -> Result<HttpResponse, Failure> {

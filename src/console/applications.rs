@@ -626,8 +626,9 @@ pub async fn confirm_bank_account(
     portal: web::Data<PortalSettings>,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, Failure> {
-    let staff = posted.staff;
+    let (staff, fields) = (posted.staff, Fields::new(posted.form));
     let (id, company_id) = path.into_inner();
-    let outcome = companies::confirm_bank_account(&db, &staff.caller, company_id).await;
+    let seen = fields.get("account_sha256").unwrap_or_default().to_owned();
+    let outcome = companies::confirm_bank_account(&db, &staff.caller, company_id, Some(seen)).await;
     back_to_application(outcome, &staff, &db, &portal, id, "bank_account_confirmed").await
 }

@@ -7,7 +7,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::app::idempotency::{Answer, Key, Keyed, Replies, Stored};
-use crate::app::payments;
+use crate::app::payments::{self, Reversal};
 use crate::app::reports::{self, DisbursementQuery, DisbursementReport, ReportLine, TimelinessReport};
 use crate::config::PortalSettings;
 use crate::console::applications::{Fields, back_to_application, refused_page};
@@ -85,6 +85,7 @@ async fn after_keyed<T>(
     answer: crate::app::Result<Answer<T>>,
 ) -> Result<HttpResponse, Failure> {
     match answer {
+        Ok(Answer::Replay(Stored { status: 404, .. })) => Err(Failure::NotFound),
         Ok(Answer::Replay(Stored { status, body })) if status >= 300 => {
             let reasons: Vec<(String, String)> = serde_json::from_str(&body).unwrap_or_default();
             let errors =
@@ -154,7 +155,8 @@ pub async fn reverse(
     let target = format!("/console/applications/{id}/payments/{disbursement_id}/reversal");
     let keyed = Keyed::new(key(&fields), "POST", &target, &reason);
     let today = time::today(portal.utc_offset);
-    let answer = payments::reverse(&db, &staff.caller, keyed, PageReplies, disbursement_id, reason, today).await;
+    let reversal = Reversal { payment_id: disbursement_id, application_id: Some(id), reason };
+    let answer = payments::reverse(&db, &staff.caller, keyed, PageReplies, reversal, today).await;
     after_keyed(&staff, &db, &portal, id, "reversed", answer).await
 }
 

@@ -3,10 +3,12 @@
 //! and no rules here. The route table below is the console's table of contents.
 
 pub mod admin;
+pub mod allocation;
 pub mod applications;
 pub mod dashboard;
 pub mod failure;
 pub mod finance;
+pub mod requests;
 pub mod session;
 pub mod sign_in;
 pub mod view;
@@ -47,8 +49,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/applications/{id}/actions", web::post().to(applications::act))
             .route("/applications/{id}/attachments/{attachment_id}", web::get().to(applications::attachment))
             .route("/applications/{id}/objections/{objection_id}", web::post().to(applications::resolve_objection))
+            .route("/allocation", web::get().to(allocation::show))
+            .route("/allocation", web::post().to(allocation::confirm))
             .route("/companies", web::get().to(admin::companies))
             .route("/companies/{id}/verification", web::post().to(admin::verify_company))
+            // Company requests (企业诉求)
+            .route("/requests", web::get().to(requests::inbox))
+            .route("/requests/{id}", web::get().to(requests::thread))
+            .route("/requests/{id}/{step}", web::post().to(requests::step))
             // Finance
             .route("/payments", web::get().to(finance::awaiting_payment))
             .route("/applications/{id}/bank-account/{company_id}", web::post().to(applications::confirm_bank_account))

@@ -130,15 +130,19 @@ fn menu(role: Role) -> Vec<(&'static str, Text)> {
     let companies = ("/console/companies", Text::new("企业认证", "Companies"));
     let payments = ("/console/payments", Text::new("待拨付", "Payments"));
     let reports = ("/console/reports", Text::new("报表", "Reports"));
+    let requests = ("/console/requests", Text::new("企业诉求", "Requests"));
+    let allocation = ("/console/allocation", Text::new("按比例核减", "Allocation"));
     let users = ("/console/users", Text::new("账号", "Accounts"));
     let programs = ("/console/programs", Text::new("项目", "Programmes"));
     let calendar = ("/console/calendar", Text::new("工作日", "Calendar"));
     let audit = ("/console/audit", Text::new("审计日志", "Audit log"));
     match role {
-        Role::Reviewer => vec![home, applications, companies],
+        Role::Reviewer => vec![home, applications, companies, requests, allocation],
         Role::Expert => vec![("/console/", Text::new("我的评审", "My reviews"))],
-        Role::Finance => vec![home, payments, applications, reports],
-        Role::Admin => vec![home, applications, companies, payments, reports, users, programs, calendar, audit],
+        Role::Finance => vec![home, payments, applications, reports, requests],
+        Role::Admin => {
+            vec![home, applications, companies, requests, payments, reports, users, programs, calendar, audit]
+        }
         Role::Applicant => Vec::new(),
     }
 }

@@ -340,6 +340,17 @@ pub fn update(conn: &mut DbConnection, id: i64, changes: &UserChanges) -> Result
     find(conn, id)
 }
 
+/// Locks every active administrator's row and counts them, so two administrators disabling each other at
+/// once cannot both see the other still active.
+pub fn lock_active_admins(conn: &mut DbConnection) -> Result<i64> {
+    let locked = diesel::update(
+        users::table.filter(users::role.eq(Role::Admin.as_str())).filter(users::status.eq(UserStatus::Active.as_str())),
+    )
+    .set(users::updated_at.eq(users::updated_at))
+    .execute(conn)?;
+    Ok(i64::try_from(locked).unwrap_or(i64::MAX))
+}
+
 pub fn mark_email_verified(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Result<()> {
     diesel::update(users::table.find(id).filter(users::email_verified_at.is_null()))
         .set((users::email_verified_at.eq(now), users::updated_at.eq(now)))

@@ -204,14 +204,35 @@ pub fn check_staff_role(role: Role) -> Result<(), FieldError> {
     ))
 }
 
-/// An administrator cannot disable their own account, so the park always keeps one who can act.
-pub fn check_status_change(by_user_id: i64, user_id: i64, status: Option<UserStatus>) -> Result<(), Refusal> {
-    if by_user_id == user_id && status == Some(UserStatus::Disabled) {
+/// What a change of status would do to an account: who asks, whose account, its role and status now.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusChange {
+    pub by_user_id: i64,
+    pub user_id: i64,
+    pub role: Role,
+    pub from: UserStatus,
+    pub to: Option<UserStatus>,
+}
+
+/// The park always keeps an administrator who can act: nobody disables their own account, and the last
+/// active administrator stays active. `active_admins` counts the active administrators now, this one included.
+pub fn check_status_change(change: StatusChange, active_admins: i64) -> Result<(), Refusal> {
+    let disabling = change.to == Some(UserStatus::Disabled) && change.from == UserStatus::Active;
+    if change.by_user_id == change.user_id && change.to == Some(UserStatus::Disabled) {
         return Err(Refusal::conflict(
             "conflict",
             Text::new(
                 "不能停用自己的账号，请由另一位管理员操作。",
                 "You cannot disable your own account; ask another administrator.",
+            ),
+        ));
+    }
+    if disabling && change.role == Role::Admin && active_admins <= 1 {
+        return Err(Refusal::conflict(
+            "conflict",
+            Text::new(
+                "这是最后一位在用的管理员，不能停用；请先启用或邀请另一位管理员。",
+                "This is the last active administrator and cannot be disabled; enable or invite another first.",
             ),
         ));
     }
@@ -285,12 +306,28 @@ mod tests {
         }
     }
 
+    fn change(by_user_id: i64, user_id: i64, role: Role, to: Option<UserStatus>) -> StatusChange {
+        StatusChange { by_user_id, user_id, role, from: UserStatus::Active, to }
+    }
+
     #[test]
     fn administrators_cannot_disable_themselves() {
-        assert!(check_status_change(1, 1, Some(UserStatus::Disabled)).is_err());
-        assert!(check_status_change(1, 1, Some(UserStatus::Active)).is_ok());
-        assert!(check_status_change(1, 1, None).is_ok());
-        assert!(check_status_change(1, 2, Some(UserStatus::Disabled)).is_ok());
+        let disable = Some(UserStatus::Disabled);
+        assert!(check_status_change(change(1, 1, Role::Admin, disable), 3).is_err());
+        assert!(check_status_change(change(1, 1, Role::Admin, Some(UserStatus::Active)), 3).is_ok());
+        assert!(check_status_change(change(1, 1, Role::Admin, None), 3).is_ok());
+        assert!(check_status_change(change(1, 2, Role::Admin, disable), 3).is_ok());
+    }
+
+    #[test]
+    fn the_last_active_administrator_stays_active() {
+        let disable = Some(UserStatus::Disabled);
+        assert!(check_status_change(change(1, 2, Role::Admin, disable), 1).is_err());
+        assert!(check_status_change(change(1, 2, Role::Admin, disable), 2).is_ok());
+        assert!(check_status_change(change(1, 2, Role::Finance, disable), 1).is_ok());
+        let already_disabled = StatusChange { from: UserStatus::Disabled, ..change(1, 2, Role::Admin, disable) };
+        assert!(check_status_change(already_disabled, 1).is_ok());
+        assert!(check_status_change(change(1, 2, Role::Admin, Some(UserStatus::Active)), 1).is_ok());
     }
 
     #[test]

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::domain::error::FieldError;
+use crate::domain::error::{Error as Refusal, FieldError};
 use crate::domain::validation::Vocabulary;
 use crate::i18n::Text;
 
@@ -197,6 +197,41 @@ pub fn account_no_sha256(account_no: &str) -> String {
     hex::encode(Sha256::digest(account_no_digits(account_no).as_bytes()))
 }
 
+/// The SHA-256 of a whole bank account (bank, account name and number): what finance saw, named in a
+/// confirmation so that an account changed since is not confirmed unseen.
+pub fn bank_account_sha256(bank_name: &str, account_name: &str, account_no: &str) -> String {
+    let mut digest = Sha256::new();
+    for part in [bank_name, account_name, &account_no_digits(account_no)] {
+        digest.update(part.as_bytes());
+        digest.update([0x1f]);
+    }
+    hex::encode(digest.finalize())
+}
+
+/// Finance confirms the account it saw: when the confirmation names one (`seen`, its
+/// [`bank_account_sha256`]), it must be the company's account now.
+pub fn check_account_seen(seen: Option<&str>, current_sha256: &str) -> Result<(), Refusal> {
+    let is_sha256 = |s: &str| s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit());
+    match seen.map(str::trim) {
+        Some(seen) if !is_sha256(seen) => Err(Refusal::field(
+            "account_sha256",
+            "invalid",
+            Text::new(
+                "account_sha256 须为 64 位十六进制的 SHA-256。",
+                "account_sha256 must be a SHA-256 in 64 hexadecimal digits.",
+            ),
+        )),
+        Some(seen) if !seen.eq_ignore_ascii_case(current_sha256) => Err(Refusal::conflict(
+            "conflict",
+            Text::new(
+                "企业在您查看之后变更了收款账户，未作确认；请核对新的账户后再确认。",
+                "The company changed its bank account after you looked at it; nothing was confirmed. Check the new account first.",
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// A company cannot have been established after today (the park's today).
 pub fn check_established_on(
     field: &'static str,
@@ -247,6 +282,25 @@ mod tests {
     use regex_lite::Regex;
 
     use super::*;
+
+    #[test]
+    fn a_confirmation_binds_to_the_whole_account_it_names() {
+        let seen = bank_account_sha256("中国银行", "甲公司", "6222 0212 3456 7890");
+        assert_eq!(seen, bank_account_sha256("中国银行", "甲公司", "6222021234567890"));
+        assert!(check_account_seen(Some(&seen), &seen).is_ok());
+        assert!(check_account_seen(Some(&seen.to_uppercase()), &seen).is_ok());
+        assert!(check_account_seen(None, &seen).is_ok(), "naming no account confirms the current one");
+        for changed in [
+            bank_account_sha256("中国银行", "甲公司", "6222021234567891"),
+            bank_account_sha256("工商银行", "甲公司", "6222021234567890"),
+            bank_account_sha256("中国银行", "乙公司", "6222021234567890"),
+        ] {
+            assert!(check_account_seen(Some(&seen), &changed).is_err());
+        }
+        for malformed in ["", "abc", &"g".repeat(64)] {
+            assert!(matches!(check_account_seen(Some(malformed), &seen), Err(Refusal::Invalid { .. })), "{malformed}");
+        }
+    }
 
     proptest! {
         #[test]

@@ -44,6 +44,17 @@ text_enum! {
 }
 
 impl RequestStatus {
+    pub fn label(self) -> Text {
+        match self {
+            Self::Open => Text::new("待分派", "open"),
+            Self::Assigned => Text::new("办理中", "assigned"),
+            Self::WaitingCompany => Text::new("待企业补充", "waiting for the company"),
+            Self::Resolved => Text::new("已办结待评价", "resolved"),
+            Self::Reopened => Text::new("已重办", "reopened"),
+            Self::Closed => Text::new("已关闭", "closed"),
+        }
+    }
+
     /// Staff still owe the company an answer: the clock runs.
     pub fn clock_runs(self) -> bool {
         matches!(self, Self::Open | Self::Assigned | Self::Reopened)
@@ -164,6 +175,16 @@ pub fn next(from: RequestStatus, step: Step, has_assignee: bool) -> Result<Reque
         };
         Refusal::conflict("conflict", Text::new(zh, en))
     })
+}
+
+/// What a staff member may do with a request now: name an owner, write in the thread, and, as its owner
+/// or an administrator, ask the company for more or resolve it.
+pub fn staff_steps(status: RequestStatus, has_assignee: bool, owner_or_admin: bool) -> Vec<Step> {
+    [Step::StaffMessage, Step::Assign, Step::Wait, Step::Resolve]
+        .into_iter()
+        .filter(|step| owner_or_admin || matches!(step, Step::StaffMessage | Step::Assign))
+        .filter(|step| next(status, *step, has_assignee).is_ok())
+        .collect()
 }
 
 /// The limits of what a company or staff member writes.
@@ -309,6 +330,20 @@ pub fn figures<'a>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn staff_may_write_and_assign_while_open_and_only_the_owner_waits_or_resolves() {
+        use RequestStatus::{Closed, Open, Resolved, WaitingCompany};
+        let all = vec![Step::StaffMessage, Step::Assign, Step::Wait, Step::Resolve];
+        assert_eq!(super::staff_steps(Open, false, true), all);
+        assert_eq!(super::staff_steps(Open, true, false), vec![Step::StaffMessage, Step::Assign]);
+        assert_eq!(
+            super::staff_steps(WaitingCompany, true, true),
+            vec![Step::StaffMessage, Step::Assign, Step::Resolve]
+        );
+        assert!(super::staff_steps(Resolved, true, true).is_empty());
+        assert!(super::staff_steps(Closed, true, true).is_empty());
+    }
+
     use super::*;
 
     fn day(text: &str) -> NaiveDate {

@@ -7,7 +7,10 @@ use portal::domain::role::Role;
 use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use serde_json::json;
 
-use crate::helpers::{Auth, COMPANY_PASSWORD, PASSWORD, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{
+    Auth, COMPANY_PASSWORD, PASSWORD, TestApp, application, approved, expert, quick_program, spawn_app, spawn_app_with,
+    step, submitted,
+};
 
 /// A browser that never follows redirects, so each answer can be read.
 struct Browser<'a> {
@@ -295,5 +298,267 @@ async fn an_address_the_console_cannot_read_is_answered_with_a_page_not_json() {
         assert_eq!(answer.status(), status, "{path}");
         let content_type = answer.headers()["content-type"].to_str().unwrap().to_owned();
         assert!(content_type.starts_with("text/html"), "{path} answered {content_type}");
+    }
+}
+
+#[tokio::test]
+async fn an_admin_cannot_disable_their_own_account_from_the_console() {
+    let app = spawn_app().await;
+    let id = app.create_user(Role::Admin, "admin@park.example").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("admin@park.example", PASSWORD).await;
+    let page = browser.get("/console/users").await.text().await.unwrap();
+    assert!(!page.contains(&format!("action=\"/console/users/{id}\"")), "no button disables one's own account");
+    let token = between(&page, "name=\"csrf\" value=\"", "\"");
+
+    let refused = browser
+        .post(&format!("/console/users/{id}"), &browser.origin(), &[("csrf", &token), ("status", "disabled")])
+        .await;
+    assert_eq!(refused.status(), 409);
+    assert!(refused.text().await.unwrap().contains("不能停用自己的账号"));
+    assert_eq!(browser.get("/console/users").await.status(), 200, "the account and its session stay");
+}
+
+/// Two approved applications, each paid once through the API by finance: the finance officer's console,
+/// the ids of the applications and of their payments.
+async fn two_paid_awards(app: &TestApp) -> (Browser<'_>, [(i64, i64); 2]) {
+    let admin = app.token_for(Role::Admin).await;
+    let reviewer = app.token_for(Role::Reviewer).await;
+    app.create_user(Role::Finance, "finance@park.example").await;
+    let finance = app.login("finance@park.example", PASSWORD).await.expect(200).json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let program = app.publish_program(&admin, &quick_program("IC-2026", 0, 0)).await;
+    let mut paid = Vec::new();
+    for (n, name) in ["甲公司", "乙公司"].into_iter().enumerate() {
+        let case = approved(app, &reviewer, program, name, 1_000_000).await;
+        let body = json!({ "amount_fen": 1_000_000, "paid_on": chrono::Utc::now().date_naive().pred_opt().unwrap(), "voucher_no": format!("V-{n}") });
+        let payment = app
+            .post(&format!("/api/v1/applications/{}/disbursements", case.id), &finance, &body)
+            .header("idempotency-key", &format!("pay-{n}"))
+            .await
+            .expect(201)
+            .json();
+        paid.push((case.id, payment["id"].as_i64().unwrap()));
+    }
+    let mut browser = Browser::new(app);
+    browser.sign_in("finance@park.example", PASSWORD).await;
+    (browser, [paid[0], paid[1]])
+}
+
+#[tokio::test]
+async fn a_reversal_form_reverses_only_a_payment_of_the_application_in_its_address() {
+    let app = spawn_app().await;
+    let (browser, [(first, first_payment), (second, _)]) = two_paid_awards(&app).await;
+    let token = browser.csrf(&format!("/console/applications/{second}")).await;
+    let origin = browser.origin();
+    let form = [("csrf", token.as_str()), ("idempotency_key", "reverse-elsewhere"), ("reason", "退回重付")];
+
+    let elsewhere = browser
+        .post(&format!("/console/applications/{second}/payments/{first_payment}/reversal"), &origin, &form)
+        .await;
+    assert_eq!(elsewhere.status(), 404);
+    let again = browser
+        .post(&format!("/console/applications/{second}/payments/{first_payment}/reversal"), &origin, &form)
+        .await;
+    assert_eq!(again.status(), 404, "the same key answers the same");
+    let page = browser.get(&format!("/console/applications/{first}")).await.text().await.unwrap();
+    assert!(page.contains(&format!("/payments/{first_payment}/reversal")), "the payment is still reversible");
+
+    let form = [("csrf", token.as_str()), ("idempotency_key", "reverse-here"), ("reason", "退回重付")];
+    let reversed =
+        browser.post(&format!("/console/applications/{first}/payments/{first_payment}/reversal"), &origin, &form).await;
+    assert_eq!(reversed.status(), 303);
+    let page = browser.get(&format!("/console/applications/{first}")).await.text().await.unwrap();
+    assert!(!page.contains(&format!("/payments/{first_payment}/reversal")), "reversed once");
+}
+
+async fn bank_account_status(app: &TestApp, company: &str) -> String {
+    app.get("/api/v1/companies/me", company).await.json()["bank_account_status"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn finance_confirms_the_bank_account_it_was_shown_and_not_one_changed_since() {
+    let app = spawn_app().await;
+    let admin = app.token_for(Role::Admin).await;
+    let reviewer = app.token_for(Role::Reviewer).await;
+    app.create_user(Role::Finance, "finance@park.example").await;
+    let program = app.publish_program(&admin, &quick_program("IC-2026", 0, 0)).await;
+    let case = approved(&app, &reviewer, program, "甲公司", 1_000_000).await;
+    let account = |no: &str| json!({ "bank_name": "某某银行", "account_name": "甲公司", "account_no": no });
+    app.put("/api/v1/companies/me/bank-account", &case.company, &account("6222 0299 8877 6543")).await.expect(200);
+    let company_id = app.get("/api/v1/companies/me", &case.company).await.json()["id"].as_i64().unwrap();
+    let mut browser = Browser::new(&app);
+    browser.sign_in("finance@park.example", PASSWORD).await;
+    let (origin, page_path) = (browser.origin(), format!("/console/applications/{}", case.id));
+    let confirm = format!("{page_path}/bank-account/{company_id}");
+    let page = browser.get(&page_path).await.text().await.unwrap();
+    assert!(page.contains(&format!("action=\"{confirm}\"")));
+    let token = between(&page, "name=\"csrf\" value=\"", "\"");
+    let seen = between(&page, "name=\"account_sha256\" value=\"", "\"");
+    assert_eq!(seen.len(), 64, "the form names the account shown");
+
+    app.put("/api/v1/companies/me/bank-account", &case.company, &account("6222 0299 0000 1111")).await.expect(200);
+    let stale = browser.post(&confirm, &origin, &[("csrf", token.as_str()), ("account_sha256", seen.as_str())]).await;
+    assert_eq!(stale.status(), 409);
+    assert!(stale.text().await.unwrap().contains("企业在您查看之后变更了收款账户"));
+    assert_eq!(bank_account_status(&app, &case.company).await, "unconfirmed", "nothing confirmed");
+
+    let page = browser.get(&page_path).await.text().await.unwrap();
+    let shown = between(&page, "name=\"account_sha256\" value=\"", "\"");
+    assert_ne!(shown, seen);
+    let confirmed =
+        browser.post(&confirm, &origin, &[("csrf", token.as_str()), ("account_sha256", shown.as_str())]).await;
+    assert_eq!(confirmed.status(), 303);
+    assert_eq!(bank_account_status(&app, &case.company).await, "confirmed");
+}
+
+/// Files a policy consultation as the company; its id.
+async fn filed(app: &TestApp, company: &str, subject: &str) -> i64 {
+    let body = json!({ "category": "policy_consultation", "subject": subject, "content": "我司是否符合集成电路专项的申报条件？" });
+    app.post("/api/v1/requests", company, &body).await.expect(201).json()["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn staff_work_the_requests_inbox_overdue_first_and_answer_in_the_thread() {
+    let app = spawn_app().await;
+    let (company, _) = app.signed_in_company("甲公司").await;
+    let reviewer_id = app.create_user(Role::Reviewer, "reviewer@park.example").await;
+    let on_time = filed(&app, &company, "按时的咨询").await;
+    let late = filed(&app, &company, "逾期的咨询").await;
+    filed(&app, &company, "最新的咨询").await;
+    app.db
+        .write(move |conn| {
+            diesel::sql_query(format!(
+                "UPDATE company_requests SET due_on = '2026-01-05', first_response_due_on = '2026-01-02' WHERE id = {late}"
+            ))
+            .execute(conn)?;
+            Ok::<_, portal::db::Error>(())
+        })
+        .await
+        .unwrap();
+    let mut browser = Browser::new(&app);
+    browser.sign_in("reviewer@park.example", PASSWORD).await;
+
+    let inbox = browser.get("/console/requests").await.text().await.unwrap();
+    let position = |subject: &str| inbox.find(subject).unwrap_or_else(|| panic!("{subject} not listed"));
+    assert!(position("逾期的咨询") < position("最新的咨询"), "the overdue request comes first");
+    assert!(position("最新的咨询") < position("按时的咨询"), "then newest first");
+    assert!(inbox.contains("2026-01-02 已逾期"), "its first-response deadline is marked");
+    let overdue_only = browser.get("/console/requests?overdue=true").await.text().await.unwrap();
+    assert!(overdue_only.contains("逾期的咨询") && !overdue_only.contains("按时的咨询"));
+    let refused = browser.get("/console/requests?category=gossip").await;
+    assert_eq!(refused.status(), 422);
+
+    let thread = format!("/console/requests/{on_time}");
+    let token = browser.csrf(&thread).await;
+    let origin = browser.origin();
+    let page = browser.get(&thread).await.text().await.unwrap();
+    assert!(page.contains("/assign\"") && !page.contains("/resolve\""), "only the owner resolves");
+
+    let blank = browser.post(&format!("{thread}/messages"), &origin, &[("csrf", &token), ("body", "  ")]).await;
+    assert_eq!(blank.status(), 422);
+    let note = browser
+        .post(
+            &format!("{thread}/messages"),
+            &origin,
+            &[("csrf", &token), ("body", "先查一下企业资质"), ("internal", "true")],
+        )
+        .await;
+    assert_eq!(note.status(), 303);
+    let reply = browser
+        .post(&format!("{thread}/messages"), &origin, &[("csrf", &token), ("body", "符合条件，请按指南准备材料。")])
+        .await;
+    assert_eq!(reply.status(), 303);
+    let assigned = browser
+        .post(&format!("{thread}/assign"), &origin, &[("csrf", &token), ("assignee_id", &reviewer_id.to_string())])
+        .await;
+    assert_eq!(location(&assigned), format!("{thread}?done=assign"));
+    let page = browser.get(&thread).await.text().await.unwrap();
+    assert!(page.contains("内部备注，企业不可见") && page.contains("符合条件"));
+    assert!(page.contains("/resolve\""), "the owner now may resolve");
+    let resolved = browser
+        .post(&format!("{thread}/resolve"), &origin, &[("csrf", &token), ("resolution", "已答复，按指南申报。")])
+        .await;
+    assert_eq!(resolved.status(), 303);
+
+    let seen: serde_json::Value = app.get(&format!("/api/v1/requests/{on_time}"), &company).await.expect(200).json();
+    assert_eq!(seen["status"], "resolved");
+    assert_eq!(seen["assignee"]["id"], reviewer_id);
+    let bodies: Vec<&str> = seen["messages"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, ["符合条件，请按指南准备材料。"], "the company never sees the internal note");
+    let page = browser.get(&thread).await.text().await.unwrap();
+    assert!(!page.contains("/messages\""), "nothing more to do once resolved");
+}
+
+#[tokio::test]
+async fn a_reviewer_previews_a_pro_rata_allocation_and_confirms_the_awards_seen() {
+    let app = spawn_app().await;
+    let admin = app.token_for(Role::Admin).await;
+    app.create_user(Role::Reviewer, "reviewer@park.example").await;
+    let reviewer = app.login("reviewer@park.example", PASSWORD).await.expect(200).json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut body = quick_program("ALLOC-2026", 5, 0);
+    body["budget_fen"] = json!(300_000_000);
+    body["max_award_fen"] = json!(300_000_000);
+    let program = app.publish_program(&admin, &body).await;
+    let (expert_id, _) = expert(&app, "expert@park.example").await;
+    let mut ids = Vec::new();
+    for name in ["甲公司", "乙公司"] {
+        let case = submitted(&app, program, name).await;
+        step(&app, &reviewer, case.id, json!({ "action": "accept", "expert_ids": [expert_id] })).await;
+        ids.push(case.id);
+    }
+    let mut browser = Browser::new(&app);
+    browser.sign_in("reviewer@park.example", PASSWORD).await;
+    let origin = browser.origin();
+
+    let path =
+        format!("/console/allocation?program_id={program}&ids={}&ids={}&method=pro_rata&preview=1", ids[0], ids[1]);
+    let preview = browser.get(&path).await;
+    assert_eq!(preview.status(), 200);
+    let page = preview.text().await.unwrap();
+    assert_eq!(
+        page.matches("<td class=\"num\">1,500,000.00 元</td>").count(),
+        4,
+        "each cut by half of its cap: {page}"
+    );
+    assert!(between(&page, "id=\"approved-total\">", "<").contains("3,000,000.00"));
+    let token = between(&page, "name=\"csrf\" value=\"", "\"");
+    let versions: Vec<String> =
+        page.split("name=\"versions\" value=\"").skip(1).map(|v| v.split('"').next().unwrap().to_owned()).collect();
+    assert_eq!(versions.len(), 2);
+    let (first, second) = (ids[0].to_string(), ids[1].to_string());
+    let form = |version: &str| -> Vec<(&str, String)> {
+        vec![
+            ("csrf", token.clone()),
+            ("program_id", program.to_string()),
+            ("method", "pro_rata".into()),
+            ("ids", first.clone()),
+            ("versions", versions[0].clone()),
+            ("ids", second.clone()),
+            ("versions", version.to_owned()),
+        ]
+    };
+    let stale: Vec<(&str, String)> = form("999");
+    let stale: Vec<(&str, &str)> = stale.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = browser.post("/console/allocation", &origin, &stale).await;
+    assert_eq!(refused.status(), 409);
+    assert!(refused.text().await.unwrap().contains("请重新试算"));
+    assert_eq!(application(&app, &reviewer, ids[0]).await["status"], "expert_review", "all or nothing");
+
+    let seen: Vec<(&str, String)> = form(&versions[1]);
+    let seen: Vec<(&str, &str)> = seen.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let confirmed = browser.post("/console/allocation", &origin, &seen).await;
+    assert_eq!(location(&confirmed), format!("/console/allocation?program_id={program}&done=allocated"));
+    for id in ids {
+        let after = application(&app, &reviewer, id).await;
+        assert_eq!(
+            (after["status"].as_str(), after["approved_amount_fen"].as_i64()),
+            (Some("public_notice"), Some(150_000_000))
+        );
     }
 }

@@ -230,6 +230,43 @@ async fn a_changed_bank_account_is_paid_only_once_finance_has_confirmed_it() {
 }
 
 #[tokio::test]
+async fn a_confirmation_naming_the_account_seen_refuses_one_changed_since_and_confirms_nothing() {
+    let app = spawn_app().await;
+    let finance = app.token_for(Role::Finance).await;
+    let reviewer = app.token_for(Role::Reviewer).await;
+    let (company, company_id) = app.signed_in_company("乙公司").await;
+    let first = json!({ "bank_name": "某某银行", "account_name": "乙公司", "account_no": "6222 0299 8877 6543" });
+    app.put("/api/v1/companies/me/bank-account", &company, &first).await.expect(200);
+    let path = format!("/api/v1/companies/{company_id}");
+    let seen: Value = app.get(&path, &finance).await.expect(200).json();
+    let seen_sha256 = seen["bank_account"]["sha256"].as_str().unwrap().to_owned();
+    let as_reviewer: Value = app.get(&path, &reviewer).await.expect(200).json();
+    assert!(as_reviewer["bank_account"].get("sha256").is_none(), "only finance gets the digest");
+
+    let second = json!({ "bank_name": "某某银行", "account_name": "乙公司", "account_no": "6222 0299 0000 1111" });
+    app.put("/api/v1/companies/me/bank-account", &company, &second).await.expect(200);
+    let confirm = format!("/api/v1/companies/{company_id}/bank-account/confirmation");
+    let stale = app.post(&confirm, &finance, &json!({ "account_sha256": seen_sha256 })).await;
+    let body = problem(stale, 409, "conflict").await;
+    assert!(body["detail"].as_str().unwrap().contains("变更"), "{body}");
+    let malformed = app.post(&confirm, &finance, &json!({ "account_sha256": "abc" })).await;
+    assert_eq!(problem(malformed, 422, "validation_failed").await["errors"][0]["field"], "account_sha256");
+    let now: Value = app.get(&path, &finance).await.json();
+    assert_eq!(now["bank_account_status"], "unconfirmed", "nothing confirmed");
+
+    let current = now["bank_account"]["sha256"].as_str().unwrap().to_owned();
+    assert_ne!(current, seen_sha256);
+    app.post(&confirm, &finance, &json!({ "account_sha256": current })).await.expect(204);
+    let now: Value = app.get(&path, &finance).await.json();
+    assert_eq!(now["bank_account_status"], "confirmed");
+
+    app.put("/api/v1/companies/me/bank-account", &company, &first).await.expect(200);
+    app.request(reqwest::Method::POST, &confirm, &finance).await.expect(204);
+    let now: Value = app.get(&path, &finance).await.json();
+    assert_eq!(now["bank_account_status"], "confirmed", "without a body the current account is confirmed, as before");
+}
+
+#[tokio::test]
 async fn a_company_without_a_bank_account_has_nothing_to_confirm() {
     let app = spawn_app().await;
     let finance = app.token_for(Role::Finance).await;

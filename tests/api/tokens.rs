@@ -178,6 +178,45 @@ async fn disabling_a_user_ends_its_sessions_on_every_instance() {
 }
 
 #[tokio::test]
+async fn two_administrators_disabling_each_other_at_once_leave_one_active() {
+    let app = spawn_app().await;
+    let first_id = app.create_user(Role::Admin, "first-admin@park.example").await;
+    let second_id = app.create_user(Role::Admin, "second-admin@park.example").await;
+    let first = sign_in(&app, "first-admin@park.example").await;
+    let second = sign_in(&app, "second-admin@park.example").await;
+
+    let disabled = json!({ "status": "disabled" });
+    let (one, other) = tokio::join!(
+        app.patch(&format!("/api/v1/users/{second_id}"), &first.access, &disabled).send(),
+        app.patch(&format!("/api/v1/users/{first_id}"), &second.access, &disabled).send(),
+    );
+    let statuses = [one.status().as_u16(), other.status().as_u16()];
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    for answer in [one, other] {
+        if answer.status() == 409 {
+            let body = answer.problem(409, "conflict");
+            assert!(body["detail"].as_str().unwrap().contains("最后一位"), "{body}");
+        }
+    }
+    let active: i64 = app
+        .db
+        .read(|conn| {
+            use diesel::prelude::*;
+            use portal::db::schema::users;
+            Ok::<_, portal::db::Error>(
+                users::table
+                    .filter(users::role.eq("admin"))
+                    .filter(users::status.eq("active"))
+                    .count()
+                    .get_result(conn)?,
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(active, 1, "the park keeps one active administrator");
+}
+
+#[tokio::test]
 async fn repeated_wrong_passwords_are_throttled_and_stay_throttled_after_a_restart() {
     let app = spawn_app().await;
     app.create_user(Role::Finance, "finance@park.example").await;

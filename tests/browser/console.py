@@ -225,6 +225,59 @@ def the_whole_review_and_payment_in_the_browser(console, people, program_id):
     return app_id, reviewer, finance
 
 
+def a_companys_request_is_answered_and_resolved_in_the_console(console, company):
+    reviewer = console.sign_in("reviewer@console.example")
+    filed = ok("POST", "/api/v1/requests", {"category": "policy_consultation", "subject": "研发费用如何归集",
+                                            "content": "请问研发人员工资能否计入研发预算？"}, company, 201)
+    reviewer.get_by_role("link", name="企业诉求").click()
+    expect(reviewer.get_by_role("link", name=filed["reference_no"])).to_be_visible()
+    accessible(reviewer, "requests")
+    reviewer.get_by_role("link", name=filed["reference_no"]).click()
+    expect(reviewer.locator("#request-status")).to_contain_text("待分派")
+    reviewer.get_by_label("回复").fill("可以，按指南第三条归集。")
+    reviewer.get_by_role("button", name="发送").click()
+    expect(reviewer.get_by_role("status")).to_contain_text("回复已保存")
+    reviewer.get_by_label("承办人").select_option(label="审核员李（审核人员）")
+    reviewer.get_by_role("button", name="分派").click()
+    expect(reviewer.locator("#request-owner")).to_contain_text("审核员李")
+    accessible(reviewer, "request-thread")
+    reviewer.get_by_label("办结答复").fill("已答复，可按指南归集。")
+    reviewer.get_by_role("button", name="办结").click()
+    expect(reviewer.locator("#request-status")).to_contain_text("已办结")
+    seen = ok("GET", "/api/v1/requests/%d" % filed["id"], token=company)
+    assert seen["status"] == "resolved", "the request is %s" % seen["status"]
+    assert [m["body"] for m in seen["messages"]] == ["可以，按指南第三条归集。"], seen["messages"]
+    reviewer.context.close()
+
+
+def a_reviewer_previews_the_allocation_and_confirms_it(console, people, program_body):
+    admin, company = people["admin"], people["company"]
+    body = dict(program_body, code="IC-2026-B", budget_fen=100_000_000, max_award_fen=100_000_000,
+                min_expert_reviews=0, public_notice_days=5)
+    program = ok("POST", "/api/v1/programs", body, admin, 201)
+    ok("POST", "/api/v1/programs/%d/publish" % program["id"], {}, admin)
+    draft = ok("POST", "/api/v1/applications", {"program_id": program["id"], "requested_amount_fen": 100_000_000,
+               "form_data": {"project_name": "封装测试线", "rd_budget_fen": 20_000_000}}, company, 201)
+    submitted = ok("POST", "/api/v1/applications/%d/actions" % draft["id"],
+                   {"action": "submit", "version": draft["version"]}, company)
+    reviewer_token = login("reviewer@console.example", STAFF_PASSWORD)
+    ok("POST", "/api/v1/applications/%d/actions" % draft["id"],
+       {"action": "accept", "version": submitted["version"], "draw": 1}, reviewer_token)
+    reviewer = console.sign_in("reviewer@console.example")
+    reviewer.get_by_role("link", name="按比例核减").click()
+    reviewer.get_by_label("项目", exact=True).select_option(str(program["id"]))
+    reviewer.get_by_role("button", name="选择", exact=True).click()
+    reviewer.get_by_label(submitted["reference_no"]).check()
+    reviewer.get_by_role("button", name="试算").click()
+    expect(reviewer.locator("#approved-total")).to_contain_text("1,000,000.00")
+    accessible(reviewer, "allocation")
+    reviewer.get_by_role("button", name="确认拟支持").click()
+    expect(reviewer.get_by_role("status")).to_contain_text("已按试算金额拟支持")
+    seen = ok("GET", "/api/v1/applications/%d" % draft["id"], token=reviewer_token)
+    assert (seen["status"], seen["approved_amount_fen"]) == ("public_notice", 100_000_000), seen
+    reviewer.context.close()
+
+
 def a_company_account_is_told_the_console_is_for_staff(console):
     page = console.person().new_page()
     page.goto(BASE + "/console/login")
@@ -316,7 +369,7 @@ def main():
         ok("PUT", "/api/v1/companies/me/bank-account", {"bank_name": "中国银行珠海分行", "account_name": "珠海芯片设计有限公司",
                                                         "account_no": "6217850000001234567"}, company)
         now = time.time()
-        program = ok("POST", "/api/v1/programs", {
+        program_body = {
             "code": "IC-2026", "title": "2026年度集成电路产业发展专项资金", "category": "integrated_circuit",
             "summary": "支持园区集成电路企业的研发投入。",
             "guide": {"beneficiaries": "园区集成电路企业", "conditions": "注册满一年", "award_standard": "最高 500 万元",
@@ -328,8 +381,8 @@ def main():
             "payment_due_days": 60, "min_expert_reviews": 2,
             "eligibility_rules": [{"type": "company_verified"}], "required_materials": [],
             "form_fields": [{"key": "project_name", "label": "项目名称", "type": "text", "required": True},
-                            {"key": "rd_budget_fen", "label": "研发预算", "type": "money_fen", "required": True}]},
-            admin, 201)
+                            {"key": "rd_budget_fen", "label": "研发预算", "type": "money_fen", "required": True}]}
+        program = ok("POST", "/api/v1/programs", program_body, admin, 201)
         ok("POST", "/api/v1/programs/%d/publish" % program["id"], {}, admin)
         people = {"admin": admin, "company": company, "company_id": registration["company"]["id"]}
 
@@ -342,6 +395,10 @@ def main():
             app_id, reviewer, _ = the_whole_review_and_payment_in_the_browser(console, people, program["id"])
             failures = []
             for name, check in [
+                ("a company's request is answered and resolved in the console",
+                 lambda: a_companys_request_is_answered_and_resolved_in_the_console(console, people["company"])),
+                ("a reviewer previews the allocation and confirms it",
+                 lambda: a_reviewer_previews_the_allocation_and_confirms_it(console, people, program_body)),
                 ("a company account is told the console is for staff",
                  lambda: a_company_account_is_told_the_console_is_for_staff(console)),
                 ("a form without its token or from another site changes nothing",
