@@ -2,8 +2,9 @@
 # A real user's sign-in during a flood of password-reset confirmations: wrk sends confirmations with made-up
 # tokens (each naming a new password) at CONNECTIONS connections for DURATION, while one user signs in every
 # 200 ms. Prints, per backend, what the flood got and how the user's sign-ins fared, beside the same sign-ins
-# with no flood, as a Markdown table for BENCHMARKS.md. Release build with the `bench` feature (shared with the
-# other scripts), wrk on loopback. Knobs: DURATION (20s), CONNECTIONS (64), BACKENDS ("sqlite postgres").
+# with no flood, as a Markdown table for BENCHMARKS.md. Usage: bench/reset_flood.sh [PORTAL_BINARY]; without one
+# it builds the release binary with the `bench` feature (shared with the other scripts). wrk on loopback.
+# Knobs: DURATION (20s), CONNECTIONS (64), BACKENDS ("sqlite postgres").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -15,8 +16,8 @@ BASE="http://127.0.0.1:$PORT"
 WORK=$(mktemp -d)
 trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
-cargo build --release --quiet --features bench
-BIN="$PWD/target/release/portal"
+if [ $# -eq 0 ]; then cargo build --release --quiet --features bench; fi
+BIN=${1:-$PWD/target/release/portal}
 EMAIL=someone@park.example PASSWORD="a long admin passphrase"
 
 # sign_ins SECONDS: one sign-in every 200 ms for that long; prints "answered | all 200 | p50 | p99 | slowest"
