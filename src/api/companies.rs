@@ -31,22 +31,22 @@ pub async fn get_own_company(user: SignedIn, db: web::Data<Db>) -> Result<web::J
 #[serde(deny_unknown_fields)]
 pub struct CompanyPatch {
     #[validate(custom(function = not_blank), length(max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[validate(custom(function = not_blank), length(max = 50))]
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 50)]
     pub legal_representative: Option<String>,
     #[schema(value_type = Option<Industry>)]
     pub industry: Option<Choice<Industry>>,
     #[validate(custom(function = not_blank), length(max = 50))]
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 50)]
     pub park_zone: Option<String>,
     pub established_on: Option<NaiveDate>,
     #[validate(range(min = 0, max = MAX_FEN))]
     #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub registered_capital_fen: Option<i64>,
     #[validate(custom(function = not_blank), length(max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub address: Option<String>,
     pub contact_phone: Option<String>,
     /// `false` stops the emails about new programmes the company qualifies for.
@@ -138,10 +138,10 @@ pub async fn get_financials(user: SignedIn, db: web::Data<Db>) -> Result<web::Js
 #[serde(deny_unknown_fields)]
 pub struct BankAccountInput {
     #[validate(custom(function = not_blank), length(max = 100))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 100)]
     pub bank_name: String,
     #[validate(custom(function = not_blank), length(max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub account_name: String,
     #[schema(example = "6222021234567890")]
     pub account_no: String,
@@ -204,7 +204,7 @@ pub async fn confirm_bank_account(
 #[serde(deny_unknown_fields)]
 pub struct CertificationsInput {
     #[validate(custom(function = not_blank), length(max = 50))]
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 50)]
     pub high_tech_certificate_no: Option<String>,
     pub high_tech_valid_until: Option<NaiveDate>,
     pub tech_sme: Option<bool>,

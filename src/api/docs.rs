@@ -205,6 +205,7 @@ pub fn add_field_rules(doc: &mut utoipa::openapi::OpenApi) {
     name_choices::<crate::domain::company::Decision>(components);
     name_choices::<crate::domain::role::Role>(components);
     name_choices::<crate::domain::role::UserStatus>(components);
+    list_request_categories(components);
     let mut seen = std::collections::BTreeSet::new();
     while let Some(name) = request_schemas.pop() {
         if !seen.insert(name.clone()) {
@@ -226,6 +227,18 @@ pub fn add_field_rules(doc: &mut utoipa::openapi::OpenApi) {
             }
         }
     }
+}
+
+/// A new request's `category` is read as text (an unknown one is a field error in the caller's language), so
+/// its schema is a string: the document lists the categories there, with their names.
+fn list_request_categories(components: &mut utoipa::openapi::Components) {
+    use utoipa::openapi::{RefOr, Schema};
+
+    use crate::domain::requests::RequestCategory;
+
+    let Some(RefOr::T(Schema::Object(body))) = components.schemas.get_mut("NewRequestBody") else { return };
+    let Some(RefOr::T(Schema::Object(category))) = body.properties.get_mut("category") else { return };
+    category.enum_values = Some(RequestCategory::ALL.iter().map(|c| c.as_str().into()).collect());
 }
 
 /// Appends each choice's names in both languages to the description of the vocabulary's schema.

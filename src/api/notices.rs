@@ -76,17 +76,17 @@ pub async fn list_notices(
 pub struct ObjectionInput {
     /// The objector's real name; anonymous objections are not accepted.
     #[validate(custom(function = not_blank), length(max = 50))]
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 50)]
     pub name: String,
     /// A phone number or email address to reach the objector.
     #[validate(custom(function = not_blank), length(max = 100))]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 100)]
     pub contact: String,
     #[validate(length(max = 200))]
     #[schema(max_length = 200)]
     pub organization: Option<String>,
     #[validate(custom(function = not_blank), length(max = 5000))]
-    #[schema(min_length = 1, max_length = 5000)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 5000)]
     pub content: String,
 }
 

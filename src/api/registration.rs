@@ -38,16 +38,16 @@ pub struct CompanyInput {
     #[schema(example = "91350100M000100Y43")]
     pub credit_code: String,
     #[validate(custom(function = not_blank), length(max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     #[schema(example = "珠海示例微电子有限公司")]
     pub name: String,
     #[validate(custom(function = not_blank), length(max = 50))]
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 50)]
     pub legal_representative: String,
     #[schema(value_type = Industry)]
     pub industry: Choice<Industry>,
     #[validate(custom(function = not_blank), length(max = 50))]
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 50)]
     #[schema(example = "唐家湾主园区")]
     pub park_zone: String,
     pub established_on: NaiveDate,
@@ -55,7 +55,7 @@ pub struct CompanyInput {
     #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     pub registered_capital_fen: i64,
     #[validate(custom(function = not_blank), length(max = 200))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub address: String,
     #[schema(example = "0756-3612345")]
     pub contact_phone: String,
@@ -69,7 +69,7 @@ pub struct AccountInput {
     #[schema(value_type = String, format = Password)]
     pub password: SecretString,
     #[validate(custom(function = not_blank), length(max = 50))]
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 50)]
     pub display_name: String,
 }
 

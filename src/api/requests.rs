@@ -129,9 +129,9 @@ pub struct NewRequestBody {
     /// `complaint` (投诉) or `suggestion` (建议).
     #[schema(example = "policy_consultation")]
     pub category: String,
-    #[schema(max_length = 200)]
+    #[schema(pattern = r"\S", max_length = 200)]
     pub subject: String,
-    #[schema(max_length = 5000)]
+    #[schema(pattern = r"\S", max_length = 5000)]
     pub content: String,
     pub program_id: Option<i64>,
     /// One of the company's own applications.
@@ -223,7 +223,7 @@ pub async fn get_request(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageBody {
-    #[schema(max_length = 5000)]
+    #[schema(pattern = r"\S", max_length = 5000)]
     pub body: String,
     /// Staff only: a note the company never sees.
     pub internal: Option<bool>,
@@ -278,7 +278,7 @@ pub async fn assign_request(
 #[serde(deny_unknown_fields)]
 pub struct WaitBody {
     /// What the company is asked for; it is sent to the company.
-    #[schema(max_length = 5000)]
+    #[schema(pattern = r"\S", max_length = 5000)]
     pub body: String,
 }
 
@@ -305,7 +305,7 @@ pub async fn wait_for_company(
 #[serde(deny_unknown_fields)]
 pub struct ResolveBody {
     /// How the request was resolved; it is sent to the company.
-    #[schema(max_length = 5000)]
+    #[schema(pattern = r"\S", max_length = 5000)]
     pub resolution: String,
 }
 

@@ -38,7 +38,7 @@ pub async fn me(user: SignedIn, db: web::Data<Db>) -> Result<web::Json<MeView>, 
 pub struct NewStaffRequest {
     pub email: String,
     #[validate(custom(function = not_blank), length(max = 50))]
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 50)]
     pub display_name: String,
     /// reviewer, expert, finance or admin; company accounts register themselves.
     #[schema(value_type = Role)]
@@ -108,7 +108,7 @@ pub async fn get_user(user: SignedIn, db: web::Data<Db>, id: web::Path<i64>) -> 
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     #[validate(custom(function = not_blank), length(max = 50))]
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(pattern = r"\S", min_length = 1, max_length = 50)]
     pub display_name: Option<String>,
     /// `disabled` ends every session of the account at once.
     #[schema(value_type = Option<UserStatus>)]
