@@ -4,7 +4,10 @@
 # `portal seed-bench` at the sizes below, every list loaded with wrk on loopback at 8 and at 64 connections.
 # Prints a Markdown section (BENCHMARKS.md "Lists at scale" is one such run) and keeps it in $OUT.
 # Knobs: COMPANIES (100000), APPLICATIONS (1000000), PAYMENTS (5000000), DURATION (5s), BACKENDS
-# ("sqlite postgres"), BIN (target/release/portal, built if absent), OUT (/tmp/lists-results.md).
+# ("sqlite postgres"), BIN (target/release/portal, built if absent), OUT (/tmp/lists-results.md), PORT (18081), RUSH (1000
+# companies submitting at once through bench/rush.py after the lists; 0 skips it), KEEP (a directory: the
+# SQLite database stays there and PostgreSQL's `portal_lists` stays too, and a later run with the same KEEP
+# reuses both, migrated by the binary under test, instead of seeding again; empty: seed afresh, drop after).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -14,7 +17,9 @@ PAYMENTS=${PAYMENTS:-5000000}
 DURATION=${DURATION:-5s}
 BACKENDS=${BACKENDS:-"sqlite postgres"}
 OUT=${OUT:-/tmp/lists-results.md}
-PORT=18081
+RUSH=${RUSH:-1000}
+KEEP=${KEEP:-}
+PORT=${PORT:-18081}
 BASE="http://127.0.0.1:$PORT"
 WORK=$(mktemp -d)
 trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -46,20 +51,34 @@ row() {
   echo
 } > "$OUT"
 
+DATA=${KEEP:-$WORK}
+mkdir -p "$DATA"
 for backend in $BACKENDS; do
+  reuse=false
   if [ "$backend" = sqlite ]; then
-    URL="sqlite://$WORK/portal.db"
+    URL="sqlite://$DATA/portal.db"
+    [ -n "$KEEP" ] && [ -s "$DATA/portal.db" ] && reuse=true
   else
-    psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS portal_lists WITH (FORCE)" -c "CREATE DATABASE portal_lists"
+    if [ -n "$KEEP" ] && psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'portal_lists'" | grep -q 1; then
+      reuse=true
+    else
+      psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS portal_lists WITH (FORCE)" -c "CREATE DATABASE portal_lists"
+    fi
     URL="postgres://postgres@127.0.0.1:5432/portal_lists"
   fi
   export APP_DATABASE__URL=$URL APP_SERVER__PORT=$PORT APP_LOG__FILTER=warn APP_MAIL__TRANSPORT=memory \
          APP_STORAGE__UPLOAD_DIR="$WORK/uploads" APP_SERVER__WORKERS=2
-  seeded=$( { /usr/bin/time -f %e "$BIN" seed-bench --companies "$COMPANIES" --applications "$APPLICATIONS" \
-              --payments "$PAYMENTS" >/dev/null; } 2>&1 | tail -1 )
+  if $reuse; then
+    "$BIN" migrate
+    seeded="reused from an earlier run"
+  else
+    seeded=$( { /usr/bin/time -f %e "$BIN" seed-bench --companies "$COMPANIES" --applications "$APPLICATIONS" \
+                --payments "$PAYMENTS" >/dev/null; } 2>&1 | tail -1 )
+    seeded="$seeded s"
+    echo "a long admin passphrase" | "$BIN" create-admin --email admin@bench.example >/dev/null
+  fi
   [ "$backend" = postgres ] && psql -q -h 127.0.0.1 -U postgres -d portal_lists -c "VACUUM ANALYZE"
-  [ "$backend" = sqlite ] && sqlite3 "$WORK/portal.db" "ANALYZE"
-  echo "a long admin passphrase" | "$BIN" create-admin --email admin@bench.example >/dev/null
+  [ "$backend" = sqlite ] && sqlite3 "$DATA/portal.db" "ANALYZE"
   "$BIN" serve & SERVER=$!
   for _ in $(seq 1 100); do curl -fs "$BASE/health/ready" >/dev/null && break; sleep 0.2; done
 
@@ -84,7 +103,7 @@ for backend in $BACKENDS; do
   {
     echo "### $backend"
     echo
-    echo "Seeding: ${seeded} s. The reviewer's list holds ${total} applications; \`q=企业04217\` finds ${found}; queues today: \`${queues}\`."
+    echo "Seeding: ${seeded}; load average before the rows: $(cut -d' ' -f1-3 /proc/loadavg). The reviewer's list holds ${total} applications; \`q=企业04217\` finds ${found}; queues today: \`${queues}\`."
     echo
     echo "| # | request | p99 at 8 | req/s at 8 | p99 at 64 | req/s at 64 | errors |"
     echo "|---|---|---|---|---|---|---|"
@@ -112,8 +131,16 @@ for backend in $BACKENDS; do
     row "6" "/api/v1/public-notices" "$REVIEWER"
     row "7" "/api/v1/applications/$APPLICATION" "$COMPANY"
     echo
+    echo "Load average after the rows: $(cut -d' ' -f1-3 /proc/loadavg)."
+    if [ "$RUSH" -gt 0 ]; then
+      echo
+      echo "Deadline rush, $RUSH companies submitting at once: \`$(python3 bench/rush.py "$BASE" "$ADMIN" "$RUSH")\`"
+    fi
+    echo
   } >> "$OUT"
   kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=0
-  [ "$backend" = postgres ] && psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS portal_lists WITH (FORCE)"
+  if [ "$backend" = postgres ] && [ -z "$KEEP" ]; then
+    psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS portal_lists WITH (FORCE)"
+  fi
 done
 cat "$OUT"

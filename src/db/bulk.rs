@@ -169,8 +169,8 @@ pub fn seed(
             return Err(Error::inconsistent("the benchmark data exists already"));
         }
         let program_ids = seed_programs(conn, size.programs, now)?;
-        let (company_ids, user_ids) = seed_companies(conn, size.companies, password_hash, finance_user, now)?;
         counting(conn, false)?;
+        let (company_ids, user_ids) = seed_companies(conn, size.companies, password_hash, finance_user, now)?;
         let paid = seed_applications(conn, size, &program_ids, &company_ids, &user_ids, now)?;
         seed_payments(conn, &paid, size.payments, finance_user, now)?;
         counting(conn, true)?;
@@ -435,31 +435,47 @@ fn seed_payments(
     Ok(())
 }
 
-/// On PostgreSQL, stops (`false`) or restarts (`true`) the triggers that count applications and ledger
-/// entries one row at a time, and recounts them all on restart: millions of rows are counted faster at
-/// once. SQLite's triggers are cheap enough to keep.
+/// On PostgreSQL, stops (`false`) or restarts (`true`) the triggers that keep the counters (applications,
+/// their dated queues, ledger entries, companies, accounts) one row at a time, and recounts them all on
+/// restart: millions of rows are counted faster at once. SQLite's triggers are cheap enough to keep.
 fn counting(conn: &mut DbConnection, on: bool) -> Result<()> {
     if let DbConnection::Postgres(_) = conn {
         let switch = if on { "ENABLE" } else { "DISABLE" };
-        diesel::sql_query(format!("ALTER TABLE applications {switch} TRIGGER application_counts_insert_delete"))
-            .execute(conn)?;
-        diesel::sql_query(format!("ALTER TABLE applications {switch} TRIGGER application_counts_update"))
-            .execute(conn)?;
-        diesel::sql_query(format!("ALTER TABLE disbursements {switch} TRIGGER disbursement_counts_follow"))
-            .execute(conn)?;
+        for (table, trigger) in [
+            ("applications", "application_counts_insert_delete"),
+            ("applications", "application_counts_update"),
+            ("applications", "application_day_counts_insert_delete"),
+            ("applications", "application_day_counts_update"),
+            ("disbursements", "disbursement_counts_follow"),
+            ("companies", "company_counts_insert_delete"),
+            ("companies", "company_counts_update"),
+            ("users", "user_counts_insert_delete"),
+            ("users", "user_counts_update"),
+        ] {
+            diesel::sql_query(format!("ALTER TABLE {table} {switch} TRIGGER {trigger}")).execute(conn)?;
+        }
         if on {
-            diesel::sql_query("DELETE FROM application_counts").execute(conn)?;
-            diesel::sql_query(
+            for recount in [
+                "DELETE FROM application_counts",
                 "INSERT INTO application_counts (program_id, status, submitted, n) \
                  SELECT program_id, status, submitted_at IS NOT NULL, COUNT(*) FROM applications GROUP BY 1, 2, 3",
-            )
-            .execute(conn)?;
-            diesel::sql_query("DELETE FROM disbursement_counts").execute(conn)?;
-            diesel::sql_query(
+                "DELETE FROM application_day_counts",
+                "INSERT INTO application_day_counts (status, day, n) \
+                 SELECT status, application_day(status, notice_ends_on, correction_due_on, payment_due_on), COUNT(*) \
+                 FROM applications \
+                 WHERE application_day(status, notice_ends_on, correction_due_on, payment_due_on) IS NOT NULL \
+                 GROUP BY 1, 2",
+                "DELETE FROM disbursement_counts",
                 "INSERT INTO disbursement_counts (program_id, n) SELECT a.program_id, COUNT(*) \
                  FROM disbursements d JOIN applications a ON a.id = d.application_id GROUP BY 1",
-            )
-            .execute(conn)?;
+                "DELETE FROM company_counts",
+                "INSERT INTO company_counts (industry, park_zone, verification_status, n) \
+                 SELECT industry, park_zone, verification_status, COUNT(*) FROM companies GROUP BY 1, 2, 3",
+                "DELETE FROM user_counts",
+                "INSERT INTO user_counts (role, status, n) SELECT role, status, COUNT(*) FROM users GROUP BY 1, 2",
+            ] {
+                diesel::sql_query(recount).execute(conn)?;
+            }
         }
     }
     Ok(())

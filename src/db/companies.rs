@@ -4,7 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{companies, company_bank_accounts, company_financials};
+use super::schema::{companies, company_bank_accounts, company_counts, company_financials};
 use crate::crypto::Keyring;
 use crate::db::error::{Error, Result};
 
@@ -139,7 +139,24 @@ pub struct Filter {
     pub verification_status: Option<String>,
 }
 
-/// Companies newest first from `start`: up to `limit` + 1 (the extra one tells that more follow), with the total.
+/// The companies `filter` selects, but for `q`, from the counters.
+fn counted(conn: &mut DbConnection, filter: &Filter) -> Result<i64> {
+    let mut query = company_counts::table.into_boxed();
+    if let Some(industry) = &filter.industry {
+        query = query.filter(company_counts::industry.eq(industry.clone()));
+    }
+    if let Some(zone) = &filter.park_zone {
+        query = query.filter(company_counts::park_zone.eq(zone.clone()));
+    }
+    if let Some(status) = &filter.verification_status {
+        query = query.filter(company_counts::verification_status.eq(status.clone()));
+    }
+    let counts: Vec<i64> = query.select(company_counts::n).load(conn)?;
+    Ok(counts.into_iter().sum())
+}
+
+/// Companies newest first from `start`: up to `limit` + 1 (the extra one tells that more follow), with the total
+/// (from the counters unless `q` is given).
 pub fn list(
     conn: &mut DbConnection,
     filter: &Filter,
@@ -164,7 +181,7 @@ pub fn list(
         }
         query
     };
-    let total = query().count().get_result(conn)?;
+    let total = if search.is_some() { query().count().get_result(conn)? } else { counted(conn, filter)? };
     let page = match start {
         super::Start::Offset(offset) => query().offset(offset),
         super::Start::After(id) => query().filter(companies::id.lt(id)),

@@ -1,12 +1,13 @@
-//! The counts the console's dashboards and queues show: read from the per-programme status counters and
-//! from indexes that cover each queue, never by counting the applications table.
+//! The counts the console's dashboards and queues show: read from the per-programme status counters, the
+//! per-day counters of the dated queues and the indexes that cover the others, never by counting the
+//! applications table.
 
 use chrono::NaiveDate;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{application_counts, applications, objections, programs};
+use super::schema::{application_counts, application_day_counts, objections, programs};
 use crate::db::error::Result;
 use crate::domain::workflow::Status;
 
@@ -66,32 +67,27 @@ pub fn ready_to_propose(conn: &mut DbConnection) -> Result<i64> {
     Ok(count.n)
 }
 
-/// Applications in `status` whose `column` date lies in `from..=to` (either end open).
-macro_rules! dated {
-    ($conn:expr, $status:expr, $column:expr, $from:expr, $to:expr) => {{
-        let mut query = applications::table.filter(applications::status.eq($status.as_str())).into_boxed();
-        if let Some(from) = $from {
-            query = query.filter($column.ge(from));
-        }
-        if let Some(to) = $to {
-            query = query.filter($column.le(to));
-        }
-        query.select(count_star()).get_result::<i64>($conn)
-    }};
+/// Applications in `status` (public notice, returned or approved) whose date of that status (the notice's
+/// end, the correction deadline, the payment due date) lies in `from..=to` (either end open), from the
+/// per-day counters.
+fn dated(conn: &mut DbConnection, status: Status, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<i64> {
+    let mut query =
+        application_day_counts::table.filter(application_day_counts::status.eq(status.as_str())).into_boxed();
+    if let Some(from) = from {
+        query = query.filter(application_day_counts::day.ge(from));
+    }
+    if let Some(to) = to {
+        query = query.filter(application_day_counts::day.le(to));
+    }
+    let counts: Vec<i64> = query.select(application_day_counts::n).load(conn)?;
+    Ok(counts.into_iter().sum())
 }
 
-/// Awards still owed on `today`: `(due from today on, past their due date)`. Those owed are counted by the
-/// counters; those due from today on are the recent approvals (the due date is a fixed number of working
-/// days after), and every other one has passed its due date.
+/// Awards still owed on `today`: `(due from today on, past their due date)`.
 pub fn payments(conn: &mut DbConnection, today: NaiveDate) -> Result<(i64, i64)> {
-    let owed = submitted_in(conn, Some(Status::Approved.as_str()), None)?;
-    let due = dated!(conn, Status::Approved, applications::payment_due_on, Some(today), None::<NaiveDate>)?;
-    let undated: i64 = applications::table
-        .filter(applications::status.eq(Status::Approved.as_str()))
-        .filter(applications::payment_due_on.is_null())
-        .select(count_star())
-        .get_result(conn)?;
-    Ok((due, owed - due - undated))
+    let due = dated(conn, Status::Approved, Some(today), None)?;
+    let overdue = dated(conn, Status::Approved, None, today.pred_opt())?;
+    Ok((due, overdue))
 }
 
 /// The counts of the reviewer's and finance's queues on `today`; `soon` is the last day a notice may
@@ -113,18 +109,12 @@ pub fn queues(conn: &mut DbConnection, today: NaiveDate, soon: NaiveDate) -> Res
     Ok(Queues {
         awaiting_formal_check: submitted_in(conn, Some(Status::Submitted.as_str()), None)?,
         ready_to_propose: ready_to_propose(conn)?,
-        notices_ending_soon: dated!(conn, Status::PublicNotice, applications::notice_ends_on, Some(today), Some(soon))?,
+        notices_ending_soon: dated(conn, Status::PublicNotice, Some(today), Some(soon))?,
         open_objections: objections::table
             .filter(objections::resolved_at.is_null())
             .select(count_star())
             .get_result(conn)?,
-        corrections_overdue: dated!(
-            conn,
-            Status::Returned,
-            applications::correction_due_on,
-            None::<NaiveDate>,
-            yesterday
-        )?,
+        corrections_overdue: dated(conn, Status::Returned, None, yesterday)?,
         payments_due,
         payments_overdue,
     })

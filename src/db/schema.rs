@@ -434,6 +434,31 @@ diesel::table! {
 }
 
 diesel::table! {
+    application_day_counts (status, day) {
+        status -> Text,
+        day -> Date,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    company_counts (industry, park_zone, verification_status) {
+        industry -> Text,
+        park_zone -> Text,
+        verification_status -> Text,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    user_counts (role, status) {
+        role -> Text,
+        status -> Text,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
     housekeeping_runs (job) {
         job -> Text,
         claim_token -> Text,
@@ -467,6 +492,7 @@ diesel::joinable!(outreach_runs -> programs (program_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     application_counts,
+    application_day_counts,
     application_invoices,
     applications,
     attachments,
@@ -474,6 +500,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_days,
     companies,
     company_bank_accounts,
+    company_counts,
     company_financials,
     company_requests,
     disbursement_counts,
@@ -492,6 +519,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     request_messages,
     sessions,
     spent_refresh_tokens,
+    user_counts,
     user_totp,
     users,
 );

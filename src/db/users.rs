@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::on_backend;
-use super::schema::{sessions, spent_refresh_tokens, users};
+use super::schema::{sessions, spent_refresh_tokens, user_counts, users};
 use crate::db::error::{Error, Result};
 use crate::domain::role::{Role, UserStatus};
 
@@ -301,7 +301,8 @@ pub struct Filter {
     pub status: Option<String>,
 }
 
-/// Accounts newest first from `start`: up to `limit` + 1 (the extra one tells that more follow), with the total.
+/// Accounts newest first from `start`: up to `limit` + 1 (the extra one tells that more follow), with the total
+/// from the counters.
 pub fn list(
     conn: &mut DbConnection,
     filter: &Filter,
@@ -318,7 +319,14 @@ pub fn list(
         }
         query
     };
-    let total = query().count().get_result(conn)?;
+    let mut counted = user_counts::table.into_boxed();
+    if let Some(role) = &filter.role {
+        counted = counted.filter(user_counts::role.eq(role.clone()));
+    }
+    if let Some(status) = &filter.status {
+        counted = counted.filter(user_counts::status.eq(status.clone()));
+    }
+    let total = counted.select(user_counts::n).load::<i64>(conn)?.into_iter().sum();
     let page = match start {
         super::Start::Offset(offset) => query().offset(offset),
         super::Start::After(id) => query().filter(users::id.lt(id)),

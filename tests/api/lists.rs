@@ -219,6 +219,36 @@ async fn the_queues_count_each_status_and_each_queue_exactly() {
         &mut conn,
     );
     assert_eq!((counted.len(), &counted), (1, &actual));
+    let counted = rows(
+        "SELECT CAST(0 AS BIGINT) AS program_id, status || ' ' || CAST(day AS TEXT) AS status, n FROM application_day_counts",
+        &mut conn,
+    );
+    let actual = rows(
+        "SELECT CAST(0 AS BIGINT) AS program_id, status || ' ' || CAST(day AS TEXT) AS status, COUNT(*) AS n FROM ( \
+           SELECT status, CASE status WHEN 'public_notice' THEN notice_ends_on WHEN 'returned' THEN correction_due_on \
+                                      WHEN 'approved' THEN payment_due_on END AS day FROM applications) dated \
+         WHERE day IS NOT NULL GROUP BY 1, 2",
+        &mut conn,
+    );
+    assert_eq!((counted.len(), &counted), (6, &actual));
+    let counted = rows(
+        "SELECT CAST(0 AS BIGINT) AS program_id, industry || ' ' || park_zone || ' ' || verification_status AS status, n \
+         FROM company_counts",
+        &mut conn,
+    );
+    let actual = rows(
+        "SELECT CAST(0 AS BIGINT) AS program_id, industry || ' ' || park_zone || ' ' || verification_status AS status, COUNT(*) AS n \
+         FROM companies GROUP BY 2",
+        &mut conn,
+    );
+    assert_eq!(counted, actual);
+    let counted =
+        rows("SELECT CAST(0 AS BIGINT) AS program_id, role || ' ' || status AS status, n FROM user_counts", &mut conn);
+    let actual = rows(
+        "SELECT CAST(0 AS BIGINT) AS program_id, role || ' ' || status AS status, COUNT(*) AS n FROM users GROUP BY 2",
+        &mut conn,
+    );
+    assert_eq!(counted, actual);
     for role in [Role::Applicant, Role::Expert] {
         let token =
             if role == Role::Expert { first_expert.clone() } else { draft_of(&app, b, "旁观有限公司").await.0 };
@@ -356,4 +386,69 @@ async fn search_finds_part_of_a_reference_a_name_or_a_credit_code_in_any_case_th
     let companies = app.get("/api/v1/companies?q=SEMICONDUCTOR", &reviewer).await.expect(200).json();
     assert_eq!(companies["total"], 1);
     assert_eq!(companies["items"][0]["name"], "Zhuhai ABC Semiconductor 有限公司");
+}
+
+/// The total `path` tells, checked against the items it lists in one page.
+async fn total_of(app: &TestApp, token: &str, path: &str) -> u64 {
+    let joiner = if path.contains('?') { '&' } else { '?' };
+    let page = app.get(&format!("{path}{joiner}per_page=100"), token).await.expect(200).json();
+    let total = page["total"].as_u64().unwrap();
+    assert_eq!(
+        Some(total),
+        u64::try_from(page["items"].as_array().unwrap().len()).ok(),
+        "{path}: the total is what it lists"
+    );
+    total
+}
+
+#[tokio::test]
+async fn the_totals_of_companies_and_accounts_follow_each_filter_through_changes() {
+    let app = spawn_app().await;
+    let admin = app.token_for(Role::Admin).await;
+    let reviewer = app.token_for(Role::Reviewer).await;
+    let mut companies = Vec::new();
+    for name in ["甲一有限公司", "甲二有限公司", "甲三有限公司"] {
+        companies.push(app.register_company(name).await.0);
+    }
+    let verify = |id: i64, decision: &'static str| {
+        let (app, reviewer) = (&app, &reviewer);
+        async move {
+            let path = format!("/api/v1/companies/{id}/verification");
+            let body = json!({ "decision": decision, "comment": "营业执照照片不清晰" });
+            app.post(&path, reviewer, &body).await.expect(200);
+        }
+    };
+    verify(companies[0], "verified").await;
+    verify(companies[1], "rejected").await;
+    verify(companies[1], "verified").await;
+    let pending = total_of(&app, &reviewer, "/api/v1/companies?verification_status=pending").await;
+    let verified = total_of(&app, &reviewer, "/api/v1/companies?verification_status=verified").await;
+    assert_eq!((pending, verified), (1, 2));
+    assert_eq!(total_of(&app, &reviewer, "/api/v1/companies").await, 3);
+    let company = app.get(&format!("/api/v1/companies/{}", companies[2]), &reviewer).await.expect(200).json();
+    let (industry, zone) = (company["industry"].as_str().unwrap(), company["park_zone"].as_str().unwrap());
+    let zone = url::form_urlencoded::byte_serialize(zone.as_bytes()).collect::<String>();
+    let same = format!("/api/v1/companies?industry={industry}&park_zone={zone}&verification_status=pending");
+    assert_eq!(total_of(&app, &reviewer, &same).await, 1);
+    assert_eq!(total_of(&app, &reviewer, "/api/v1/companies?q=甲二").await, 1);
+
+    let accounts = total_of(&app, &admin, "/api/v1/users").await;
+    let invited = app
+        .post(
+            "/api/v1/users",
+            &admin,
+            &json!({ "email": "new@park.example", "display_name": "新同事", "role": "finance" }),
+        )
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(total_of(&app, &admin, "/api/v1/users").await, accounts + 1);
+    let finance = total_of(&app, &admin, "/api/v1/users?role=finance").await;
+    let path = format!("/api/v1/users/{}", invited["id"]);
+    app.patch(&path, &admin, &json!({ "status": "disabled" })).await.expect(200);
+    assert_eq!(total_of(&app, &admin, "/api/v1/users?role=finance&status=disabled").await, 1);
+    assert_eq!(total_of(&app, &admin, "/api/v1/users?role=finance&status=active").await, finance - 1);
+    assert_eq!(total_of(&app, &admin, "/api/v1/users?role=reviewer&status=disabled").await, 0);
+    assert_eq!(total_of(&app, &admin, "/api/v1/users?status=disabled").await, 1);
+    assert_eq!(total_of(&app, &admin, "/api/v1/users").await, accounts + 1);
 }

@@ -1,0 +1,14 @@
+DROP INDEX applications_submitted_id;
+DROP TRIGGER user_counts_update ON users;
+DROP TRIGGER user_counts_insert_delete ON users;
+DROP FUNCTION user_counts_follow();
+DROP TABLE user_counts;
+DROP TRIGGER company_counts_update ON companies;
+DROP TRIGGER company_counts_insert_delete ON companies;
+DROP FUNCTION company_counts_follow();
+DROP TABLE company_counts;
+DROP TRIGGER application_day_counts_update ON applications;
+DROP TRIGGER application_day_counts_insert_delete ON applications;
+DROP FUNCTION application_day_counts_follow();
+DROP FUNCTION application_day(TEXT, DATE, DATE, DATE);
+DROP TABLE application_day_counts;

@@ -1,0 +1,13 @@
+DROP INDEX applications_submitted_id;
+DROP TRIGGER user_counts_delete;
+DROP TRIGGER user_counts_update;
+DROP TRIGGER user_counts_insert;
+DROP TABLE user_counts;
+DROP TRIGGER company_counts_delete;
+DROP TRIGGER company_counts_update;
+DROP TRIGGER company_counts_insert;
+DROP TABLE company_counts;
+DROP TRIGGER application_day_counts_delete;
+DROP TRIGGER application_day_counts_update;
+DROP TRIGGER application_day_counts_insert;
+DROP TABLE application_day_counts;
