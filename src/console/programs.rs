@@ -132,7 +132,7 @@ fn moment_text(at: DateTime<Utc>, offset: FixedOffset) -> String {
 
 /// Bytes as MB: whole when they are, to two decimals otherwise.
 fn mib_text(bytes: i64) -> String {
-    if bytes % MIB == 0 { (bytes / MIB).to_string() } else { format!("{:.2}", bytes as f64 / MIB as f64) }
+    if bytes % MIB == 0 { (bytes / MIB).to_string() } else { format!("{}.{:02}", bytes / MIB, bytes % MIB * 100 / MIB) }
 }
 
 /// A plain amount in yuan, without grouping, as a form field holds it.
@@ -254,7 +254,7 @@ impl ProgramForm {
         let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned());
         let text = |name: &str| get(name).unwrap_or_default();
         let checked = |name: &str| get(name).is_some();
-        let rows = |probe: &dyn Fn(usize) -> String| (0..).take_while(|i| get(&probe(*i)).is_some()).count();
+        let rows = |probe: &dyn Fn(usize) -> String| (0..pairs.len()).take_while(|i| get(&probe(*i)).is_some()).count();
         let rules = (0..rows(&|i| format!("rule.{i}.type")))
             .map(|i| RuleRow { kind: text(&format!("rule.{i}.type")), value: text(&format!("rule.{i}.value")) })
             .collect();
@@ -334,6 +334,7 @@ impl ProgramForm {
 
     /// The programme this form describes, or every value that cannot be read, each on its field. Values
     /// shown unchanged from `before` keep its exact value (times to the second, sizes to the byte).
+    #[expect(clippy::too_many_lines, reason = "one form, read field by field in the order the page shows it")]
     fn input(
         &self,
         offset: FixedOffset,
@@ -638,7 +639,7 @@ impl ProgramPage {
         FIELD_TYPES.iter().map(|(name, zh, en)| (*name, self.frame.t(zh, en))).collect()
     }
 
-    fn file_types(&self) -> &'static [FileType] {
+    fn file_types() -> &'static [FileType] {
         FileType::ALL
     }
 
@@ -653,6 +654,7 @@ impl ProgramPage {
         messages.join(" ")
     }
 
+    #[expect(clippy::trivially_copy_pass_by_ref, reason = "templates pass their values by reference")]
     fn row_error(&self, part: &str, index: &usize, name: &str) -> String {
         if name.is_empty() {
             self.error(&format!("{part}[{index}]"))

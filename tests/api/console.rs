@@ -603,7 +603,7 @@ fn program_form(page: &str) -> Vec<(String, String)> {
 fn with(mut pairs: Vec<(String, String)>, changes: &[(&str, &str)]) -> Vec<(String, String)> {
     for (name, value) in changes {
         match pairs.iter_mut().find(|(k, _)| k == name) {
-            Some(pair) => pair.1 = (*value).to_owned(),
+            Some(pair) => (*value).clone_into(&mut pair.1),
             None => pairs.push(((*name).to_owned(), (*value).to_owned())),
         }
     }
