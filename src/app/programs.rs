@@ -91,7 +91,7 @@ impl Program {
     }
 
     /// What an administrator wrote, as they would write it again.
-    fn input(&self) -> ProgramInput {
+    pub fn input(&self) -> ProgramInput {
         ProgramInput {
             code: self.code.clone(),
             title: self.title.clone(),

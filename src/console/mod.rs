@@ -8,6 +8,7 @@ pub mod applications;
 pub mod dashboard;
 pub mod failure;
 pub mod finance;
+pub mod programs;
 pub mod requests;
 pub mod session;
 pub mod sign_in;
@@ -70,6 +71,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/users/{id}", web::post().to(admin::change_user))
             .route("/users/{id}/mfa-reset", web::post().to(admin::reset_second_factor))
             .route("/programs", web::get().to(admin::programs))
+            .route("/programs/new", web::get().to(programs::new))
+            .route("/programs/new", web::post().to(programs::create))
+            .route("/programs/{id}", web::get().to(programs::edit))
+            .route("/programs/{id}", web::post().to(programs::save))
             .route("/programs/{id}/{step}", web::post().to(admin::program_step))
             .route("/calendar", web::get().to(admin::calendar))
             .route("/calendar/{year}", web::post().to(admin::save_calendar))

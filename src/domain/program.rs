@@ -213,6 +213,37 @@ fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Resu
 }
 
 impl ProgramPatch {
+    /// The patch that turns `before` into `after`: only the fields whose values differ, so a form that
+    /// shows every field sets only what the administrator changed.
+    pub fn between(before: &ProgramInput, after: ProgramInput) -> Self {
+        fn changed<T: PartialEq>(before: &T, after: T) -> Option<T> {
+            (*before != after).then_some(after)
+        }
+        let correction_days = after.correction_days_or_default();
+        let max_total_upload_bytes = after.max_total_upload_bytes_or_default();
+        Self {
+            code: changed(&before.code, after.code),
+            title: changed(&before.title, after.title),
+            category: changed(&before.category, after.category),
+            summary: changed(&before.summary, after.summary),
+            guide: changed(&before.guide, after.guide),
+            opens_at: changed(&before.opens_at, after.opens_at),
+            closes_at: changed(&before.closes_at, after.closes_at),
+            budget_fen: changed(&before.budget_fen, after.budget_fen),
+            max_award_fen: changed(&before.max_award_fen, after.max_award_fen),
+            public_notice_days: changed(&before.public_notice_days, after.public_notice_days),
+            payment_due_days: changed(&before.payment_due_days, after.payment_due_days),
+            correction_days: changed(&before.correction_days_or_default(), correction_days),
+            min_expert_reviews: changed(&before.min_expert_reviews, after.min_expert_reviews),
+            max_total_upload_bytes: changed(&before.max_total_upload_bytes_or_default(), max_total_upload_bytes),
+            eligibility_rules: changed(&before.eligibility_rules, after.eligibility_rules),
+            required_materials: changed(&before.required_materials, after.required_materials),
+            form_fields: changed(&before.form_fields, after.form_fields),
+            support_family: changed(&before.support_family, after.support_family),
+            max_support_ratio_percent: changed(&before.max_support_ratio_percent, after.max_support_ratio_percent),
+        }
+    }
+
     /// The fields this patch sets that a published programme no longer accepts.
     fn frozen_fields(&self) -> Vec<&'static str> {
         [
@@ -636,6 +667,26 @@ mod tests {
         assert_eq!(check_patch(ProgramStatus::Published, &untouched), Ok(()));
         let Err(Refusal::Conflict { detail, .. }) = check_patch(ProgramStatus::Published, &set) else { panic!() };
         assert!(detail.en.ends_with("support_family, max_support_ratio_percent."), "{}", detail.en);
+    }
+
+    #[test]
+    fn a_patch_between_two_versions_sets_only_what_differs() {
+        let before: ProgramInput = serde_json::from_value(json!({
+            "code": "IC-2026", "title": "集成电路", "category": "integrated_circuit", "summary": "支持研发。",
+            "guide": { "beneficiaries": "企业", "conditions": "满一年", "award_standard": "10%", "deadline_note": "",
+                       "contact_phone": "", "consulting_address": "", "policy_basis": "" },
+            "opens_at": "2026-01-01T00:00:00Z", "closes_at": "2026-03-01T00:00:00Z",
+            "budget_fen": 100, "max_award_fen": 10, "public_notice_days": 5, "payment_due_days": 60,
+            "min_expert_reviews": 2, "eligibility_rules": [], "required_materials": [], "form_fields": []
+        }))
+        .unwrap();
+        let mut after = before.clone();
+        after.title = "集成电路（第二批）".into();
+        after.budget_fen = 200;
+        after.correction_days = Some(DEFAULT_CORRECTION_DAYS);
+        let patch = ProgramPatch::between(&before, after);
+        assert_eq!(patch.changed(), ["budget_fen", "title"]);
+        assert!(check_patch(ProgramStatus::Published, &patch).is_err());
     }
 
     #[test]

@@ -562,3 +562,206 @@ async fn a_reviewer_previews_a_pro_rata_allocation_and_confirms_the_awards_seen(
         );
     }
 }
+
+/// What a browser would send for the programme form on `page`: every input's value, the checked boxes and
+/// the selected options, in the order of the page.
+fn program_form(page: &str) -> Vec<(String, String)> {
+    let form = &page[page.find("class=\"program-form\"").expect("a programme form")..];
+    let form = &form[..form.find("</form>").unwrap()];
+    let unescape = |v: &str| {
+        v.replace("&#34;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    };
+    let attr = |tag: &str, name: &str| {
+        regex_lite::Regex::new(&format!(r#"\s{name}="([^"]*)""#)).unwrap().captures(tag).map(|c| unescape(&c[1]))
+    };
+    let element =
+        regex_lite::Regex::new(r"(?s)<input[^>]*>|<textarea[^>]*>.*?</textarea>|<select[^>]*>.*?</select>").unwrap();
+    let mut pairs = Vec::new();
+    for found in element.find_iter(form) {
+        let tag = found.as_str();
+        let Some(name) = attr(tag, "name") else { continue };
+        if tag.starts_with("<textarea") {
+            let text = &tag[tag.find('>').unwrap() + 1..tag.rfind("</textarea>").unwrap()];
+            pairs.push((name, unescape(text)));
+        } else if tag.starts_with("<select") {
+            let selected = regex_lite::Regex::new(r#"<option value="([^"]*)" selected>"#).unwrap();
+            let value = selected.captures(tag).map(|c| c[1].to_owned());
+            let first = regex_lite::Regex::new(r#"<option value="([^"]*)""#).unwrap();
+            pairs.push((name, value.unwrap_or_else(|| first.captures(tag).unwrap()[1].to_owned())));
+        } else if attr(tag, "type").as_deref() == Some("checkbox") {
+            if tag.contains(" checked") {
+                pairs.push((name, attr(tag, "value").unwrap_or_default()));
+            }
+        } else {
+            pairs.push((name, attr(tag, "value").unwrap_or_default()));
+        }
+    }
+    pairs
+}
+
+/// `pairs` with `name` set to `value`, added when missing.
+fn with(mut pairs: Vec<(String, String)>, changes: &[(&str, &str)]) -> Vec<(String, String)> {
+    for (name, value) in changes {
+        match pairs.iter_mut().find(|(k, _)| k == name) {
+            Some(pair) => (*value).clone_into(&mut pair.1),
+            None => pairs.push(((*name).to_owned(), (*value).to_owned())),
+        }
+    }
+    pairs
+}
+
+fn borrowed(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
+    pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_draft_programme_with_its_rules_materials_and_form_in_the_console() {
+    let app = spawn_app().await;
+    app.create_user(Role::Admin, "admin@park.example").await;
+    let admin = app.token_for(Role::Admin).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("admin@park.example", PASSWORD).await;
+    let origin = browser.origin();
+
+    let blank = program_form(&browser.get("/console/programs/new").await.text().await.unwrap());
+    let one_more =
+        browser.post("/console/programs/new", &origin, &borrowed(&with(blank, &[("edit", "add:material")]))).await;
+    assert_eq!(one_more.status(), 200, "adding a row shows the form again");
+    let form = program_form(&one_more.text().await.unwrap());
+    assert!(form.iter().any(|(k, _)| k == "material.0.key"), "the form has a material row now");
+    let drafts = app.get("/api/v1/programs?status=draft", &admin).await.expect(200).json();
+    assert_eq!(drafts["total"], 0, "adding a row saves nothing");
+
+    let form = with(
+        form,
+        &[
+            ("code", "BIO-2027"),
+            ("title", "2027年度生物医药研发补助"),
+            ("category", "biomedicine"),
+            ("summary", "支持园区生物医药企业开展临床前研究。"),
+            ("guide.beneficiaries", "园区生物医药企业"),
+            ("opens_at", "2027-03-01T09:00"),
+            ("closes_at", "2027-04-30T17:30"),
+            ("budget_yuan", "3,000,000"),
+            ("max_award_yuan", "500000.50"),
+            ("rule.0.type", "industry_in"),
+            ("rule.0.value", "生物医药、集成电路"),
+            ("material.0.key", "clinical_plan"),
+            ("material.0.name", "临床前研究方案"),
+            ("material.0.max_mb", "30"),
+            ("edit", "add:field"),
+        ],
+    );
+    let with_field = browser.post("/console/programs/new", &origin, &borrowed(&form)).await;
+    let form = with(
+        program_form(&with_field.text().await.unwrap()),
+        &[
+            ("field.0.key", "rd_budget"),
+            ("field.0.label", "研发预算"),
+            ("field.0.type", "money_fen"),
+            ("field.0.min", "1000"),
+            ("edit", "save"),
+        ],
+    );
+    let created = browser.post("/console/programs/new", &origin, &borrowed(&form)).await;
+    assert_eq!(created.status(), 303, "{}", created.text().await.unwrap());
+    let id: i64 = between(location(&created), "/console/programs/", "?").parse().unwrap();
+
+    let stored = app.get(&format!("/api/v1/programs/{id}"), &admin).await.expect(200).json();
+    assert_eq!(stored["status"], "draft");
+    assert_eq!(stored["code"], "BIO-2027");
+    assert_eq!(stored["budget_fen"], 300_000_000, "yuan in the form, fen stored");
+    assert_eq!(stored["max_award_fen"], 50_000_050);
+    assert_eq!(stored["opens_at"], "2027-03-01T01:00:00Z", "times are the park's");
+    assert_eq!(
+        stored["eligibility_rules"],
+        json!([{ "type": "industry_in", "values": ["biomedicine", "integrated_circuit"] }])
+    );
+    assert_eq!(
+        stored["required_materials"],
+        json!([{ "key": "clinical_plan", "name": "临床前研究方案", "required": true, "accepted_types": ["pdf"], "max_size_bytes": 31_457_280 }])
+    );
+    assert_eq!(
+        stored["form_fields"],
+        json!([{ "key": "rd_budget", "label": "研发预算", "type": "money_fen", "required": true, "min": 100_000 }])
+    );
+}
+
+#[tokio::test]
+async fn a_refused_programme_form_shows_each_message_beside_its_field_and_changes_nothing() {
+    let app = spawn_app().await;
+    app.create_user(Role::Admin, "admin@park.example").await;
+    let admin = app.token_for(Role::Admin).await;
+    let id =
+        app.post("/api/v1/programs", &admin, &crate::helpers::program_body("IC-2027")).await.expect(201).json()["id"]
+            .as_i64()
+            .unwrap();
+    let before = app.get(&format!("/api/v1/programs/{id}"), &admin).await.expect(200).json();
+    let mut browser = Browser::new(&app);
+    browser.sign_in("admin@park.example", PASSWORD).await;
+    let path = format!("/console/programs/{id}");
+    let form = program_form(&browser.get(&path).await.text().await.unwrap());
+    assert!(form.contains(&("budget_yuan".to_owned(), "50000000.00".to_owned())), "amounts are shown in yuan");
+
+    let bad = with(
+        form.clone(),
+        &[
+            ("title", "新标题"),
+            ("max_award_yuan", "60000000"),
+            ("material.1.key", "Audit Report"),
+            ("rule.1.value", ""),
+        ],
+    );
+    let refused = browser.post(&path, &browser.origin(), &borrowed(&bad)).await;
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    for (id, message) in [
+        ("max_award_yuan-error", "单个项目最高支持金额须大于 0 且不超过总预算。"),
+        ("material-1-key-error", "键名须为小写字母开头"),
+        ("rule-1-error", "须列出至少一个行业。"),
+    ] {
+        assert!(between(&page, &format!("id=\"{id}\">"), "</span>").contains(message), "{id}: {page}");
+    }
+    assert!(page.contains("value=\"新标题\""), "the form comes back as it was sent");
+    let after = app.get(&format!("/api/v1/programs/{id}"), &admin).await.expect(200).json();
+    assert_eq!(after, before, "a refused form changes nothing");
+
+    let good = with(form, &[("title", "2027年度集成电路专项"), ("rule.2.value", "2"), ("public_notice_days", "7")]);
+    let saved = browser.post(&path, &browser.origin(), &borrowed(&good)).await;
+    assert_eq!(saved.status(), 303, "{}", saved.text().await.unwrap());
+    let after = app.get(&format!("/api/v1/programs/{id}"), &admin).await.expect(200).json();
+    assert_eq!(after["title"], "2027年度集成电路专项");
+    assert_eq!(after["public_notice_days"], 7);
+    assert_eq!(after["eligibility_rules"][2], json!({ "type": "min_years_established", "years": 2 }));
+    assert_eq!(after["required_materials"], before["required_materials"], "untouched rows stay as they were");
+    assert_eq!(after["opens_at"], before["opens_at"], "an untouched time keeps its seconds");
+}
+
+#[tokio::test]
+async fn a_published_programmes_frozen_terms_are_refused_in_the_console_as_in_the_api() {
+    let app = spawn_app().await;
+    app.create_user(Role::Admin, "admin@park.example").await;
+    let admin = app.token_for(Role::Admin).await;
+    let id = app.publish_program(&admin, &crate::helpers::program_body("IC-2028")).await;
+    let before = app.get(&format!("/api/v1/programs/{id}"), &admin).await.expect(200).json();
+    let mut browser = Browser::new(&app);
+    browser.sign_in("admin@park.example", PASSWORD).await;
+    let path = format!("/console/programs/{id}");
+    let form = program_form(&browser.get(&path).await.text().await.unwrap());
+
+    let frozen = with(form.clone(), &[("title", "改名"), ("budget_yuan", "60000000"), ("field.0.required", "")]);
+    let refused = browser.post(&path, &browser.origin(), &borrowed(&frozen)).await;
+    assert_eq!(refused.status(), 409);
+    assert!(refused.text().await.unwrap().contains("项目已发布，以下内容不能再修改：budget_fen"));
+    let api = app.patch(&format!("/api/v1/programs/{id}"), &admin, &json!({ "budget_fen": 6_000_000_000_i64 })).await;
+    assert_eq!(api.expect(409).json()["code"], "program_frozen", "the API refuses the same change");
+    assert_eq!(app.get(&format!("/api/v1/programs/{id}"), &admin).await.expect(200).json(), before);
+
+    let text_only = with(form, &[("title", "2028年度集成电路专项（延期）"), ("closes_at", "2099-12-31T17:00")]);
+    let saved = browser.post(&path, &browser.origin(), &borrowed(&text_only)).await;
+    assert_eq!(saved.status(), 303, "{}", saved.text().await.unwrap());
+    let after = app.get(&format!("/api/v1/programs/{id}"), &admin).await.expect(200).json();
+    assert_eq!(after["title"], "2028年度集成电路专项（延期）");
+    assert_eq!(after["closes_at"], "2099-12-31T09:00:00Z");
+    assert_eq!(after["budget_fen"], before["budget_fen"]);
+}
