@@ -88,7 +88,8 @@ impl ListParams {
     }
 }
 
-fn optional<T>(
+/// A filter or field left blank is `None`; one that does not parse is `None` with its error.
+pub fn optional<T>(
     field: &'static str,
     raw: Option<&str>,
     parse: impl Fn(&str) -> Option<T>,

@@ -8,14 +8,14 @@ use serde::Deserialize;
 
 use crate::app::requests::{self, Clock, Request};
 use crate::config::PortalSettings;
-use crate::console::applications::Fields;
+use crate::console::applications::{Fields, optional};
 use crate::console::dashboard::html;
 use crate::console::failure::{Failure, explain, refused_status};
 use crate::console::session::{Posted, Staff, see_other};
 use crate::console::view::Frame;
 use crate::db::Db;
 use crate::db::requests::{Filter, MessageRecord};
-use crate::domain::error::{Error as Refusal, FieldError};
+use crate::domain::error::Error as Refusal;
 use crate::domain::paging;
 use crate::domain::requests::{RequestCategory, RequestStatus, Step, staff_steps};
 use crate::domain::role::Role;
@@ -111,24 +111,6 @@ struct InboxPage {
     problem: Vec<Text>,
 }
 
-fn choice<T>(
-    field: &'static str,
-    raw: Option<&str>,
-    parse: impl Fn(&str) -> Option<T>,
-    errors: &mut Vec<FieldError>,
-) -> Option<T> {
-    let raw = raw.map(str::trim).filter(|v| !v.is_empty())?;
-    let parsed = parse(raw);
-    if parsed.is_none() {
-        errors.push(FieldError::new(
-            field,
-            "invalid",
-            Text::owned(format!("无法识别“{raw}”。"), format!("“{raw}” is not understood.")),
-        ));
-    }
-    parsed
-}
-
 /// The requests staff see, filtered as the JSON list is, overdue ones first on each page and marked.
 pub async fn inbox(
     staff: Staff,
@@ -139,10 +121,10 @@ pub async fn inbox(
     let params = params.into_inner();
     let today = time::today(portal.utc_offset);
     let mut errors = Vec::new();
-    let status = choice("status", params.status.as_deref(), RequestStatus::parse, &mut errors);
-    let category = choice("category", params.category.as_deref(), RequestCategory::parse, &mut errors);
+    let status = optional("status", params.status.as_deref(), RequestStatus::parse, &mut errors);
+    let category = optional("category", params.category.as_deref(), RequestCategory::parse, &mut errors);
     let me = staff.caller.user_id;
-    let assignee_id = choice(
+    let assignee_id = optional(
         "assignee",
         params.assignee.as_deref(),
         |v| if v == "me" { Some(me) } else { v.parse().ok() },
