@@ -58,16 +58,6 @@ const RULES: [(&str, &str, &str); 12] = [
     ("min_registered_capital", "注册资本不低于（元）", "Registered capital at least (yuan)"),
 ];
 
-const FIELD_TYPES: [(&str, &str, &str); 7] = [
-    ("text", "单行文字", "Text"),
-    ("textarea", "多行文字", "Long text"),
-    ("integer", "整数", "Whole number"),
-    ("money_fen", "金额（元）", "Amount (yuan)"),
-    ("date", "日期", "Date"),
-    ("boolean", "是/否", "Yes/no"),
-    ("select", "下拉选择", "Choice"),
-];
-
 /// One eligibility rule as typed: its type and one value whose meaning the type gives.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RuleRow {
@@ -635,8 +625,8 @@ impl ProgramPage {
         RULES.iter().map(|(name, zh, en)| (*name, self.frame.t(zh, en))).collect()
     }
 
-    fn field_types(&self) -> Vec<(&'static str, &'static str)> {
-        FIELD_TYPES.iter().map(|(name, zh, en)| (*name, self.frame.t(zh, en))).collect()
+    fn field_types() -> Vec<(&'static str, Text)> {
+        FieldType::ALL.iter().map(|t| (t.as_str(), t.label())).collect()
     }
 
     fn file_types() -> &'static [FileType] {

@@ -84,6 +84,20 @@ text_enum!(
     }
 );
 
+impl FieldType {
+    pub fn label(self) -> Text {
+        match self {
+            Self::Text => Text::new("单行文字", "Text"),
+            Self::Textarea => Text::new("多行文字", "Long text"),
+            Self::Integer => Text::new("整数", "Whole number"),
+            Self::MoneyFen => Text::new("金额（元）", "Amount (yuan)"),
+            Self::Date => Text::new("日期", "Date"),
+            Self::Boolean => Text::new("是/否", "Yes/no"),
+            Self::Select => Text::new("下拉选择", "Choice"),
+        }
+    }
+}
+
 /// One question of a programme's form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
