@@ -174,14 +174,15 @@ const DEMO_PROGRAMS: &str = include_str!("../seed/demo-programs.json");
 async fn seed_demo(settings: &Settings) -> anyhow::Result<()> {
     let now = chrono::Utc::now();
     let mut definitions: Vec<serde_json::Value> = serde_json::from_str(DEMO_PROGRAMS)?;
-    let mut inputs = Vec::new();
+    let mut programmes = Vec::new();
     for definition in &mut definitions {
         definition["opens_at"] = serde_json::json!(now - chrono::Duration::days(1));
         definition["closes_at"] = serde_json::json!(now + chrono::Duration::days(60));
-        inputs.push(serde_json::from_value::<ProgramInput>(definition.clone())?);
+        let ProgramInput(terms) = serde_json::from_value(definition.clone())?;
+        programmes.push(terms);
     }
     let db = startup::open(settings).await?;
-    let created: Vec<String> = crate::app::programs::seed(&db, inputs)
+    let created: Vec<String> = crate::app::programs::seed(&db, programmes)
         .await?
         .into_iter()
         .map(|program| format!("{} {}", program.code, program.title))

@@ -143,7 +143,8 @@ pub struct BankAccountInput {
     #[validate(custom(function = not_blank), length(max = 200))]
     #[schema(pattern = r"\S", min_length = 1, max_length = 200)]
     pub account_name: String,
-    #[schema(example = "6222021234567890")]
+    /// 8 to 34 digits; spaces and hyphens between them are ignored.
+    #[schema(example = "6222021234567890", pattern = r"^[\s-]*(?:[0-9][\s-]*){8,34}$")]
     pub account_no: String,
 }
 

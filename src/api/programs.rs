@@ -14,8 +14,7 @@ use crate::api::session::SignedIn;
 use crate::app::programs::{self, Eligibility, Listing, Program};
 use crate::config::PortalSettings;
 use crate::db::Db;
-use crate::domain::eligibility::Rule;
-use crate::domain::program::{Category, FormField, Guide, Material, ProgramStatus};
+use crate::domain::program::{Category, ProgramStatus, ProgramTerms};
 pub use crate::domain::program::{ProgramInput, ProgramPatch};
 use crate::domain::time;
 use crate::error::ApiError;
@@ -24,35 +23,14 @@ use crate::i18n::{Lang, Text};
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProgramView {
     pub id: i64,
-    #[schema(example = "IC-2026")]
-    pub code: String,
-    pub title: String,
-    pub category: Category,
-    pub summary: String,
-    pub guide: Guide,
-    pub opens_at: DateTime<Utc>,
-    pub closes_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub terms: ProgramTerms,
     /// The window is open now.
     pub is_open: bool,
-    pub budget_fen: i64,
     pub reserved_fen: i64,
     pub disbursed_fen: i64,
     pub available_fen: i64,
-    pub max_award_fen: i64,
-    pub public_notice_days: i32,
-    pub payment_due_days: i32,
-    pub correction_days: i32,
-    pub min_expert_reviews: i32,
-    pub max_total_upload_bytes: i64,
-    pub eligibility_rules: Vec<Rule>,
-    pub required_materials: Vec<Material>,
-    pub form_fields: Vec<FormField>,
     pub status: ProgramStatus,
-    /// Programmes that fund the same thing share a support family: a company holds at most one live
-    /// award in it (就高不重复).
-    pub support_family: Option<String>,
-    /// An award is at most this share of the invoices the application claims.
-    pub max_support_ratio_percent: Option<i32>,
     /// The support family and ratio in plain words, as the guide states them.
     pub funding_rules: Vec<FundingRule>,
 }
@@ -73,32 +51,14 @@ impl From<Text> for FundingRule {
 impl ProgramView {
     pub fn new(program: Program, now: DateTime<Utc>) -> Self {
         Self {
-            is_open: program.is_open(now),
-            available_fen: program.available_fen(),
-            funding_rules: program.funding_rules().into_iter().map(FundingRule::from).collect(),
-            opens_at: time::to_utc(program.opens_at),
-            closes_at: time::to_utc(program.closes_at),
             id: program.id,
-            code: program.code,
-            title: program.title,
-            category: program.category,
-            summary: program.summary,
-            guide: program.guide,
-            budget_fen: program.budget_fen,
+            terms: program.terms(),
+            is_open: program.is_open(now),
             reserved_fen: program.reserved_fen,
             disbursed_fen: program.disbursed_fen,
-            max_award_fen: program.max_award_fen,
-            public_notice_days: program.public_notice_days,
-            payment_due_days: program.payment_due_days,
-            correction_days: program.correction_days,
-            min_expert_reviews: program.min_expert_reviews,
-            max_total_upload_bytes: program.max_total_upload_bytes,
-            eligibility_rules: program.rules,
-            required_materials: program.materials,
-            form_fields: program.fields,
+            available_fen: program.available_fen(),
             status: program.status,
-            support_family: program.support_family,
-            max_support_ratio_percent: program.max_support_ratio_percent,
+            funding_rules: program.funding_rules().into_iter().map(FundingRule::from).collect(),
         }
     }
 }
@@ -166,7 +126,7 @@ pub async fn create_program(
     db: web::Data<Db>,
     body: Json<ProgramInput>,
 ) -> Result<(web::Json<ProgramView>, StatusCode), ApiError> {
-    let program = programs::create(&db, &user, body.into_inner()).await?;
+    let program = programs::create(&db, &user, body.into_inner().0).await?;
     Ok((web::Json(ProgramView::new(program, Utc::now())), StatusCode::CREATED))
 }
 
@@ -300,6 +260,6 @@ pub async fn program_matches(
             eligibility: EligibilityView::new(eligibility, ctx.lang),
         })
         .collect();
-    matches.sort_by_key(|m| (!m.eligibility.eligible, m.program.closes_at));
+    matches.sort_by_key(|m| (!m.eligibility.eligible, m.program.terms.closes_at));
     Ok(web::Json(matches))
 }

@@ -13,7 +13,7 @@ use crate::db::{Db, DbConnection, applications};
 use crate::domain::eligibility::Check;
 use crate::domain::error::Error as Refusal;
 use crate::domain::funding;
-use crate::domain::program::{Category, ProgramInput, ProgramPatch, ProgramStatus, check_patch};
+use crate::domain::program::{Category, ProgramPatch, ProgramStatus, ProgramTerms, check_patch};
 pub use crate::domain::program::{DEFAULT_CORRECTION_DAYS, DEFAULT_MAX_TOTAL_UPLOAD_BYTES};
 use crate::domain::role::Role;
 use crate::domain::time;
@@ -45,29 +45,29 @@ impl Program {
         self.budget_fen - self.reserved_fen - self.disbursed_fen
     }
 
-    /// A new draft as `input` (validated) defines it.
-    fn draft(input: ProgramInput, now: NaiveDateTime) -> Self {
+    /// A new draft on `terms` (validated).
+    fn draft(terms: ProgramTerms, now: NaiveDateTime) -> Self {
         Self {
             id: 0,
-            correction_days: input.correction_days_or_default(),
-            max_total_upload_bytes: input.max_total_upload_bytes_or_default(),
-            opens_at: input.opens_at.naive_utc(),
-            closes_at: input.closes_at.naive_utc(),
-            code: input.code,
-            title: input.title,
-            category: input.category,
-            summary: input.summary,
-            guide: input.guide,
-            budget_fen: input.budget_fen,
-            max_award_fen: input.max_award_fen,
-            public_notice_days: input.public_notice_days,
-            payment_due_days: input.payment_due_days,
-            min_expert_reviews: input.min_expert_reviews,
-            rules: input.eligibility_rules,
-            materials: input.required_materials,
-            fields: input.form_fields,
-            support_family: input.support_family,
-            max_support_ratio_percent: input.max_support_ratio_percent,
+            correction_days: terms.correction_days,
+            max_total_upload_bytes: terms.max_total_upload_bytes,
+            opens_at: terms.opens_at.naive_utc(),
+            closes_at: terms.closes_at.naive_utc(),
+            code: terms.code,
+            title: terms.title,
+            category: terms.category,
+            summary: terms.summary,
+            guide: terms.guide,
+            budget_fen: terms.budget_fen,
+            max_award_fen: terms.max_award_fen,
+            public_notice_days: terms.public_notice_days,
+            payment_due_days: terms.payment_due_days,
+            min_expert_reviews: terms.min_expert_reviews,
+            rules: terms.eligibility_rules,
+            materials: terms.required_materials,
+            fields: terms.form_fields,
+            support_family: terms.support_family,
+            max_support_ratio_percent: terms.max_support_ratio_percent,
             reserved_fen: 0,
             disbursed_fen: 0,
             status: ProgramStatus::Draft,
@@ -77,8 +77,8 @@ impl Program {
         }
     }
 
-    /// This programme with what an administrator writes taken from `input` (validated).
-    fn redefined(self, input: ProgramInput, now: NaiveDateTime) -> Self {
+    /// This programme with what an administrator writes taken from `terms` (validated).
+    fn redefined(self, terms: ProgramTerms, now: NaiveDateTime) -> Self {
         Self {
             id: self.id,
             reserved_fen: self.reserved_fen,
@@ -86,13 +86,13 @@ impl Program {
             status: self.status,
             last_reference_seq: self.last_reference_seq,
             created_at: self.created_at,
-            ..Self::draft(input, now)
+            ..Self::draft(terms, now)
         }
     }
 
     /// What an administrator wrote, as they would write it again.
-    pub fn input(&self) -> ProgramInput {
-        ProgramInput {
+    pub fn terms(&self) -> ProgramTerms {
+        ProgramTerms {
             code: self.code.clone(),
             title: self.title.clone(),
             category: self.category,
@@ -104,9 +104,9 @@ impl Program {
             max_award_fen: self.max_award_fen,
             public_notice_days: self.public_notice_days,
             payment_due_days: self.payment_due_days,
-            correction_days: Some(self.correction_days),
+            correction_days: self.correction_days,
             min_expert_reviews: self.min_expert_reviews,
-            max_total_upload_bytes: Some(self.max_total_upload_bytes),
+            max_total_upload_bytes: self.max_total_upload_bytes,
             eligibility_rules: self.rules.clone(),
             required_materials: self.materials.clone(),
             form_fields: self.fields.clone(),
@@ -160,24 +160,24 @@ fn code_taken() -> Refusal {
 }
 
 /// Creates a programme as a draft (administrators).
-pub async fn create(db: &Db, caller: &SignedIn, input: ProgramInput) -> Result<Program> {
+pub async fn create(db: &Db, caller: &SignedIn, terms: ProgramTerms) -> Result<Program> {
     caller.require(&[Role::Admin])?;
-    let input = input.validated()?;
+    let terms = terms.validated()?;
     let actor = caller.actor();
-    db.write(move |conn| create_in(conn, &actor, input, json!({}))).await
+    db.write(move |conn| create_in(conn, &actor, terms, json!({}))).await
 }
 
 /// Inserts a draft with its audit event, in the caller's transaction; `summary` is added to the event's.
 fn create_in(
     conn: &mut DbConnection,
     actor: &crate::domain::audit::Actor,
-    input: ProgramInput,
+    terms: ProgramTerms,
     mut summary: serde_json::Value,
 ) -> Result<Program> {
-    if programs::code_taken(conn, &input.code, None)? {
+    if programs::code_taken(conn, &terms.code, None)? {
         return Err(code_taken().into());
     }
-    let program = programs::insert(conn, Program::draft(input, time::now()))?;
+    let program = programs::insert(conn, Program::draft(terms, time::now()))?;
     summary["code"] = json!(program.code);
     audit::append(conn, actor, Event::new("program.create", "program", program.id, summary))?;
     Ok(program)
@@ -192,14 +192,14 @@ pub async fn update(db: &Db, caller: &SignedIn, id: i64, patch: ProgramPatch) ->
         let program = Program::load(conn, id)?;
         check_patch(program.status, &patch)?;
         let changed = patch.changed();
-        let mut input = program.input();
-        patch.apply(&mut input);
-        let input = input.validated()?;
-        if programs::code_taken(conn, &input.code, Some(id))? {
+        let mut terms = program.terms();
+        patch.apply(&mut terms);
+        let terms = terms.validated()?;
+        if programs::code_taken(conn, &terms.code, Some(id))? {
             return Err(code_taken().into());
         }
         let (status, read_at) = (program.status, program.updated_at);
-        if !programs::update(conn, program.redefined(input, time::now()), status, read_at)? {
+        if !programs::update(conn, program.redefined(terms, time::now()), status, read_at)? {
             return Err(Refusal::conflict(
                 "conflict",
                 Text::new("项目刚被他人修改，请刷新后重试。", "The programme changed meanwhile; reload and try again."),
@@ -315,24 +315,24 @@ pub async fn matches(
     .await
 }
 
-/// Creates and publishes each of `inputs` whose code is not taken yet, for a demonstration; nobody signed
-/// in, so the audit events name no actor. Answers the programmes created.
-pub async fn seed(db: &Db, inputs: Vec<ProgramInput>) -> Result<Vec<Program>> {
-    let inputs = inputs
+/// Creates and publishes each of `definitions` whose code is not taken yet, for a demonstration; nobody
+/// signed in, so the audit events name no actor. Answers the programmes created.
+pub async fn seed(db: &Db, definitions: Vec<ProgramTerms>) -> Result<Vec<Program>> {
+    let definitions = definitions
         .into_iter()
-        .map(|input| {
-            let code = input.code.clone();
-            input.validated().map_err(|refusal| anyhow::anyhow!("demo programme {code}: {refusal:?}"))
+        .map(|terms| {
+            let code = terms.code.clone();
+            terms.validated().map_err(|refusal| anyhow::anyhow!("demo programme {code}: {refusal:?}"))
         })
         .collect::<Result<Vec<_>, _>>()?;
     db.write(move |conn| {
         let mut created = Vec::new();
         let actor = crate::domain::audit::Actor::default();
-        for input in inputs {
-            if programs::code_taken(conn, &input.code, None)? {
+        for terms in definitions {
+            if programs::code_taken(conn, &terms.code, None)? {
                 continue;
             }
-            let program = create_in(conn, &actor, input, json!({ "seeded": true }))?;
+            let program = create_in(conn, &actor, terms, json!({ "seeded": true }))?;
             programs::set_status(conn, program.id, ProgramStatus::Draft, ProgramStatus::Published, time::now())?;
             created.push(Program::load(conn, program.id)?);
         }

@@ -20,7 +20,7 @@ use crate::domain::error::{Error as Refusal, FieldError};
 use crate::domain::files::FileType;
 use crate::domain::money::{parse_yuan, yuan};
 use crate::domain::program::{
-    Category, FieldType, FormField, Guide, Material, ProgramInput, ProgramPatch, ProgramStatus,
+    Category, FieldType, FormField, Guide, Material, ProgramPatch, ProgramStatus, ProgramTerms,
 };
 use crate::domain::role::Role;
 use crate::i18n::Text;
@@ -174,7 +174,7 @@ impl ProgramForm {
         }
     }
 
-    fn of(input: &ProgramInput, offset: FixedOffset) -> Self {
+    fn of(input: &ProgramTerms, offset: FixedOffset) -> Self {
         let g = &input.guide;
         Self {
             code: input.code.clone(),
@@ -199,9 +199,9 @@ impl ProgramForm {
             max_award_yuan: yuan_text(input.max_award_fen),
             public_notice_days: input.public_notice_days.to_string(),
             payment_due_days: input.payment_due_days.to_string(),
-            correction_days: input.correction_days_or_default().to_string(),
+            correction_days: input.correction_days.to_string(),
             min_expert_reviews: input.min_expert_reviews.to_string(),
-            max_total_upload_mb: mib_text(input.max_total_upload_bytes_or_default()),
+            max_total_upload_mb: mib_text(input.max_total_upload_bytes),
             support_family: input.support_family.clone().unwrap_or_default(),
             max_support_ratio_percent: input.max_support_ratio_percent.map(|p| p.to_string()).unwrap_or_default(),
             rules: input.eligibility_rules.iter().map(RuleRow::of).collect(),
@@ -325,11 +325,11 @@ impl ProgramForm {
     /// The programme this form describes, or every value that cannot be read, each on its field. Values
     /// shown unchanged from `before` keep its exact value (times to the second, sizes to the byte).
     #[expect(clippy::too_many_lines, reason = "one form, read field by field in the order the page shows it")]
-    fn input(
+    fn terms(
         &self,
         offset: FixedOffset,
-        before: Option<(&ProgramForm, &ProgramInput)>,
-    ) -> Result<ProgramInput, Refusal> {
+        before: Option<(&ProgramForm, &ProgramTerms)>,
+    ) -> Result<ProgramTerms, Refusal> {
         let mut errors = Vec::new();
         let mut problem = |field: String, zh: &str, en: &str| {
             errors.push(FieldError::new(field, "invalid", Text::owned(zh.to_owned(), en.to_owned())));
@@ -347,7 +347,7 @@ impl ProgramForm {
                     .map(|t| t.with_timezone(&Utc))
             })
         };
-        let kept_moment = |shown: fn(&ProgramForm) -> &String, value: fn(&ProgramInput) -> DateTime<Utc>, now: &str| {
+        let kept_moment = |shown: fn(&ProgramForm) -> &String, value: fn(&ProgramTerms) -> DateTime<Utc>, now: &str| {
             before.filter(|(form, _)| shown(form) == now).map(|(_, input)| value(input))
         };
         let opens_at = moment(&self.opens_at, kept_moment(|f| &f.opens_at, |i| i.opens_at, &self.opens_at));
@@ -385,12 +385,13 @@ impl ProgramForm {
         };
         let public_notice_days = whole("public_notice_days", &self.public_notice_days, false).unwrap_or_default();
         let payment_due_days = whole("payment_due_days", &self.payment_due_days, false).unwrap_or_default();
-        let correction_days = whole("correction_days", &self.correction_days, true);
+        let correction_days =
+            whole("correction_days", &self.correction_days, true).unwrap_or(programs::DEFAULT_CORRECTION_DAYS);
         let min_expert_reviews = whole("min_expert_reviews", &self.min_expert_reviews, false).unwrap_or_default();
         let max_support_ratio_percent = whole("max_support_ratio_percent", &self.max_support_ratio_percent, true);
         let max_total_upload_bytes = match before {
             Some((form, input)) if form.max_total_upload_mb == self.max_total_upload_mb => input.max_total_upload_bytes,
-            _ if self.max_total_upload_mb.is_empty() => None,
+            _ if self.max_total_upload_mb.is_empty() => programs::DEFAULT_MAX_TOTAL_UPLOAD_BYTES,
             _ => {
                 let bytes = mib(&self.max_total_upload_mb);
                 if bytes.is_none() {
@@ -400,7 +401,7 @@ impl ProgramForm {
                         "Enter a size in MB, e.g. 200.",
                     );
                 }
-                bytes
+                bytes.unwrap_or_default()
             }
         };
         let mut eligibility_rules = Vec::new();
@@ -486,7 +487,7 @@ impl ProgramForm {
         let [beneficiaries, conditions, award_standard, deadline_note, contact_phone, consulting_address, policy_basis] =
             std::array::from_fn(|i| self.guide.get(i).cloned().unwrap_or_default());
         Refusal::unless_any(errors)?;
-        Ok(ProgramInput {
+        Ok(ProgramTerms {
             code: self.code.clone(),
             title: self.title.clone(),
             category,
@@ -715,7 +716,7 @@ pub async fn create(posted: Posted<Vec<(String, String)>>, db: web::Data<Db>) ->
         page.form = form;
         return Ok(html(page.render()?));
     }
-    let outcome = match form.input(staff.utc_offset, None) {
+    let outcome = match form.terms(staff.utc_offset, None) {
         Ok(input) => programs::create(&db, &staff.caller, input).await,
         Err(refusal) => Err(refusal.into()),
     };
@@ -746,7 +747,7 @@ pub async fn edit(
         frame: frame(&staff, Some(&program), notice),
         action: format!("/console/programs/{}", program.id),
         status: Some(program.status()),
-        form: ProgramForm::of(&program.input(), staff.utc_offset),
+        form: ProgramForm::of(&program.terms(), staff.utc_offset),
         problem: Vec::new(),
         errors: Vec::new(),
     };
@@ -777,9 +778,9 @@ pub async fn save(
         page.form = form;
         return Ok(html(page.render()?));
     }
-    let before = program.input();
+    let before = program.terms();
     let shown = ProgramForm::of(&before, staff.utc_offset);
-    let outcome = match form.input(staff.utc_offset, Some((&shown, &before))) {
+    let outcome = match form.terms(staff.utc_offset, Some((&shown, &before))) {
         Ok(after) => programs::update(&db, &staff.caller, program.id, ProgramPatch::between(&before, after)).await,
         Err(refusal) => Err(refusal.into()),
     };

@@ -121,10 +121,11 @@ pub use crate::domain::workflow::DEFAULT_CORRECTION_DAYS;
 /// All of an application's files together, when the programme does not say.
 pub const DEFAULT_MAX_TOTAL_UPLOAD_BYTES: i64 = 200 * 1024 * 1024;
 
-/// A programme as an administrator writes it.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProgramInput {
+/// A programme's terms: what an administrator writes, and what everyone reads back with the budget's
+/// state beside it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProgramTerms {
+    #[schema(example = "IC-2026")]
     pub code: String,
     pub title: String,
     pub category: Category,
@@ -137,10 +138,12 @@ pub struct ProgramInput {
     pub public_notice_days: i32,
     pub payment_due_days: i32,
     /// Working days a returned application has for its correction; 10 when absent.
-    pub correction_days: Option<i32>,
+    #[serde(default = "default_correction_days")]
+    pub correction_days: i32,
     pub min_expert_reviews: i32,
     /// All of an application's files together; 200 MiB when absent.
-    pub max_total_upload_bytes: Option<i64>,
+    #[serde(default = "default_max_total_upload_bytes")]
+    pub max_total_upload_bytes: i64,
     pub eligibility_rules: Vec<Rule>,
     pub required_materials: Vec<Material>,
     pub form_fields: Vec<FormField>,
@@ -153,17 +156,23 @@ pub struct ProgramInput {
     pub max_support_ratio_percent: Option<i32>,
 }
 
-impl ProgramInput {
-    /// The programme as it is stored (code in capitals, text trimmed, defaults filled in, times to the
-    /// microsecond), or every problem with it at once.
+fn default_correction_days() -> i32 {
+    DEFAULT_CORRECTION_DAYS
+}
+
+fn default_max_total_upload_bytes() -> i64 {
+    DEFAULT_MAX_TOTAL_UPLOAD_BYTES
+}
+
+impl ProgramTerms {
+    /// The programme as it is stored (code in capitals, text trimmed, times to the microsecond), or every
+    /// problem with it at once.
     pub fn validated(mut self) -> Result<Self, Refusal> {
         self.code = self.code.trim().to_uppercase();
         self.title = self.title.trim().to_owned();
         self.summary = self.summary.trim().to_owned();
         self.opens_at = self.opens_at.trunc_subsecs(6);
         self.closes_at = self.closes_at.trunc_subsecs(6);
-        self.correction_days = Some(self.correction_days.unwrap_or(DEFAULT_CORRECTION_DAYS));
-        self.max_total_upload_bytes = Some(self.max_total_upload_bytes.unwrap_or(DEFAULT_MAX_TOTAL_UPLOAD_BYTES));
         self.support_family = self.support_family.map(|f| f.trim().to_lowercase()).filter(|f| !f.is_empty());
         let mut errors = check(&self);
         for (field, text, limit) in [("title", &self.title, 200), ("summary", &self.summary, 2000)] {
@@ -179,13 +188,40 @@ impl ProgramInput {
         Refusal::unless_any(errors)?;
         Ok(self)
     }
+}
 
-    pub fn correction_days_or_default(&self) -> i32 {
-        self.correction_days.unwrap_or(DEFAULT_CORRECTION_DAYS)
+/// A programme's terms as a request body or a seed file gives them: a field the terms do not have is
+/// refused, not ignored.
+#[derive(Debug, Clone)]
+pub struct ProgramInput(pub ProgramTerms);
+
+impl<'de> Deserialize<'de> for ProgramInput {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut unknown = None;
+        let terms = serde_ignored::deserialize(deserializer, |path| {
+            unknown.get_or_insert_with(|| path.to_string());
+        })?;
+        match unknown {
+            Some(field) => Err(serde::de::Error::custom(format_args!("unknown field `{field}`"))),
+            None => Ok(Self(terms)),
+        }
     }
+}
 
-    pub fn max_total_upload_bytes_or_default(&self) -> i64 {
-        self.max_total_upload_bytes.unwrap_or(DEFAULT_MAX_TOTAL_UPLOAD_BYTES)
+impl utoipa::PartialSchema for ProgramInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, Schema};
+        let mut schema = ProgramTerms::schema();
+        if let utoipa::openapi::RefOr::T(Schema::Object(object)) = &mut schema {
+            object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+        }
+        schema
+    }
+}
+
+impl ToSchema for ProgramInput {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        ProgramTerms::schemas(schemas);
     }
 }
 
@@ -229,12 +265,10 @@ fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Resu
 impl ProgramPatch {
     /// The patch that turns `before` into `after`: only the fields whose values differ, so a form that
     /// shows every field sets only what the administrator changed.
-    pub fn between(before: &ProgramInput, after: ProgramInput) -> Self {
+    pub fn between(before: &ProgramTerms, after: ProgramTerms) -> Self {
         fn changed<T: PartialEq>(before: &T, after: T) -> Option<T> {
             (*before != after).then_some(after)
         }
-        let correction_days = after.correction_days_or_default();
-        let max_total_upload_bytes = after.max_total_upload_bytes_or_default();
         Self {
             code: changed(&before.code, after.code),
             title: changed(&before.title, after.title),
@@ -247,9 +281,9 @@ impl ProgramPatch {
             max_award_fen: changed(&before.max_award_fen, after.max_award_fen),
             public_notice_days: changed(&before.public_notice_days, after.public_notice_days),
             payment_due_days: changed(&before.payment_due_days, after.payment_due_days),
-            correction_days: changed(&before.correction_days_or_default(), correction_days),
+            correction_days: changed(&before.correction_days, after.correction_days),
             min_expert_reviews: changed(&before.min_expert_reviews, after.min_expert_reviews),
-            max_total_upload_bytes: changed(&before.max_total_upload_bytes_or_default(), max_total_upload_bytes),
+            max_total_upload_bytes: changed(&before.max_total_upload_bytes, after.max_total_upload_bytes),
             eligibility_rules: changed(&before.eligibility_rules, after.eligibility_rules),
             required_materials: changed(&before.required_materials, after.required_materials),
             form_fields: changed(&before.form_fields, after.form_fields),
@@ -298,32 +332,14 @@ impl ProgramPatch {
         names
     }
 
-    /// The programme `input` with this patch's fields in place of its own.
-    pub fn apply(self, input: &mut ProgramInput) {
+    /// The programme `terms` with this patch's fields in place of its own.
+    pub fn apply(self, terms: &mut ProgramTerms) {
         macro_rules! take {
-            ($($field:ident),+) => { $(if let Some(value) = self.$field { input.$field = value; })+ };
+            ($($field:ident),+) => { $(if let Some(value) = self.$field { terms.$field = value; })+ };
         }
         take!(code, title, category, summary, guide, opens_at, closes_at, budget_fen, max_award_fen);
-        take!(
-            public_notice_days,
-            payment_due_days,
-            min_expert_reviews,
-            eligibility_rules,
-            required_materials,
-            form_fields
-        );
-        if self.correction_days.is_some() {
-            input.correction_days = self.correction_days;
-        }
-        if self.max_total_upload_bytes.is_some() {
-            input.max_total_upload_bytes = self.max_total_upload_bytes;
-        }
-        if let Some(family) = self.support_family {
-            input.support_family = family;
-        }
-        if let Some(percent) = self.max_support_ratio_percent {
-            input.max_support_ratio_percent = percent;
-        }
+        take!(public_notice_days, payment_due_days, correction_days, min_expert_reviews, max_total_upload_bytes);
+        take!(eligibility_rules, required_materials, form_fields, support_family, max_support_ratio_percent);
     }
 }
 
@@ -366,7 +382,7 @@ fn in_range(errors: &mut Vec<FieldError>, field: &'static str, value: i64, min: 
 }
 
 /// Every problem of a programme's code, window, money and structured parts, each on its own field.
-fn check(d: &ProgramInput) -> Vec<FieldError> {
+fn check(d: &ProgramTerms) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let code_ok = !d.code.is_empty()
         && d.code.len() <= 20
@@ -405,9 +421,9 @@ fn check(d: &ProgramInput) -> Vec<FieldError> {
     }
     in_range(&mut errors, "public_notice_days", d.public_notice_days.into(), 0, 30);
     in_range(&mut errors, "payment_due_days", d.payment_due_days.into(), 1, 365);
-    in_range(&mut errors, "correction_days", d.correction_days_or_default().into(), 1, 60);
+    in_range(&mut errors, "correction_days", d.correction_days.into(), 1, 60);
     in_range(&mut errors, "min_expert_reviews", d.min_expert_reviews.into(), 0, 20);
-    in_range(&mut errors, "max_total_upload_bytes", d.max_total_upload_bytes_or_default(), 1, 2 * 1024 * 1024 * 1024);
+    in_range(&mut errors, "max_total_upload_bytes", d.max_total_upload_bytes, 1, 2 * 1024 * 1024 * 1024);
     if let Some(percent) = d.max_support_ratio_percent {
         in_range(&mut errors, "max_support_ratio_percent", percent.into(), 1, 100);
     }
@@ -424,7 +440,7 @@ fn check(d: &ProgramInput) -> Vec<FieldError> {
 }
 
 /// The structured parts: typed rules, materials and form fields with unique, well-formed keys.
-fn check_parts(d: &ProgramInput, errors: &mut Vec<FieldError>) {
+fn check_parts(d: &ProgramTerms, errors: &mut Vec<FieldError>) {
     for (index, rule) in d.eligibility_rules.iter().enumerate() {
         errors.extend(
             rule.check()
@@ -683,24 +699,35 @@ mod tests {
         assert!(detail.en.ends_with("support_family, max_support_ratio_percent."), "{}", detail.en);
     }
 
-    #[test]
-    fn a_patch_between_two_versions_sets_only_what_differs() {
-        let before: ProgramInput = serde_json::from_value(json!({
+    fn written_terms() -> serde_json::Value {
+        json!({
             "code": "IC-2026", "title": "集成电路", "category": "integrated_circuit", "summary": "支持研发。",
             "guide": { "beneficiaries": "企业", "conditions": "满一年", "award_standard": "10%", "deadline_note": "",
                        "contact_phone": "", "consulting_address": "", "policy_basis": "" },
             "opens_at": "2026-01-01T00:00:00Z", "closes_at": "2026-03-01T00:00:00Z",
             "budget_fen": 100, "max_award_fen": 10, "public_notice_days": 5, "payment_due_days": 60,
             "min_expert_reviews": 2, "eligibility_rules": [], "required_materials": [], "form_fields": []
-        }))
-        .unwrap();
+        })
+    }
+
+    #[test]
+    fn a_patch_between_two_versions_sets_only_what_differs() {
+        let ProgramInput(before) = serde_json::from_value(written_terms()).unwrap();
         let mut after = before.clone();
         after.title = "集成电路（第二批）".into();
         after.budget_fen = 200;
-        after.correction_days = Some(DEFAULT_CORRECTION_DAYS);
+        after.correction_days = DEFAULT_CORRECTION_DAYS;
         let patch = ProgramPatch::between(&before, after);
         assert_eq!(patch.changed(), ["budget_fen", "title"]);
         assert!(check_patch(ProgramStatus::Published, &patch).is_err());
+    }
+
+    #[test]
+    fn terms_given_with_a_field_they_do_not_have_are_refused_naming_it() {
+        let mut body = written_terms();
+        body["budget_yuan"] = json!(1);
+        let error = serde_json::from_value::<ProgramInput>(body).unwrap_err();
+        assert_eq!(error.to_string(), "unknown field `budget_yuan`");
     }
 
     #[test]
