@@ -89,6 +89,10 @@ pub struct Db {
     backend: Backend,
     observed: Arc<Observed>,
     keys: Arc<crate::crypto::Keyring>,
+    /// SQLite: this process's writers take turns here, first come first served, before they ask SQLite
+    /// for its write lock. SQLite itself lets a waiting writer only retry after growing sleeps, so a job
+    /// writing in a loop (the outbox sending a backlog) kept others waiting until their busy timeout.
+    sqlite_turns: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 /// What the metrics report of the pool and the blocking pool, counted as it happens.
@@ -146,7 +150,8 @@ impl Db {
             .error_handler(Box::new(LogPoolErrors))
             .event_handler(Box::new(ObservePool(observed.clone())))
             .build_unchecked(manager);
-        Ok(Self { pool, backend, observed, keys: Arc::default() })
+        let sqlite_turns = matches!(backend, Backend::Sqlite).then(Arc::default);
+        Ok(Self { pool, backend, observed, keys: Arc::default(), sqlite_turns })
     }
 
     /// The pool and the database tasks now, for the metrics.
@@ -203,7 +208,13 @@ impl Db {
         E: Failure,
     {
         let pool = self.pool.clone();
+        // Held until the transaction ends, even when the request that asked for it is gone meanwhile.
+        let turn = match &self.sqlite_turns {
+            Some(turns) => Some(turns.clone().lock_owned().await),
+            None => None,
+        };
         run_blocking(&self.observed, move || {
+            let _turn = turn;
             pool.get().map_err(|e| E::from(e.into()))?.run(|conn| write_transaction(conn, f))
         })
         .await

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use portal::config::{MailTransportKind, SmtpSecurity};
 use portal::db::schema::outbox;
+use portal::email::Email;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
@@ -164,4 +165,29 @@ async fn several_instances_send_each_message_once() {
         assert_eq!(received.get(recipient), Some(&1), "{recipient}");
     }
     assert_eq!(received.len(), recipients.len());
+}
+
+/// Sending a backlog writes once per message. Another writer waits for its turn, not for SQLite's busy
+/// timeout (here 300 ms): every sign-in while thousands of messages go out is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_while_a_backlog_of_mail_goes_out_are_all_answered() {
+    let app = spawn_app_with(|s| s.database.sqlite_busy_timeout_ms = 300).await;
+    app.create_user(portal::domain::role::Role::Admin, "admin@park.example").await;
+    let backlog: Vec<Email> = (0..5000)
+        .map(|n| Email {
+            to: format!("company{n}@park.example"),
+            subject: "新政策发布".into(),
+            body: "一项新政策已发布。".into(),
+        })
+        .collect();
+    let now = portal::domain::time::now();
+    app.db.write(move |conn| portal::db::outbox::enqueue_all(conn, &backlog, now)).await.unwrap();
+    wait_until("the backlog started going out", || outbox_state(&app).iter().any(|(_, sent, _)| *sent)).await;
+
+    for n in 0..20 {
+        let answer = app.login("admin@park.example", crate::helpers::PASSWORD).await;
+        assert_eq!(answer.status(), 200, "sign-in {n}");
+    }
+    let unsent = outbox_state(&app).iter().filter(|(_, sent, _)| !sent).count();
+    assert!(unsent > 0, "the backlog was sent before the sign-ins ended, so they did not compete with it");
 }
