@@ -49,7 +49,7 @@ impl From<Text> for FundingRule {
 }
 
 impl ProgramView {
-    pub fn new(program: Program, now: DateTime<Utc>) -> Self {
+    pub fn new(program: &Program, now: DateTime<Utc>) -> Self {
         Self {
             id: program.id,
             terms: program.terms(),
@@ -99,7 +99,7 @@ pub async fn list_programs(
     let (found, total) = programs::list(&db, viewer.as_ref(), listing, start, per_page).await?;
     let now = Utc::now();
     let key = |p: &programs::Program| (p.closes_at, p.id);
-    Ok(web::Json(Page::of(found, page, per_page, total, key, |program| ProgramView::new(program, now))))
+    Ok(web::Json(Page::of(found, page, per_page, total, key, |program| ProgramView::new(&program, now))))
 }
 
 /// One programme with its guide, rules, materials, form and budget figures.
@@ -112,7 +112,7 @@ pub async fn get_program(
     id: web::Path<i64>,
 ) -> Result<web::Json<ProgramView>, ApiError> {
     let program = programs::get(&db, viewer.as_ref(), id.into_inner()).await?;
-    Ok(web::Json(ProgramView::new(program, Utc::now())))
+    Ok(web::Json(ProgramView::new(&program, Utc::now())))
 }
 
 /// Creates a programme as a draft.
@@ -127,7 +127,7 @@ pub async fn create_program(
     body: Json<ProgramInput>,
 ) -> Result<(web::Json<ProgramView>, StatusCode), ApiError> {
     let program = programs::create(&db, &user, body.into_inner().0).await?;
-    Ok((web::Json(ProgramView::new(program, Utc::now())), StatusCode::CREATED))
+    Ok((web::Json(ProgramView::new(&program, Utc::now())), StatusCode::CREATED))
 }
 
 /// Edits a programme. Once published, its rules, materials, form and money are frozen: only the
@@ -145,7 +145,7 @@ pub async fn update_program(
     body: Json<ProgramPatch>,
 ) -> Result<web::Json<ProgramView>, ApiError> {
     let program = programs::update(&db, &user, id.into_inner(), body.into_inner()).await?;
-    Ok(web::Json(ProgramView::new(program, Utc::now())))
+    Ok(web::Json(ProgramView::new(&program, Utc::now())))
 }
 
 /// Publishes a draft: companies can read it and apply inside its window.
@@ -160,7 +160,7 @@ pub async fn publish_program(
     id: web::Path<i64>,
 ) -> Result<web::Json<ProgramView>, ApiError> {
     let program = programs::publish(&db, &user, id.into_inner()).await?;
-    Ok(web::Json(ProgramView::new(program, Utc::now())))
+    Ok(web::Json(ProgramView::new(&program, Utc::now())))
 }
 
 /// Closes a published programme to new applications.
@@ -175,7 +175,7 @@ pub async fn close_program(
     id: web::Path<i64>,
 ) -> Result<web::Json<ProgramView>, ApiError> {
     let program = programs::close(&db, &user, id.into_inner()).await?;
-    Ok(web::Json(ProgramView::new(program, Utc::now())))
+    Ok(web::Json(ProgramView::new(&program, Utc::now())))
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -256,7 +256,7 @@ pub async fn program_matches(
     let mut matches: Vec<MatchView> = found
         .into_iter()
         .map(|(program, eligibility)| MatchView {
-            program: ProgramView::new(program, now),
+            program: ProgramView::new(&program, now),
             eligibility: EligibilityView::new(eligibility, ctx.lang),
         })
         .collect();

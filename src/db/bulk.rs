@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{
-    applications, companies, company_bank_accounts, company_financials, disbursements, programs, users,
+    applications, companies, company_bank_accounts, company_financials, disbursements, outreach_runs, programs, users,
 };
 use crate::db::error::{Error, Result};
 use crate::domain::credit_code::CreditCode;
@@ -225,6 +225,17 @@ fn seed_programs(conn: &mut DbConnection, count: usize, now: NaiveDateTime) -> R
                 programs::updated_at.eq(now),
             ))
             .get_result(conn)?;
+        // Announced as if at publication, so a service started on this data is in its steady state rather
+        // than emailing every company about every programme first.
+        diesel::insert_into(outreach_runs::table)
+            .values((
+                outreach_runs::program_id.eq(row.id),
+                outreach_runs::claim_token.eq("seed-bench"),
+                outreach_runs::started_at.eq(now),
+                outreach_runs::finished_at.eq(Some(now)),
+                outreach_runs::runs.eq(1),
+            ))
+            .execute(conn)?;
         ids.push(row.id);
     }
     Ok(ids)

@@ -3,8 +3,12 @@
 //! applications table.
 
 use chrono::NaiveDate;
-use diesel::dsl::count_star;
+use diesel::backend::Backend;
+use diesel::dsl::exists;
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping, is_aggregate};
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::BigInt;
 
 use super::DbConnection;
 use super::schema::{application_counts, application_day_counts, objections, programs};
@@ -41,54 +45,77 @@ pub fn submitted_in(conn: &mut DbConnection, status: Option<&str>, program_id: O
     if let Some(id) = program_id {
         query = query.filter(application_counts::program_id.eq(id));
     }
-    let counts: Vec<i64> = query.select(application_counts::n).load(conn)?;
-    Ok(counts.into_iter().sum())
+    Ok(query.select(Total(application_counts::n)).get_result(conn)?)
 }
 
-/// Applications in expert review with at least their programme's minimum number of scores: from the
-/// counters for programmes that need none, and by counting the scores of the others' applications only
-/// (`CROSS JOIN` keeps SQLite reading from the programmes, through the programme and status index).
-pub fn ready_to_propose(conn: &mut DbConnection) -> Result<i64> {
+/// `CAST(COALESCE(SUM(counter), 0) AS BIGINT)`: a counter column's total as a `BIGINT` on both backends
+/// (PostgreSQL sums a `BIGINT` as `NUMERIC`). Unlike the same text as a literal, it lets diesel keep the
+/// statement prepared, so PostgreSQL plans it once per connection rather than at every request.
+#[derive(Debug, Clone, Copy, QueryId)]
+pub struct Total<E>(pub E);
+
+impl<E: Expression<SqlType = BigInt>> Expression for Total<E> {
+    type SqlType = BigInt;
+}
+
+impl<E: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for Total<E> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("CAST(COALESCE(SUM(");
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql("), 0) AS BIGINT)");
+        Ok(())
+    }
+}
+
+impl<E: AppearsOnTable<QS>, QS> AppearsOnTable<QS> for Total<E> where Self: Expression {}
+
+impl<E: SelectableExpression<QS>, QS> SelectableExpression<QS> for Total<E> where Self: AppearsOnTable<QS> {}
+
+impl<E, GroupBy> ValidGrouping<GroupBy> for Total<E> {
+    type IsAggregate = is_aggregate::Yes;
+}
+
+/// Applications in expert review with at least their programme's minimum number of scores, among the
+/// programmes that need scores: the scores of their applications in review are counted.
+/// (`CROSS JOIN` keeps SQLite reading from the programmes, through the programme and status index.)
+fn ready_with_scores(conn: &mut DbConnection) -> Result<i64> {
     #[derive(QueryableByName)]
     struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        #[diesel(sql_type = BigInt)]
         n: i64,
     }
+    let needing_scores = programs::table.filter(programs::min_expert_reviews.gt(0));
+    if !diesel::select(exists(needing_scores)).get_result::<bool>(conn)? {
+        return Ok(0);
+    }
     let count: Count = diesel::sql_query(
-        "SELECT (SELECT CAST(COALESCE(SUM(c.n), 0) AS BIGINT) FROM application_counts c JOIN programs p ON p.id = c.program_id \
-                  WHERE c.status = 'expert_review' AND c.submitted AND p.min_expert_reviews = 0) \
-              + (SELECT COUNT(*) FROM programs p CROSS JOIN applications a \
-                  WHERE a.program_id = p.id AND p.min_expert_reviews > 0 AND a.status = 'expert_review' \
-                    AND p.min_expert_reviews <= \
-                    (SELECT COUNT(*) FROM expert_assignments e WHERE e.application_id = a.id AND e.score IS NOT NULL)) \
-           AS n",
+        "SELECT COUNT(*) AS n FROM programs p CROSS JOIN applications a \
+          WHERE a.program_id = p.id AND p.min_expert_reviews > 0 AND a.status = 'expert_review' \
+            AND p.min_expert_reviews <= \
+            (SELECT COUNT(*) FROM expert_assignments e WHERE e.application_id = a.id AND e.score IS NOT NULL)",
     )
     .get_result(conn)?;
     Ok(count.n)
 }
 
-/// Applications in `status` (public notice, returned or approved) whose date of that status (the notice's
-/// end, the correction deadline, the payment due date) lies in `from..=to` (either end open), from the
-/// per-day counters.
-fn dated(conn: &mut DbConnection, status: Status, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<i64> {
-    let mut query =
-        application_day_counts::table.filter(application_day_counts::status.eq(status.as_str())).into_boxed();
-    if let Some(from) = from {
-        query = query.filter(application_day_counts::day.ge(from));
-    }
-    if let Some(to) = to {
-        query = query.filter(application_day_counts::day.le(to));
-    }
-    let counts: Vec<i64> = query.select(application_day_counts::n).load(conn)?;
-    Ok(counts.into_iter().sum())
+/// Awards still owed on `today`: `(due from today on, past their due date)`, from the per-day counters.
+pub fn payments(conn: &mut DbConnection, today: NaiveDate) -> Result<(i64, i64)> {
+    let owed = || dated(Status::Approved);
+    Ok(diesel::select((
+        owed().filter(application_day_counts::day.ge(today)).select(Total(application_day_counts::n)).single_value(),
+        owed().filter(application_day_counts::day.lt(today)).select(Total(application_day_counts::n)).single_value(),
+    ))
+    .get_result::<(Option<i64>, Option<i64>)>(conn)
+    .map(|(due, overdue)| (due.unwrap_or_default(), overdue.unwrap_or_default()))?)
 }
 
-/// Awards still owed on `today`: `(due from today on, past their due date)`.
-pub fn payments(conn: &mut DbConnection, today: NaiveDate) -> Result<(i64, i64)> {
-    let due = dated(conn, Status::Approved, Some(today), None)?;
-    let overdue = dated(conn, Status::Approved, None, today.pred_opt())?;
-    Ok((due, overdue))
+/// The per-day counters of applications in `status` (public notice, returned or approved), by the date
+/// of that status: the notice's end, the correction deadline, the payment due date.
+fn dated(status: Status) -> application_day_counts::BoxedQuery<'static, Multi> {
+    application_day_counts::table.filter(application_day_counts::status.eq(status.as_str())).into_boxed()
 }
+
+type Multi = <DbConnection as diesel::Connection>::Backend;
 
 /// The counts of the reviewer's and finance's queues on `today`; `soon` is the last day a notice may
 /// end on to count as ending soon.
@@ -103,18 +130,45 @@ pub struct Queues {
     pub payments_overdue: i64,
 }
 
+/// The queue counts: the ones the counters hold in one prepared statement, then those of the programmes
+/// that need expert scores.
 pub fn queues(conn: &mut DbConnection, today: NaiveDate, soon: NaiveDate) -> Result<Queues> {
-    let yesterday = today.pred_opt();
-    let (payments_due, payments_overdue) = payments(conn, today)?;
+    use application_day_counts::{day, n};
+    let submitted = |status: Status| {
+        application_counts::table
+            .filter(application_counts::status.eq(status.as_str()))
+            .filter(application_counts::submitted.eq(true))
+    };
+    let counted: [Option<i64>; 7] = diesel::select((
+        submitted(Status::Submitted).select(Total(application_counts::n)).single_value(),
+        submitted(Status::ExpertReview)
+            .inner_join(programs::table)
+            .filter(programs::min_expert_reviews.eq(0))
+            .select(Total(application_counts::n))
+            .single_value(),
+        dated(Status::PublicNotice).filter(day.between(today, soon)).select(Total(n)).single_value(),
+        objections::table.filter(objections::resolved_at.is_null()).count().single_value(),
+        dated(Status::Returned).filter(day.lt(today)).select(Total(n)).single_value(),
+        dated(Status::Approved).filter(day.ge(today)).select(Total(n)).single_value(),
+        dated(Status::Approved).filter(day.lt(today)).select(Total(n)).single_value(),
+    ))
+    .get_result::<(Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>)>(conn)?
+    .into();
+    let [
+        awaiting_formal_check,
+        ready_without_scores,
+        notices_ending_soon,
+        open_objections,
+        corrections_overdue,
+        payments_due,
+        payments_overdue,
+    ] = counted.map(Option::unwrap_or_default);
     Ok(Queues {
-        awaiting_formal_check: submitted_in(conn, Some(Status::Submitted.as_str()), None)?,
-        ready_to_propose: ready_to_propose(conn)?,
-        notices_ending_soon: dated(conn, Status::PublicNotice, Some(today), Some(soon))?,
-        open_objections: objections::table
-            .filter(objections::resolved_at.is_null())
-            .select(count_star())
-            .get_result(conn)?,
-        corrections_overdue: dated(conn, Status::Returned, None, yesterday)?,
+        awaiting_formal_check,
+        ready_to_propose: ready_without_scores + ready_with_scores(conn)?,
+        notices_ending_soon,
+        open_objections,
+        corrections_overdue,
         payments_due,
         payments_overdue,
     })

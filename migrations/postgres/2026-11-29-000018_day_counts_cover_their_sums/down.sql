@@ -1,0 +1,1 @@
+DROP INDEX application_day_counts_sums;
