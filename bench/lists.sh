@@ -36,6 +36,7 @@ get() { curl -fsS "$BASE$1" -H "Authorization: Bearer $2"; }
 # row LABEL PATH TOKEN: wrk at 8 connections (p99) and at 64 (requests/s), one table row.
 row() {
   local label=$1 path=$2 token=$3
+  sleep 2 # the previous row's backlog is answered before this one starts
   wrk -t2 -c8 -d"$DURATION" --latency -H "Authorization: Bearer $token" "$BASE$path" > "$WORK/c8.txt"
   wrk -t2 -c64 -d"$DURATION" --latency -H "Authorization: Bearer $token" "$BASE$path" > "$WORK/c64.txt"
   local errors
