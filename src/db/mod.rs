@@ -45,6 +45,9 @@ pub use error::{Error, Result};
 
 pub type Pool = diesel::r2d2::Pool<Manager>;
 
+/// The backend type of `DbConnection`, for boxed queries and expressions that work on either database.
+pub(crate) type Multi = <DbConnection as diesel::Connection>::Backend;
+
 /// Where a page of a list starts: after so many rows, or after the row with this sort key (a cursor).
 /// Lists answer one row more than asked for when more follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

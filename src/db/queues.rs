@@ -10,8 +10,8 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::BigInt;
 
-use super::DbConnection;
 use super::schema::{application_counts, application_day_counts, objections, programs};
+use super::{DbConnection, Multi};
 use crate::db::error::Result;
 use crate::domain::workflow::Status;
 
@@ -114,8 +114,6 @@ pub fn payments(conn: &mut DbConnection, today: NaiveDate) -> Result<(i64, i64)>
 fn dated(status: Status) -> application_day_counts::BoxedQuery<'static, Multi> {
     application_day_counts::table.filter(application_day_counts::status.eq(status.as_str())).into_boxed()
 }
-
-type Multi = <DbConnection as diesel::Connection>::Backend;
 
 /// The counts of the reviewer's and finance's queues on `today`; `soon` is the last day a notice may
 /// end on to count as ending soon.

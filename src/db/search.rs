@@ -9,9 +9,7 @@ use diesel::dsl::sql;
 use diesel::expression::BoxableExpression;
 use diesel::sql_types::{Bool, Text};
 
-use super::{Backend, DbConnection};
-
-type Multi = <DbConnection as diesel::Connection>::Backend;
+use super::{Backend, Multi};
 
 /// Where to look for `q` (already lowered and trimmed): the SQL selecting the ids of the applications whose
 /// reference number, and of the companies whose name and whose credit code, match the bound pattern; the
