@@ -138,17 +138,16 @@ pub fn release(conn: &mut DbConnection, lease_token: &str) -> Result<usize> {
         .execute(conn)?)
 }
 
-/// Marks a message sent, if this worker still holds its lease.
-pub fn mark_sent(conn: &mut DbConnection, id: i64, lease_token: &str, now: NaiveDateTime) -> Result<bool> {
-    let updated = diesel::update(outbox::table.find(id).filter(outbox::lease_token.eq(lease_token)))
+/// Marks messages sent, those of them whose lease this worker still holds; answers how many.
+pub fn mark_sent(conn: &mut DbConnection, ids: &[i64], lease_token: &str, now: NaiveDateTime) -> Result<usize> {
+    Ok(diesel::update(outbox::table.filter(outbox::id.eq_any(ids)).filter(outbox::lease_token.eq(lease_token)))
         .set((
             outbox::sent_at.eq(now),
             outbox::lease_token.eq(None::<String>),
             outbox::lease_until.eq(None::<NaiveDateTime>),
             outbox::last_error.eq(None::<String>),
         ))
-        .execute(conn)?;
-    Ok(updated == 1)
+        .execute(conn)?)
 }
 
 /// Schedules another attempt with exponential backoff, or gives up after [`MAX_ATTEMPTS`].

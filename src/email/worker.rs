@@ -26,7 +26,9 @@ pub async fn run(db: Db, transport: Arc<Transport>, poll: Duration, mut stop: St
     }
 }
 
-/// Sends every message that is due now, until `stop` is asked for; returns how many were sent.
+/// Sends every message that is due now, until `stop` is asked for; returns how many were sent. A claimed
+/// batch is marked sent in one transaction once it has gone out: a crash before that sends the batch again
+/// after its lease, and never loses a message.
 pub async fn send_due(db: &Db, transport: &Arc<Transport>, stop: &Stop) -> Result<usize, ApiError> {
     let mut sent = 0;
     while !stop.is_requested() {
@@ -36,12 +38,10 @@ pub async fn send_due(db: &Db, transport: &Arc<Transport>, stop: &Stop) -> Resul
         if batch.is_empty() {
             return Ok(sent);
         }
+        let mut delivered = Vec::with_capacity(batch.len());
         for row in batch {
             if stop.is_requested() {
-                let lease = lease.clone();
-                let released = db.write(move |conn| outbox::release(conn, &lease)).await?;
-                tracing::info!(released, "outbox: stopping; unsent claimed email given back");
-                return Ok(sent);
+                break;
             }
             let transport = transport.clone();
             let message = row.clone();
@@ -51,20 +51,29 @@ pub async fn send_due(db: &Db, transport: &Arc<Transport>, stop: &Stop) -> Resul
             })
             .await
             .map_err(|e| ApiError::Internal(e.into()))?;
-            let lease = lease.clone();
             match result {
                 Ok(()) => {
-                    let id = row.id;
-                    db.write(move |conn| outbox::mark_sent(conn, id, &lease, time::now())).await?;
-                    tracing::info!(outbox_id = id, "email sent");
-                    sent += 1;
+                    tracing::info!(outbox_id = row.id, "email sent");
+                    delivered.push(row.id);
                 }
                 Err(error) => {
                     let error = format!("{error:#}");
                     tracing::warn!(outbox_id = row.id, attempt = row.attempts, %error, "email not sent; will retry");
+                    let lease = lease.clone();
                     db.write(move |conn| outbox::mark_failed(conn, &row, &lease, &error, time::now())).await?;
                 }
             }
+        }
+        sent += delivered.len();
+        let stopping = stop.is_requested();
+        let released = db
+            .write(move |conn| {
+                outbox::mark_sent(conn, &delivered, &lease, time::now())?;
+                if stopping { outbox::release(conn, &lease) } else { Ok(0) }
+            })
+            .await?;
+        if stopping {
+            tracing::info!(released, "outbox: stopping; unsent claimed email given back");
         }
     }
     Ok(sent)
