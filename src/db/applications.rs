@@ -1,6 +1,6 @@
 //! Applications: drafts, the workflow's conditional moves, and the lists and joins their views read.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime, Timelike};
 use diesel::prelude::*;
 
 use super::DbConnection;
@@ -78,7 +78,7 @@ pub fn insert_draft(
     form_data: &str,
     now: NaiveDateTime,
 ) -> Result<i64> {
-    let row: ApplicationRow = diesel::insert_into(applications::table)
+    Ok(diesel::insert_into(applications::table)
         .values((
             applications::program_id.eq(program_id),
             applications::company_id.eq(company_id),
@@ -88,8 +88,8 @@ pub fn insert_draft(
             applications::created_at.eq(now),
             applications::updated_at.eq(now),
         ))
-        .get_result(conn)?;
-    Ok(row.id)
+        .returning(applications::id)
+        .get_result(conn)?)
 }
 
 /// A live application of this company for this programme, if there is one.
@@ -161,8 +161,8 @@ pub struct Filter {
 }
 
 /// A page of the applications `scope` and `filter` select, newest first, from `start`: up to `limit` + 1
-/// rows (the extra one tells that more follow), with the total. Staff's totals by status and programme come
-/// from the counters; the others count on the index of their filter.
+/// rows (the extra one tells that more follow), with the total. Staff's totals by status and programme, or by
+/// submission dates alone, come from the counters; the others count on the index of their filter.
 pub fn list(
     conn: &mut DbConnection,
     scope: Scope,
@@ -207,13 +207,31 @@ pub fn list(
         }
         query
     };
-    let counted = matches!(scope, Scope::All)
-        && filter.company_id.is_none()
-        && filter.submitted_from.is_none()
-        && filter.submitted_before.is_none()
-        && search.is_none();
-    let total = if counted {
+    if search.is_some() {
+        // A search is looked up once: its matches newest first, the total and the page taken from them. Only
+        // a search matching more than a window of applications is counted and paged like the other filters.
+        let found: Vec<i64> =
+            query().order(applications::id.desc()).limit(SEARCH_WINDOW + 1).select(applications::id).load(conn)?;
+        let total = i64::try_from(found.len()).unwrap_or(i64::MAX);
+        if total <= SEARCH_WINDOW {
+            let skipped = match start {
+                super::Start::Offset(offset) => usize::try_from(offset).unwrap_or(usize::MAX),
+                super::Start::After(after) => found.partition_point(|id| *id >= after),
+            };
+            let taken = usize::try_from(limit + 1).unwrap_or(usize::MAX);
+            let page = found.into_iter().skip(skipped).take(taken).collect();
+            return Ok((records(conn, page)?, total));
+        }
+    }
+    let (from, before) = (filter.submitted_from, filter.submitted_before);
+    let counted = matches!(scope, Scope::All) && filter.company_id.is_none() && search.is_none();
+    let dated = from.is_some() || before.is_some();
+    let by_hours =
+        filter.status.is_none() && filter.program_id.is_none() && [from, before].iter().flatten().all(is_whole_hour);
+    let total = if counted && !dated {
         super::queues::submitted_in(conn, filter.status.as_deref(), filter.program_id)?
+    } else if counted && by_hours {
+        super::queues::submitted_between(conn, from, before)?
     } else {
         query().count().get_result(conn)?
     };
@@ -222,14 +240,26 @@ pub fn list(
         super::Start::After(id) => query().filter(applications::id.lt(id)),
     };
     let ids: Vec<i64> = page.order(applications::id.desc()).limit(limit + 1).select(applications::id).load(conn)?;
-    let rows = applications::table
+    Ok((records(conn, ids)?, total))
+}
+
+/// How many matches of a search are looked up at once: more than anyone pages through.
+const SEARCH_WINDOW: i64 = 2_000;
+
+/// The records of the applications `ids`, newest first.
+fn records(conn: &mut DbConnection, ids: Vec<i64>) -> Result<Vec<ApplicationRecord>> {
+    Ok(applications::table
         .inner_join(programs::table)
         .inner_join(companies::table)
         .filter(applications::id.eq_any(ids))
         .order(applications::id.desc())
         .select(record_columns!())
-        .load(conn)?;
-    Ok((rows, total))
+        .load(conn)?)
+}
+
+/// Whether `time` starts an hour, as the hourly counters of submissions count from.
+fn is_whole_hour(time: &NaiveDateTime) -> bool {
+    time.minute() == 0 && time.second() == 0 && time.nanosecond() == 0
 }
 
 /// Saves a company's edits while the application is editable; false if it no longer is.
@@ -321,7 +351,8 @@ pub fn in_notice(
     start: super::Start<(NaiveDate, i64)>,
     limit: i64,
 ) -> Result<(Vec<ApplicationRecord>, i64)> {
-    // Counted and paged on the index (status, notice end, id, programme) alone; only the page's rows are joined.
+    // Counted by the counters, paged on the index (status, notice end, id, programme) alone; only the page's
+    // rows are joined.
     let query = || {
         let noticed = programs::table.filter(programs::public_notice_days.gt(0)).select(programs::id);
         applications::table
@@ -330,7 +361,7 @@ pub fn in_notice(
             .filter(applications::program_id.eq_any(noticed))
             .into_boxed()
     };
-    let total = query().count().get_result(conn)?;
+    let total = super::queues::notices_running(conn, today)?;
     let page = match start {
         super::Start::Offset(offset) => query().offset(offset),
         super::Start::After((ends_on, id)) => query().filter(

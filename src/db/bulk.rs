@@ -447,8 +447,9 @@ fn seed_payments(
 }
 
 /// On PostgreSQL, stops (`false`) or restarts (`true`) the triggers that keep the counters (applications,
-/// their dated queues, ledger entries, companies, accounts) one row at a time, and recounts them all on
-/// restart: millions of rows are counted faster at once. SQLite's triggers are cheap enough to keep.
+/// their dated queues, submission hours and expert reviews, ledger entries, companies, accounts) one row
+/// at a time, and recounts them all on restart: millions of rows are counted faster at once. SQLite's
+/// triggers are cheap enough to keep.
 fn counting(conn: &mut DbConnection, on: bool) -> Result<()> {
     if let DbConnection::Postgres(_) = conn {
         let switch = if on { "ENABLE" } else { "DISABLE" };
@@ -457,6 +458,12 @@ fn counting(conn: &mut DbConnection, on: bool) -> Result<()> {
             ("applications", "application_counts_update"),
             ("applications", "application_day_counts_insert_delete"),
             ("applications", "application_day_counts_update"),
+            ("applications", "submitted_hour_counts_insert"),
+            ("applications", "submitted_hour_counts_delete"),
+            ("applications", "submitted_hour_counts_update"),
+            ("applications", "expert_review_counts_insert"),
+            ("applications", "expert_review_counts_delete"),
+            ("applications", "expert_review_counts_update"),
             ("disbursements", "disbursement_counts_follow"),
             ("companies", "company_counts_insert_delete"),
             ("companies", "company_counts_update"),
@@ -476,6 +483,12 @@ fn counting(conn: &mut DbConnection, on: bool) -> Result<()> {
                  FROM applications \
                  WHERE application_day(status, notice_ends_on, correction_due_on, payment_due_on) IS NOT NULL \
                  GROUP BY 1, 2",
+                "DELETE FROM submitted_hour_counts",
+                "INSERT INTO submitted_hour_counts (hour, n) SELECT date_trunc('hour', submitted_at), COUNT(*) \
+                 FROM applications WHERE submitted_at IS NOT NULL GROUP BY 1",
+                "DELETE FROM expert_review_counts",
+                "INSERT INTO expert_review_counts (program_id, scores, n) \
+                 SELECT program_id, expert_scores, COUNT(*) FROM applications WHERE status = 'expert_review' GROUP BY 1, 2",
                 "DELETE FROM disbursement_counts",
                 "INSERT INTO disbursement_counts (program_id, n) SELECT a.program_id, COUNT(*) \
                  FROM disbursements d JOIN applications a ON a.id = d.application_id GROUP BY 1",

@@ -1,8 +1,9 @@
-//! The counts the console's dashboards and queues show: read from the per-programme status counters, the
-//! per-day counters of the dated queues and the indexes that cover the others, never by counting the
-//! applications table.
+//! The counts the console's dashboards, queues and lists show: read from counters kept by triggers (per
+//! programme and status, per programme and number of expert scores, per day of the dated queues, per hour of
+//! submission) and the indexes that cover the others. Applications are counted only where a programme
+//! without a notice period has some in notice.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::backend::Backend;
 use diesel::dsl::exists;
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping, is_aggregate};
@@ -10,7 +11,10 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::BigInt;
 
-use super::schema::{application_counts, application_day_counts, objections, programs};
+use super::schema::{
+    application_counts, application_day_counts, applications, expert_review_counts, objections, programs,
+    submitted_hour_counts,
+};
 use super::{DbConnection, Multi};
 use crate::db::error::Result;
 use crate::domain::workflow::Status;
@@ -48,6 +52,23 @@ pub fn submitted_in(conn: &mut DbConnection, status: Option<&str>, program_id: O
     Ok(query.select(Total(application_counts::n)).get_result(conn)?)
 }
 
+/// Applications submitted from `from` on and before `before`, both the start of an hour, from the hourly
+/// counters.
+pub fn submitted_between(
+    conn: &mut DbConnection,
+    from: Option<NaiveDateTime>,
+    before: Option<NaiveDateTime>,
+) -> Result<i64> {
+    let mut query = submitted_hour_counts::table.into_boxed();
+    if let Some(from) = from {
+        query = query.filter(submitted_hour_counts::hour.ge(from));
+    }
+    if let Some(before) = before {
+        query = query.filter(submitted_hour_counts::hour.lt(before));
+    }
+    Ok(query.select(Total(submitted_hour_counts::n)).get_result(conn)?)
+}
+
 /// `CAST(COALESCE(SUM(counter), 0) AS BIGINT)`: a counter column's total as a `BIGINT` on both backends
 /// (PostgreSQL sums a `BIGINT` as `NUMERIC`). Unlike the same text as a literal, it lets diesel keep the
 /// statement prepared, so PostgreSQL plans it once per connection rather than at every request.
@@ -75,27 +96,24 @@ impl<E, GroupBy> ValidGrouping<GroupBy> for Total<E> {
     type IsAggregate = is_aggregate::Yes;
 }
 
-/// Applications in expert review with at least their programme's minimum number of scores, among the
-/// programmes that need scores: the scores of their applications in review are counted.
-/// (`CROSS JOIN` keeps SQLite reading from the programmes, through the programme and status index.)
-fn ready_with_scores(conn: &mut DbConnection) -> Result<i64> {
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
+/// Applications whose public notice runs on `today`: those in notice to a day from `today` on, from the
+/// per-day counters, less those of programmes without a notice period, whose notice ends the day it starts.
+pub fn notices_running(conn: &mut DbConnection, today: NaiveDate) -> Result<i64> {
+    let ending_from_today = dated(Status::PublicNotice)
+        .filter(application_day_counts::day.ge(today))
+        .select(Total(application_day_counts::n));
+    let in_notice: i64 = ending_from_today.get_result(conn)?;
+    let without_notice = || programs::table.filter(programs::public_notice_days.le(0)).select(programs::id);
+    if !diesel::select(exists(without_notice())).get_result::<bool>(conn)? {
+        return Ok(in_notice);
     }
-    let needing_scores = programs::table.filter(programs::min_expert_reviews.gt(0));
-    if !diesel::select(exists(needing_scores)).get_result::<bool>(conn)? {
-        return Ok(0);
-    }
-    let count: Count = diesel::sql_query(
-        "SELECT COUNT(*) AS n FROM programs p CROSS JOIN applications a \
-          WHERE a.program_id = p.id AND p.min_expert_reviews > 0 AND a.status = 'expert_review' \
-            AND p.min_expert_reviews <= \
-            (SELECT COUNT(*) FROM expert_assignments e WHERE e.application_id = a.id AND e.score IS NOT NULL)",
-    )
-    .get_result(conn)?;
-    Ok(count.n)
+    let not_running: i64 = applications::table
+        .filter(applications::status.eq(Status::PublicNotice.as_str()))
+        .filter(applications::notice_ends_on.ge(today))
+        .filter(applications::program_id.eq_any(without_notice()))
+        .count()
+        .get_result(conn)?;
+    Ok(in_notice - not_running)
 }
 
 /// Awards still owed on `today`: `(due from today on, past their due date)`, from the per-day counters.
@@ -128,8 +146,7 @@ pub struct Queues {
     pub payments_overdue: i64,
 }
 
-/// The queue counts: the ones the counters hold in one prepared statement, then those of the programmes
-/// that need expert scores.
+/// The queue counts, from the counters, in one prepared statement.
 pub fn queues(conn: &mut DbConnection, today: NaiveDate, soon: NaiveDate) -> Result<Queues> {
     use application_day_counts::{day, n};
     let submitted = |status: Status| {
@@ -139,10 +156,10 @@ pub fn queues(conn: &mut DbConnection, today: NaiveDate, soon: NaiveDate) -> Res
     };
     let counted: [Option<i64>; 7] = diesel::select((
         submitted(Status::Submitted).select(Total(application_counts::n)).single_value(),
-        submitted(Status::ExpertReview)
+        expert_review_counts::table
             .inner_join(programs::table)
-            .filter(programs::min_expert_reviews.eq(0))
-            .select(Total(application_counts::n))
+            .filter(expert_review_counts::scores.ge(programs::min_expert_reviews))
+            .select(Total(expert_review_counts::n))
             .single_value(),
         dated(Status::PublicNotice).filter(day.between(today, soon)).select(Total(n)).single_value(),
         objections::table.filter(objections::resolved_at.is_null()).count().single_value(),
@@ -154,7 +171,7 @@ pub fn queues(conn: &mut DbConnection, today: NaiveDate, soon: NaiveDate) -> Res
     .into();
     let [
         awaiting_formal_check,
-        ready_without_scores,
+        ready_to_propose,
         notices_ending_soon,
         open_objections,
         corrections_overdue,
@@ -163,7 +180,7 @@ pub fn queues(conn: &mut DbConnection, today: NaiveDate, soon: NaiveDate) -> Res
     ] = counted.map(Option::unwrap_or_default);
     Ok(Queues {
         awaiting_formal_check,
-        ready_to_propose: ready_without_scores + ready_with_scores(conn)?,
+        ready_to_propose,
         notices_ending_soon,
         open_objections,
         corrections_overdue,

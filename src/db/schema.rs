@@ -288,6 +288,7 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        expert_scores -> Integer,
     }
 }
 
@@ -442,6 +443,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    expert_review_counts (program_id, scores) {
+        program_id -> BigInt,
+        scores -> Integer,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    submitted_hour_counts (hour) {
+        hour -> Timestamp,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
     company_counts (industry, park_zone, verification_status) {
         industry -> Text,
         park_zone -> Text,
@@ -482,6 +498,7 @@ diesel::joinable!(expert_assignments -> applications (application_id));
 diesel::joinable!(objections -> applications (application_id));
 diesel::joinable!(payment_instalments -> applications (application_id));
 diesel::joinable!(disbursement_counts -> programs (program_id));
+diesel::joinable!(expert_review_counts -> programs (program_id));
 diesel::joinable!(disbursements -> applications (application_id));
 diesel::joinable!(application_invoices -> applications (application_id));
 diesel::joinable!(company_requests -> companies (company_id));
@@ -506,6 +523,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     disbursement_counts,
     disbursements,
     expert_assignments,
+    expert_review_counts,
     idempotency_keys,
     mfa_challenges,
     mfa_recovery_codes,
@@ -519,6 +537,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     request_messages,
     sessions,
     spent_refresh_tokens,
+    submitted_hour_counts,
     user_counts,
     user_totp,
     users,

@@ -212,6 +212,15 @@ async fn the_queues_count_each_status_and_each_queue_exactly() {
         &mut conn,
     );
     assert_eq!(counted, actual);
+    let counted = rows("SELECT program_id, CAST(scores AS TEXT) AS status, n FROM expert_review_counts", &mut conn);
+    let actual = rows(
+        "SELECT a.program_id, CAST((SELECT COUNT(*) FROM expert_assignments e \
+                                    WHERE e.application_id = a.id AND e.score IS NOT NULL) AS TEXT) AS status, \
+                COUNT(*) AS n \
+         FROM applications a WHERE a.status = 'expert_review' GROUP BY 1, 2",
+        &mut conn,
+    );
+    assert_eq!((counted.len(), &counted), (3, &actual));
     let counted = rows("SELECT program_id, CAST('ledger' AS TEXT) AS status, n FROM disbursement_counts", &mut conn);
     let actual = rows(
         "SELECT a.program_id, CAST('ledger' AS TEXT) AS status, COUNT(*) AS n \
@@ -399,6 +408,45 @@ async fn total_of(app: &TestApp, token: &str, path: &str) -> u64 {
         "{path}: the total is what it lists"
     );
     total
+}
+
+#[tokio::test]
+async fn the_totals_by_submission_dates_and_of_running_notices_are_what_the_lists_hold() {
+    let app = spawn_app().await;
+    let (_, b, _) = busy_park(&app).await;
+    let reviewer = app.token_for(Role::Reviewer).await;
+    let everything = total_of(&app, &reviewer, "/api/v1/applications").await;
+    // Two applications submitted on 6 January 2020, local time (UTC+8): at its first and its last second.
+    let newest = ids(&app.get("/api/v1/applications?per_page=2", &reviewer).await.json());
+    on_database(
+        &app,
+        &format!(
+            "UPDATE applications SET submitted_at = '2020-01-05 16:00:00' WHERE id = {}; \
+             UPDATE applications SET submitted_at = '2020-01-06 15:59:59' WHERE id = {};",
+            newest[0], newest[1]
+        ),
+    );
+    for (days, expected) in [
+        ("submitted_from=2020-01-06&submitted_to=2020-01-06", 2),
+        ("submitted_to=2020-01-05", 0),
+        ("submitted_to=2020-01-06", 2),
+        ("submitted_from=2020-01-07", everything - 2),
+        ("submitted_from=2020-01-06", everything),
+        ("submitted_from=2020-01-06&status=withdrawn&submitted_to=2020-01-06", 1),
+    ] {
+        assert_eq!(total_of(&app, &reviewer, &format!("/api/v1/applications?{days}")).await, expected, "{days}");
+    }
+
+    // An award proposed in a programme without a notice period is in public notice in name only.
+    let running = total_of(&app, &reviewer, "/api/v1/public-notices").await;
+    assert_eq!(running, 2);
+    let (expert_id, _) = expert(&app, "no-notice@expert.example").await;
+    let proposed = submitted(&app, b, "无公示有限公司").await;
+    step(&app, &reviewer, proposed.id, json!({ "action": "accept", "expert_ids": [expert_id] })).await;
+    let moved =
+        step(&app, &reviewer, proposed.id, json!({ "action": "propose", "approved_amount_fen": 1_000_000 })).await;
+    assert_eq!(moved["status"], "public_notice");
+    assert_eq!(total_of(&app, &reviewer, "/api/v1/public-notices").await, running);
 }
 
 #[tokio::test]

@@ -1,0 +1,4 @@
+DROP TRIGGER submitted_hour_counts_delete;
+DROP TRIGGER submitted_hour_counts_update;
+DROP TRIGGER submitted_hour_counts_insert;
+DROP TABLE submitted_hour_counts;
