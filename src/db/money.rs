@@ -1,7 +1,12 @@
 //! Payment plans and disbursements.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::backend::Backend;
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping, is_aggregate};
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, Bool, HasSqlType};
 
 use super::DbConnection;
 use super::schema::{applications, disbursement_counts, disbursements, payment_instalments, programs};
@@ -137,15 +142,7 @@ pub fn list(
     let query = || {
         let mut query = disbursements::table.inner_join(applications::table).into_boxed();
         if let Some(id) = filter.program_id {
-            // Newest first through the ledger's own order, checking each entry's programme (the unary plus
-            // keeps SQLite from gathering and sorting a programme's entries through the application index).
-            query = query.filter(
-                diesel::dsl::sql::<diesel::sql_types::Bool>(
-                    "+disbursements.application_id IN (SELECT id FROM applications WHERE program_id = ",
-                )
-                .bind::<diesel::sql_types::BigInt, _>(id)
-                .sql(")"),
-            );
+            query = query.filter(OfProgram(id));
         }
         if let Some(id) = filter.company_id {
             query = query.filter(applications::company_id.eq(id));
@@ -174,6 +171,39 @@ pub fn list(
     };
     let rows = page.order(disbursements::id.desc()).limit(limit + 1).select(DisbursementRow::as_select()).load(conn)?;
     Ok((rows, total))
+}
+
+/// "This ledger entry pays an application of programme `.0`", checked entry by entry on the application's
+/// key, so that one programme's page walks the ledger newest first and stops once it is full. (Written as a
+/// join filter, SQLite gathers and sorts the programme's entries first; as `IN`, it lists the programme's
+/// applications at every request.) Its text is fixed, so the statement stays prepared.
+#[derive(Debug, Clone, Copy, QueryId)]
+struct OfProgram(i64);
+
+impl Expression for OfProgram {
+    type SqlType = Bool;
+}
+
+impl<DB: Backend + HasSqlType<BigInt>> QueryFragment<DB> for OfProgram
+where
+    i64: ToSql<BigInt, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(
+            "EXISTS (SELECT 1 FROM applications a WHERE a.id = disbursements.application_id AND a.program_id = ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.0)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl<QS> AppearsOnTable<QS> for OfProgram where disbursements::application_id: AppearsOnTable<QS> {}
+
+impl<QS> SelectableExpression<QS> for OfProgram where disbursements::application_id: SelectableExpression<QS> {}
+
+impl<GroupBy> ValidGrouping<GroupBy> for OfProgram {
+    type IsAggregate = is_aggregate::Never;
 }
 
 /// Adds a payment to an approved application's paid total with one conditional update, so concurrent
