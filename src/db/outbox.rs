@@ -67,7 +67,8 @@ pub fn enqueue_all(conn: &mut DbConnection, emails: &[Email], now: NaiveDateTime
     Ok(())
 }
 
-/// Claims up to `limit` due messages for `lease_token`; only rows whose claim succeeded are returned.
+/// Claims up to `limit` due messages for `lease_token`, those due soonest first (on the `outbox_pending`
+/// index); only rows whose claim succeeded are returned.
 pub fn claim_due(conn: &mut DbConnection, lease_token: &str, now: NaiveDateTime, limit: i64) -> Result<Vec<OutboxRow>> {
     let unleased = outbox::lease_until.is_null().or(outbox::lease_until.lt(now));
     let due: Vec<i64> = outbox::table
@@ -75,12 +76,13 @@ pub fn claim_due(conn: &mut DbConnection, lease_token: &str, now: NaiveDateTime,
         .filter(outbox::failed_at.is_null())
         .filter(outbox::next_attempt_at.le(now))
         .filter(unleased)
-        .order(outbox::id.asc())
+        .order((outbox::next_attempt_at.asc(), outbox::id.asc()))
         .limit(limit)
         .select(outbox::id)
         .load(conn)?;
+    let mut claimed = Vec::with_capacity(due.len());
     for id in due {
-        diesel::update(
+        let taken = diesel::update(
             outbox::table
                 .find(id)
                 .filter(outbox::sent_at.is_null())
@@ -92,10 +94,12 @@ pub fn claim_due(conn: &mut DbConnection, lease_token: &str, now: NaiveDateTime,
             outbox::attempts.eq(outbox::attempts + 1),
         ))
         .execute(conn)?;
+        if taken == 1 {
+            claimed.push(id);
+        }
     }
     Ok(outbox::table
-        .filter(outbox::lease_token.eq(lease_token))
-        .filter(outbox::sent_at.is_null())
+        .filter(outbox::id.eq_any(claimed))
         .order(outbox::id.asc())
         .select(OutboxRow::as_select())
         .load(conn)?)
