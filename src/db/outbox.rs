@@ -116,7 +116,7 @@ pub struct Backlog {
     pub failed: i64,
 }
 
-/// Three reads on the `outbox_due` index (sent, failed, next attempt).
+/// Three reads on the partial indexes of the pending and the given-up messages.
 pub fn backlog(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Backlog> {
     let unsent = || outbox::table.filter(outbox::sent_at.is_null());
     Ok(Backlog {
