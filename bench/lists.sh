@@ -71,8 +71,7 @@ for backend in $BACKENDS; do
     URL="postgres://postgres@127.0.0.1:5432/portal_lists"
   fi
   export APP_DATABASE__URL=$URL APP_SERVER__PORT=$PORT APP_LOG__FILTER=warn APP_MAIL__TRANSPORT=memory \
-         APP_STORAGE__UPLOAD_DIR="$WORK/uploads" APP_SERVER__WORKERS=2 \
-         APP_TELEMETRY__METRICS_TOKEN=bench-metrics METRICS_TOKEN=bench-metrics
+         APP_STORAGE__UPLOAD_DIR="$WORK/uploads" APP_SERVER__WORKERS=2
   if $reuse; then
     "$BIN" migrate
     seeded="reused from an earlier run"

@@ -72,8 +72,7 @@ http_ms() { # PATH TOKEN: mean latency of one-at-a-time requests over 5 s, in ms
 for backend in $BACKENDS; do
   URL=$(fresh_database "$backend" portal_bench)
   export APP_DATABASE__URL=$URL APP_SERVER__PORT=$PORT APP_LOG__FILTER=warn APP_MAIL__TRANSPORT=memory \
-         APP_STORAGE__UPLOAD_DIR="$WORK/uploads" APP_SERVER__WORKERS=2 \
-         APP_TELEMETRY__METRICS_TOKEN=bench-metrics METRICS_TOKEN=bench-metrics
+         APP_STORAGE__UPLOAD_DIR="$WORK/uploads" APP_SERVER__WORKERS=2
   seeded=$( { /usr/bin/time -f %e "$BIN" seed-bench >/dev/null; } 2>&1 | tail -1 )
   echo "a long admin passphrase" | "$BIN" create-admin --email admin@bench.example >/dev/null
   "$BIN" serve & SERVER=$!
