@@ -13,7 +13,7 @@ use crate::app::workflow::{act_in, budget_exceeded};
 use crate::app::{Error, Result, SignedIn};
 use crate::db::applications::{self, ApplicationRecord};
 use crate::db::audit::{self, Event};
-use crate::db::{Db, DbConnection, invoices};
+use crate::db::{Db, DbConnection, expert_reviews, invoices};
 use crate::domain::actions::ActionInput;
 use crate::domain::allocation::{AllocationMethod, Claim, allocate};
 use crate::domain::error::{Error as Refusal, FieldError};
@@ -133,6 +133,7 @@ pub async fn allocate_batch(
         for company in companies {
             applications::lock_company(conn, company)?;
         }
+        expert_reviews::lock_review_counts(conn, program_id)?;
         for item in &outcome.items {
             let input = ActionInput::Propose {
                 version: item.version,

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::on_backend;
-use super::schema::expert_assignments;
+use super::schema::{expert_assignments, expert_review_counts};
 use crate::db::error::Result;
 
 /// The applications `expert_id` is assigned to, as a subquery for filters.
@@ -152,4 +152,20 @@ pub fn score(
     ))
     .execute(conn)?;
     Ok(scored == 1)
+}
+
+/// Takes the row locks of the programme's counts of applications in expert review, in key order, until the
+/// transaction ends. A batch moving many applications out of review holds the audit chain's head from its
+/// first move on; locked up front, it never waits for a counter that a scorer holds while waiting for that
+/// head. (SQLite's write transaction holds every lock already.)
+pub fn lock_review_counts(conn: &mut DbConnection, program_id: i64) -> Result<()> {
+    if let DbConnection::Postgres(postgres) = conn {
+        expert_review_counts::table
+            .filter(expert_review_counts::program_id.eq(program_id))
+            .order(expert_review_counts::scores.asc())
+            .select(expert_review_counts::scores)
+            .for_update()
+            .load::<i32>(postgres)?;
+    }
+    Ok(())
 }

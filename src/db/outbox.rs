@@ -67,8 +67,8 @@ pub fn enqueue_all(conn: &mut DbConnection, emails: &[Email], now: NaiveDateTime
     Ok(())
 }
 
-/// Claims up to `limit` due messages for `lease_token`, those due soonest first (on the `outbox_pending`
-/// index); only rows whose claim succeeded are returned.
+/// Claims up to `limit` of the messages due soonest (on the `outbox_pending` index) for `lease_token`;
+/// answers those whose claim succeeded, oldest first.
 pub fn claim_due(conn: &mut DbConnection, lease_token: &str, now: NaiveDateTime, limit: i64) -> Result<Vec<OutboxRow>> {
     let unleased = outbox::lease_until.is_null().or(outbox::lease_until.lt(now));
     let due: Vec<i64> = outbox::table
@@ -142,16 +142,17 @@ pub fn release(conn: &mut DbConnection, lease_token: &str) -> Result<usize> {
         .execute(conn)?)
 }
 
-/// Marks messages sent, those of them whose lease this worker still holds; answers how many.
-pub fn mark_sent(conn: &mut DbConnection, ids: &[i64], lease_token: &str, now: NaiveDateTime) -> Result<usize> {
-    Ok(diesel::update(outbox::table.filter(outbox::id.eq_any(ids)).filter(outbox::lease_token.eq(lease_token)))
+/// Marks a message sent, if this worker still holds its lease.
+pub fn mark_sent(conn: &mut DbConnection, id: i64, lease_token: &str, now: NaiveDateTime) -> Result<bool> {
+    let updated = diesel::update(outbox::table.find(id).filter(outbox::lease_token.eq(lease_token)))
         .set((
             outbox::sent_at.eq(now),
             outbox::lease_token.eq(None::<String>),
             outbox::lease_until.eq(None::<NaiveDateTime>),
             outbox::last_error.eq(None::<String>),
         ))
-        .execute(conn)?)
+        .execute(conn)?;
+    Ok(updated == 1)
 }
 
 /// Schedules another attempt with exponential backoff, or gives up after [`MAX_ATTEMPTS`].

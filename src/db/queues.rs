@@ -97,23 +97,26 @@ impl<E, GroupBy> ValidGrouping<GroupBy> for Total<E> {
 }
 
 /// Applications whose public notice runs on `today`: those in notice to a day from `today` on, from the
-/// per-day counters, less those of programmes without a notice period, whose notice ends the day it starts.
+/// per-day counters, less those of programmes without a notice period, whose notice ends the day it starts
+/// (both read by one statement, so they agree).
 pub fn notices_running(conn: &mut DbConnection, today: NaiveDate) -> Result<i64> {
-    let ending_from_today = dated(Status::PublicNotice)
-        .filter(application_day_counts::day.ge(today))
-        .select(Total(application_day_counts::n));
-    let in_notice: i64 = ending_from_today.get_result(conn)?;
+    let in_notice = || {
+        dated(Status::PublicNotice)
+            .filter(application_day_counts::day.ge(today))
+            .select(Total(application_day_counts::n))
+    };
     let without_notice = || programs::table.filter(programs::public_notice_days.le(0)).select(programs::id);
     if !diesel::select(exists(without_notice())).get_result::<bool>(conn)? {
-        return Ok(in_notice);
+        return Ok(in_notice().get_result(conn)?);
     }
-    let not_running: i64 = applications::table
+    let not_running = applications::table
         .filter(applications::status.eq(Status::PublicNotice.as_str()))
         .filter(applications::notice_ends_on.ge(today))
         .filter(applications::program_id.eq_any(without_notice()))
-        .count()
-        .get_result(conn)?;
-    Ok(in_notice - not_running)
+        .count();
+    let (in_notice, not_running) = diesel::select((in_notice().single_value(), not_running.single_value()))
+        .get_result::<(Option<i64>, Option<i64>)>(conn)?;
+    Ok(in_notice.unwrap_or_default() - not_running.unwrap_or_default())
 }
 
 /// Awards still owed on `today`: `(due from today on, past their due date)`, from the per-day counters.

@@ -26,9 +26,7 @@ pub async fn run(db: Db, transport: Arc<Transport>, poll: Duration, mut stop: St
     }
 }
 
-/// Sends every message that is due now, until `stop` is asked for; returns how many were sent. A claimed
-/// batch is marked sent in one transaction once it has gone out: a crash before that sends the batch again
-/// after its lease, and never loses a message.
+/// Sends every message that is due now, until `stop` is asked for; returns how many were sent.
 pub async fn send_due(db: &Db, transport: &Arc<Transport>, stop: &Stop) -> Result<usize, ApiError> {
     let mut sent = 0;
     while !stop.is_requested() {
@@ -38,10 +36,12 @@ pub async fn send_due(db: &Db, transport: &Arc<Transport>, stop: &Stop) -> Resul
         if batch.is_empty() {
             return Ok(sent);
         }
-        let mut delivered = Vec::with_capacity(batch.len());
         for row in batch {
             if stop.is_requested() {
-                break;
+                let lease = lease.clone();
+                let released = db.write(move |conn| outbox::release(conn, &lease)).await?;
+                tracing::info!(released, "outbox: stopping; unsent claimed email given back");
+                return Ok(sent);
             }
             let transport = transport.clone();
             let message = row.clone();
@@ -51,29 +51,20 @@ pub async fn send_due(db: &Db, transport: &Arc<Transport>, stop: &Stop) -> Resul
             })
             .await
             .map_err(|e| ApiError::Internal(e.into()))?;
+            let lease = lease.clone();
             match result {
                 Ok(()) => {
-                    tracing::info!(outbox_id = row.id, "email sent");
-                    delivered.push(row.id);
+                    let id = row.id;
+                    db.write(move |conn| outbox::mark_sent(conn, id, &lease, time::now())).await?;
+                    tracing::info!(outbox_id = id, "email sent");
+                    sent += 1;
                 }
                 Err(error) => {
                     let error = format!("{error:#}");
                     tracing::warn!(outbox_id = row.id, attempt = row.attempts, %error, "email not sent; will retry");
-                    let lease = lease.clone();
                     db.write(move |conn| outbox::mark_failed(conn, &row, &lease, &error, time::now())).await?;
                 }
             }
-        }
-        sent += delivered.len();
-        let stopping = stop.is_requested();
-        let released = db
-            .write(move |conn| {
-                outbox::mark_sent(conn, &delivered, &lease, time::now())?;
-                if stopping { outbox::release(conn, &lease) } else { Ok(0) }
-            })
-            .await?;
-        if stopping {
-            tracing::info!(released, "outbox: stopping; unsent claimed email given back");
         }
     }
     Ok(sent)

@@ -436,6 +436,26 @@ async fn the_totals_by_submission_dates_and_of_running_notices_are_what_the_list
     ] {
         assert_eq!(total_of(&app, &reviewer, &format!("/api/v1/applications?{days}")).await, expected, "{days}");
     }
+    // The hourly counters agree with a fresh count of the submissions per hour.
+    let hour = match app.database {
+        crate::helpers::TestDatabase::Sqlite(_) => "substr(submitted_at, 1, 13) || ':00:00'",
+        crate::helpers::TestDatabase::Postgres { .. } => "CAST(date_trunc('hour', submitted_at) AS TEXT)",
+    };
+    let mut conn = app.db.connection().unwrap();
+    let mut hours = |sql: &str| {
+        let mut rows: Vec<Counted> = diesel::sql_query(sql).load(&mut *conn).unwrap();
+        rows.retain(|r| r.n > 0);
+        rows.sort();
+        rows
+    };
+    let counted =
+        hours("SELECT CAST(0 AS BIGINT) AS program_id, CAST(hour AS TEXT) AS status, n FROM submitted_hour_counts");
+    let actual = hours(&format!(
+        "SELECT CAST(0 AS BIGINT) AS program_id, {hour} AS status, COUNT(*) AS n FROM applications \
+         WHERE submitted_at IS NOT NULL GROUP BY 2"
+    ));
+    assert!(counted.len() >= 3, "{counted:?}");
+    assert_eq!(counted, actual);
 
     // An award proposed in a programme without a notice period is in public notice in name only.
     let running = total_of(&app, &reviewer, "/api/v1/public-notices").await;

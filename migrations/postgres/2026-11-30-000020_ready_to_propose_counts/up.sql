@@ -2,7 +2,7 @@
 -- of scores. Each application keeps how many scores it has, and the applications in expert review are counted
 -- per programme and number of scores, so the queue adds up a few counters instead of counting scores.
 -- Triggers keep both right in the transaction of every score and every move; a score adds one to its
--- application's count rather than recounting, so two experts scoring at once both count.
+-- application's count rather than recounting it.
 ALTER TABLE applications ADD COLUMN expert_scores INTEGER NOT NULL DEFAULT 0;
 
 UPDATE applications a SET expert_scores = scored.n
