@@ -65,7 +65,8 @@ pub struct ApplicationQuery {
 }
 
 /// Applications the caller may see, newest first: a company its own (drafts included), an expert those
-/// assigned, staff all submitted ones (a draft is the company's own until submitted). Page by page, or
+/// assigned, staff all submitted ones (a draft is the company's own until submitted). Newest means last
+/// created, or, in a list filtered by `submitted_from` or `submitted_to`, last submitted. Page by page, or
 /// cursor by cursor (`after`): following cursors visits every application once, at the same cost at any depth.
 #[utoipa::path(tag = "applications", security(("bearer" = [])), params(ApplicationQuery),
     responses((status = 200, description = "a page of applications", body = Page<ApplicationView>)))]
@@ -88,9 +89,9 @@ pub async fn list_applications(
         start,
         limit: per_page,
     };
-    let today = time::today(portal.utc_offset);
+    let (today, by_submission) = (time::today(portal.utc_offset), query.by_submission());
     let (seen, total) = applications::list(&db, &user, query, portal.utc_offset, today).await?;
-    Ok(web::Json(Page::of(seen, page, per_page, total, |s| s.record.application.id, Into::into)))
+    Ok(web::Json(Page::of(seen, page, per_page, total, |s| s.key(by_submission), Into::into)))
 }
 
 /// One application, with what the caller may do to it now.

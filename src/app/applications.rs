@@ -7,11 +7,12 @@ use serde_json::{Map, Value, json};
 
 use crate::app::programs::Program;
 use crate::app::{Result, SignedIn, attachments};
-use crate::db::applications::{self, ApplicationRecord, Filter, Scope};
+use crate::db::applications::{self, ApplicationRecord, Filter, ListKey, Scope};
 use crate::db::audit::{self, Event};
 use crate::db::expert_reviews::{self, Assignment};
 use crate::db::{self, Db, DbConnection, objections};
 use crate::domain::error::Error as Refusal;
+use crate::domain::paging;
 use crate::domain::program::{ProgramStatus, check_form};
 use crate::domain::role::Role;
 use crate::domain::submission::check_requested_amount;
@@ -248,8 +249,23 @@ pub struct ListQuery {
     pub submitted_from: Option<NaiveDate>,
     pub submitted_to: Option<NaiveDate>,
     pub q: Option<String>,
-    pub start: db::Start<i64>,
+    pub start: db::Start<ListKey>,
     pub limit: i64,
+}
+
+impl ListQuery {
+    /// Whether the list is in order of submission, newest first, rather than of creation: a list filtered by
+    /// submission dates is.
+    pub fn by_submission(&self) -> bool {
+        self.submitted_from.is_some() || self.submitted_to.is_some()
+    }
+}
+
+impl Seen {
+    /// The key of a cursor after this application, in a list in order of submission or of creation.
+    pub fn key(&self, by_submission: bool) -> ListKey {
+        ListKey::of(&self.record.application, by_submission)
+    }
 }
 
 /// Applications the caller may see: a company its own, an expert those assigned, staff all submitted ones;
@@ -278,6 +294,11 @@ pub async fn list(
         submitted_before: query.submitted_to.and_then(|d| d.succ_opt()).and_then(day_start),
         q: query.q,
     };
+    if let db::Start::After(key) = query.start
+        && key.submitted_at.is_some() != filter.by_submission()
+    {
+        return Err(paging::bad_cursor().into());
+    }
     let (user, start, limit) = (caller.clone(), query.start, query.limit);
     db.read(move |conn| {
         let (records, total) = applications::list(conn, scope, &filter, start, limit)?;

@@ -145,10 +145,11 @@ pub async fn list(
         limit: PER_PAGE,
     };
     let today = time::today(portal.utc_offset);
+    let by_submission = query.by_submission();
     let (mut seen, total) = applications::list(&db, &staff.caller, query, portal.utc_offset, today).await?;
     let more = seen.len() > usize::try_from(PER_PAGE).unwrap_or(usize::MAX);
     seen.truncate(usize::try_from(PER_PAGE).unwrap_or(usize::MAX));
-    let next = seen.last().filter(|_| more).map(|last| params.href_after(&paging::cursor(&last.record.application.id)));
+    let next = seen.last().filter(|_| more).map(|last| params.href_after(&paging::cursor(&last.key(by_submission))));
     let rows = seen.into_iter().map(|s| Row { view: s.into() }).collect();
     let page = ListPage { frame, rows, total, params, statuses, next, problem: Vec::new() };
     Ok(html(page.render()?))

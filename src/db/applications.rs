@@ -8,6 +8,7 @@ use super::expert_reviews::Assignment;
 use super::on_backend;
 use super::schema::{applications, attachments, companies, expert_assignments, programs};
 use crate::db::error::{Error, Result};
+use crate::domain::paging::Key;
 use crate::domain::workflow::Status;
 
 /// The stored names of the statuses for which `keep` holds.
@@ -160,14 +161,55 @@ pub struct Filter {
     pub q: Option<String>,
 }
 
-/// A page of the applications `scope` and `filter` select, newest first, from `start`: up to `limit` + 1
+impl Filter {
+    /// Whether the list is in order of submission rather than of creation: a list filtered by submission
+    /// dates is, so that the dates' index gives its pages at any depth.
+    pub fn by_submission(&self) -> bool {
+        self.submitted_from.is_some() || self.submitted_before.is_some()
+    }
+}
+
+/// Where a list of applications continues: after the application with this key. The submission time is
+/// part of the key only in a list in order of submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ListKey {
+    pub submitted_at: Option<NaiveDateTime>,
+    pub id: i64,
+}
+
+impl ListKey {
+    /// `application`'s key in a list in order of submission (`by_submission`) or of creation.
+    pub fn of(application: &ApplicationRow, by_submission: bool) -> Self {
+        Self { submitted_at: application.submitted_at.filter(|_| by_submission), id: application.id }
+    }
+}
+
+impl Key for ListKey {
+    fn to_text(&self) -> String {
+        match self.submitted_at {
+            Some(at) => (at, self.id).to_text(),
+            None => self.id.to_text(),
+        }
+    }
+    fn from_text(text: &str) -> Option<Self> {
+        if text.contains('/') {
+            let (at, id) = <(NaiveDateTime, i64)>::from_text(text)?;
+            Some(Self { submitted_at: Some(at), id })
+        } else {
+            Some(Self { submitted_at: None, id: i64::from_text(text)? })
+        }
+    }
+}
+
+/// A page of the applications `scope` and `filter` select, newest first (created, or submitted in a list by
+/// submission dates), from `start`, a key of the same order: up to `limit` + 1
 /// rows (the extra one tells that more follow), with the total. Staff's totals by status and programme, or by
 /// submission dates alone, come from the counters; the others count on the index of their filter.
 pub fn list(
     conn: &mut DbConnection,
     scope: Scope,
     filter: &Filter,
-    start: super::Start<i64>,
+    start: super::Start<ListKey>,
     limit: i64,
 ) -> Result<(Vec<ApplicationRecord>, i64)> {
     let search = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_lowercase);
@@ -207,28 +249,27 @@ pub fn list(
         }
         query
     };
+    let by_submission = filter.by_submission();
     if search.is_some() {
         // A search is looked up once: its matches newest first, the total and the page taken from them. Only
         // a search matching more than a window of applications is counted and paged like the other filters.
-        let found: Vec<i64> =
-            query().order(applications::id.desc()).limit(SEARCH_WINDOW + 1).select(applications::id).load(conn)?;
+        let found = keys(conn, query(), SEARCH_WINDOW + 1, by_submission)?;
         let total = i64::try_from(found.len()).unwrap_or(i64::MAX);
         if total <= SEARCH_WINDOW {
             let skipped = match start {
                 super::Start::Offset(offset) => usize::try_from(offset).unwrap_or(usize::MAX),
-                super::Start::After(after) => found.partition_point(|id| *id >= after),
+                super::Start::After(after) => found.partition_point(|key| *key >= after),
             };
             let taken = usize::try_from(limit + 1).unwrap_or(usize::MAX);
-            let page = found.into_iter().skip(skipped).take(taken).collect();
-            return Ok((records(conn, page)?, total));
+            let page: Vec<_> = found.into_iter().skip(skipped).take(taken).collect();
+            return Ok((records(conn, &page, by_submission)?, total));
         }
     }
     let (from, before) = (filter.submitted_from, filter.submitted_before);
     let counted = matches!(scope, Scope::All) && filter.company_id.is_none() && search.is_none();
-    let dated = from.is_some() || before.is_some();
     let by_hours =
         filter.status.is_none() && filter.program_id.is_none() && [from, before].iter().flatten().all(is_whole_hour);
-    let total = if counted && !dated {
+    let total = if counted && !by_submission {
         super::queues::submitted_in(conn, filter.status.as_deref(), filter.program_id)?
     } else if counted && by_hours {
         super::queues::submitted_between(conn, from, before)?
@@ -237,24 +278,46 @@ pub fn list(
     };
     let page = match start {
         super::Start::Offset(offset) => query().offset(offset),
-        super::Start::After(id) => query().filter(applications::id.lt(id)),
+        // The first condition bounds the index's range; the second skips the cursor's equals.
+        super::Start::After(ListKey { submitted_at: Some(at), id }) => query()
+            .filter(applications::submitted_at.le(at))
+            .filter(applications::submitted_at.lt(at).or(applications::id.lt(id))),
+        super::Start::After(ListKey { submitted_at: None, id }) => query().filter(applications::id.lt(id)),
     };
-    let ids: Vec<i64> = page.order(applications::id.desc()).limit(limit + 1).select(applications::id).load(conn)?;
-    Ok((records(conn, ids)?, total))
+    let page = keys(conn, page, limit + 1, by_submission)?;
+    Ok((records(conn, &page, by_submission)?, total))
 }
 
 /// How many matches of a search are looked up at once: more than anyone pages through.
 const SEARCH_WINDOW: i64 = 2_000;
 
-/// The records of the applications `ids`, newest first.
-fn records(conn: &mut DbConnection, ids: Vec<i64>) -> Result<Vec<ApplicationRecord>> {
-    Ok(applications::table
+/// The keys of the first `limit` applications `query` selects, newest first in the list's order.
+fn keys(
+    conn: &mut DbConnection,
+    query: applications::BoxedQuery<'_, super::Multi>,
+    limit: i64,
+    by_submission: bool,
+) -> Result<Vec<ListKey>> {
+    let keys: Vec<(Option<NaiveDateTime>, i64)> = if by_submission {
+        let order = (applications::submitted_at.desc(), applications::id.desc());
+        query.order(order).limit(limit).select((applications::submitted_at, applications::id)).load(conn)?
+    } else {
+        let ids: Vec<i64> = query.order(applications::id.desc()).limit(limit).select(applications::id).load(conn)?;
+        ids.into_iter().map(|id| (None, id)).collect()
+    };
+    Ok(keys.into_iter().map(|(submitted_at, id)| ListKey { submitted_at, id }).collect())
+}
+
+/// The records of the applications `keys` name, in their order.
+fn records(conn: &mut DbConnection, keys: &[ListKey], by_submission: bool) -> Result<Vec<ApplicationRecord>> {
+    let mut records: Vec<ApplicationRecord> = applications::table
         .inner_join(programs::table)
         .inner_join(companies::table)
-        .filter(applications::id.eq_any(ids))
-        .order(applications::id.desc())
+        .filter(applications::id.eq_any(keys.iter().map(|key| key.id)))
         .select(record_columns!())
-        .load(conn)?)
+        .load(conn)?;
+    records.sort_unstable_by_key(|r| std::cmp::Reverse(ListKey::of(&r.application, by_submission)));
+    Ok(records)
 }
 
 /// Whether `time` starts an hour, as the hourly counters of submissions count from.

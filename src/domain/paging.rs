@@ -70,7 +70,8 @@ pub fn start_after<K: Key>(after: Option<&str>) -> Result<Option<K>, Refusal> {
     after.map(|cursor| decode(cursor).ok_or_else(bad_cursor)).transpose()
 }
 
-fn bad_cursor() -> Refusal {
+/// A cursor that reads as one but that this list did not give, e.g. one of a list in another order.
+pub fn bad_cursor() -> Refusal {
     Refusal::field(
         "after",
         "invalid",

@@ -342,6 +342,60 @@ async fn following_cursors_visits_every_item_of_every_list_once_in_its_order() {
     }
 }
 
+#[tokio::test]
+async fn a_list_by_submission_dates_is_in_order_of_submission_and_its_cursors_follow_that_order() {
+    let app = spawn_app().await;
+    busy_park(&app).await;
+    let reviewer = app.token_for(Role::Reviewer).await;
+    // The newest applications were submitted first, two of them at the same second.
+    let newest = ids(&app.get("/api/v1/applications?per_page=4", &reviewer).await.json());
+    on_database(
+        &app,
+        &format!(
+            "UPDATE applications SET submitted_at = '2020-01-05 16:00:00' WHERE id IN ({}, {}); \
+             UPDATE applications SET submitted_at = '2020-01-06 09:30:00' WHERE id = {}; \
+             UPDATE applications SET submitted_at = '2020-01-07 02:00:00' WHERE id = {};",
+            newest[0], newest[1], newest[2], newest[3]
+        ),
+    );
+    for path in
+        ["/api/v1/applications?submitted_from=2020-01-01", "/api/v1/applications?submitted_to=2099-12-31&q=有限"]
+    {
+        let whole = app.get(&format!("{path}&per_page=100"), &reviewer).await.expect(200).json();
+        let keys: Vec<(chrono::DateTime<chrono::FixedOffset>, i64)> = whole["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    chrono::DateTime::parse_from_rfc3339(a["submitted_at"].as_str().unwrap()).unwrap(),
+                    a["id"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert!(keys.len() >= 10, "{path}: {}", keys.len());
+        assert!(keys.windows(2).all(|w| w[0] > w[1]), "{path}: last submitted first, then the higher id: {keys:?}");
+        let last_four: Vec<i64> = keys.iter().rev().take(4).map(|k| k.1).collect();
+        assert_eq!(last_four, [newest[1], newest[0], newest[2], newest[3]], "{path}");
+        let everything: Vec<Value> = keys.iter().map(|k| json!(k.1)).collect();
+        for per_page in [1, 2, 3] {
+            assert_eq!(walk(&app, &reviewer, path, per_page, "id").await, everything, "{path} by {per_page}");
+        }
+    }
+    // A cursor of one order is refused by a list in the other: it would skip or repeat items.
+    let by_creation = app.get("/api/v1/applications?per_page=1", &reviewer).await.json()["next_cursor"].clone();
+    let by_submission =
+        app.get("/api/v1/applications?per_page=1&submitted_from=2020-01-01", &reviewer).await.json()["next_cursor"]
+            .clone();
+    for path in [
+        format!("/api/v1/applications?submitted_from=2020-01-01&after={}", by_creation.as_str().unwrap()),
+        format!("/api/v1/applications?after={}", by_submission.as_str().unwrap()),
+    ] {
+        let refused = problem(app.get(&path, &reviewer).await, 422, "validation_failed").await;
+        assert_eq!(refused["errors"][0]["field"], "after", "{path}");
+    }
+}
+
 /// The ids `token` finds with `q`, and the total the list tells.
 async fn search(app: &TestApp, token: &str, q: &str) -> (Vec<i64>, i64) {
     let q: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
