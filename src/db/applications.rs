@@ -217,7 +217,8 @@ pub fn list(
     let implied = filter.status.as_deref().and_then(Status::parse).is_some_and(Status::implies_submitted);
     // The filters read the applications alone: the total counts them on their indexes, and the page's ids
     // are found the same way (index only at any offset, sorted as ids) before the page's rows are joined.
-    let query = || {
+    // Up to `before`: the filter's end, or a cursor's place in a list by submission dates instead.
+    let query = |before: Option<NaiveDateTime>| {
         let mut query = applications::table.into_boxed();
         query = match scope {
             Scope::Company(id) => query.filter(applications::company_id.eq(id)),
@@ -241,7 +242,7 @@ pub fn list(
         if let Some(from) = filter.submitted_from {
             query = query.filter(applications::submitted_at.ge(from));
         }
-        if let Some(before) = filter.submitted_before {
+        if let Some(before) = before {
             query = query.filter(applications::submitted_at.lt(before));
         }
         if let Some(q) = &search {
@@ -249,11 +250,12 @@ pub fn list(
         }
         query
     };
+    let (from, before) = (filter.submitted_from, filter.submitted_before);
     let by_submission = filter.by_submission();
     if search.is_some() {
         // A search is looked up once: its matches newest first, the total and the page taken from them. Only
         // a search matching more than a window of applications is counted and paged like the other filters.
-        let found = keys(conn, query(), SEARCH_WINDOW + 1, by_submission)?;
+        let found = keys(conn, query(before), SEARCH_WINDOW + 1, by_submission)?;
         let total = i64::try_from(found.len()).unwrap_or(i64::MAX);
         if total <= SEARCH_WINDOW {
             let skipped = match start {
@@ -265,7 +267,6 @@ pub fn list(
             return Ok((records(conn, &page, by_submission)?, total));
         }
     }
-    let (from, before) = (filter.submitted_from, filter.submitted_before);
     let counted = matches!(scope, Scope::All) && filter.company_id.is_none() && search.is_none();
     let by_hours =
         filter.status.is_none() && filter.program_id.is_none() && [from, before].iter().flatten().all(is_whole_hour);
@@ -274,15 +275,19 @@ pub fn list(
     } else if counted && by_hours {
         super::queues::submitted_between(conn, from, before)?
     } else {
-        query().count().get_result(conn)?
+        query(before).count().get_result(conn)?
     };
     let page = match start {
-        super::Start::Offset(offset) => query().offset(offset),
-        // The first condition bounds the index's range; the second skips the cursor's equals.
-        super::Start::After(ListKey { submitted_at: Some(at), id }) => query()
-            .filter(applications::submitted_at.le(at))
-            .filter(applications::submitted_at.lt(at).or(applications::id.lt(id))),
-        super::Start::After(ListKey { submitted_at: None, id }) => query().filter(applications::id.lt(id)),
+        super::Start::Offset(offset) => query(before).offset(offset),
+        // The cursor's place is the one upper bound of the index's range (SQLite's planner takes only one);
+        // the second condition skips what was submitted at the same time and listed already.
+        super::Start::After(ListKey { submitted_at: Some(at), id }) => {
+            let within = before.is_none_or(|before| at < before);
+            query(if within { None } else { before })
+                .filter(applications::submitted_at.le(at))
+                .filter(applications::submitted_at.lt(at).or(applications::id.lt(id)))
+        }
+        super::Start::After(ListKey { submitted_at: None, id }) => query(before).filter(applications::id.lt(id)),
     };
     let page = keys(conn, page, limit + 1, by_submission)?;
     Ok((records(conn, &page, by_submission)?, total))

@@ -358,9 +358,11 @@ async fn a_list_by_submission_dates_is_in_order_of_submission_and_its_cursors_fo
             newest[0], newest[1], newest[2], newest[3]
         ),
     );
-    for path in
-        ["/api/v1/applications?submitted_from=2020-01-01", "/api/v1/applications?submitted_to=2099-12-31&q=有限"]
-    {
+    for path in [
+        "/api/v1/applications?submitted_from=2020-01-01",
+        "/api/v1/applications?submitted_from=2020-01-01&submitted_to=2099-12-31",
+        "/api/v1/applications?submitted_to=2099-12-31&q=有限",
+    ] {
         let whole = app.get(&format!("{path}&per_page=100"), &reviewer).await.expect(200).json();
         let keys: Vec<(chrono::DateTime<chrono::FixedOffset>, i64)> = whole["items"]
             .as_array()
@@ -382,14 +384,15 @@ async fn a_list_by_submission_dates_is_in_order_of_submission_and_its_cursors_fo
             assert_eq!(walk(&app, &reviewer, path, per_page, "id").await, everything, "{path} by {per_page}");
         }
     }
+    // A cursor past a list's end date starts it from its end: up to 6 January 2020, local time.
+    let early = app.get("/api/v1/applications?per_page=1&submitted_from=2020-01-01", &reviewer).await.json();
+    let path = format!("/api/v1/applications?submitted_to=2020-01-06&after={}", early["next_cursor"].as_str().unwrap());
+    assert_eq!(ids(&app.get(&path, &reviewer).await.expect(200).json()), [newest[2], newest[0], newest[1]]);
     // A cursor of one order is refused by a list in the other: it would skip or repeat items.
     let by_creation = app.get("/api/v1/applications?per_page=1", &reviewer).await.json()["next_cursor"].clone();
-    let by_submission =
-        app.get("/api/v1/applications?per_page=1&submitted_from=2020-01-01", &reviewer).await.json()["next_cursor"]
-            .clone();
     for path in [
         format!("/api/v1/applications?submitted_from=2020-01-01&after={}", by_creation.as_str().unwrap()),
-        format!("/api/v1/applications?after={}", by_submission.as_str().unwrap()),
+        format!("/api/v1/applications?after={}", early["next_cursor"].as_str().unwrap()),
     ] {
         let refused = problem(app.get(&path, &reviewer).await, 422, "validation_failed").await;
         assert_eq!(refused["errors"][0]["field"], "after", "{path}");
