@@ -129,10 +129,11 @@ pub async fn allocate_batch(
         let mut companies: Vec<i64> = records.iter().map(|r| r.application.company_id).collect();
         companies.sort_unstable();
         companies.dedup();
-        // Company locks first and in order, as a single proposal takes its company's lock first.
+        // Locks in the order a single proposal takes them: its company, its application, then the counters.
         for company in companies {
             applications::lock_company(conn, company)?;
         }
+        applications::lock(conn, &records.iter().map(|r| r.application.id).collect::<Vec<_>>())?;
         expert_reviews::lock_review_counts(conn, program_id)?;
         for item in &outcome.items {
             let input = ActionInput::Propose {

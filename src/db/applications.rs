@@ -486,6 +486,21 @@ pub fn awards_in_family(conn: &mut DbConnection, company_id: i64, family: &str, 
         .load(conn)?)
 }
 
+/// Takes the row locks of the applications `ids`, in order of id, until the transaction ends: a batch that
+/// moves several applications holds them all before its first move, as a single action holds its one
+/// application before the counters its move updates. (SQLite's write transaction holds every lock already.)
+pub fn lock(conn: &mut DbConnection, ids: &[i64]) -> Result<()> {
+    if let DbConnection::Postgres(postgres) = conn {
+        applications::table
+            .filter(applications::id.eq_any(ids))
+            .order(applications::id.asc())
+            .select(applications::id)
+            .for_update()
+            .load::<i64>(postgres)?;
+    }
+    Ok(())
+}
+
 /// Takes the company's row lock until the transaction ends, so that decisions about its awards (one
 /// per support family) are taken one at a time; SQLite's write transaction holds every lock already.
 pub fn lock_company(conn: &mut DbConnection, company_id: i64) -> Result<()> {

@@ -7,7 +7,12 @@ use std::sync::Arc;
 use portal::domain::role::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{Answer, TestApp, act, application, expert, problem, quick_program, spawn_app, step};
+use diesel::RunQueryDsl;
+use diesel::connection::SimpleConnection;
+
+use crate::helpers::{
+    Answer, TestApp, TestDatabase, act, application, expert, problem, quick_program, spawn_app, step,
+};
 
 const SELLER: &str = "91350100M000100Y43";
 const OTHER_SELLER: &str = "91110000802100433B";
@@ -400,6 +405,59 @@ async fn an_allocation_racing_single_proposals_never_exceeds_the_budget() {
     assert_eq!(after["reserved_fen"], awarded, "the reservations are exactly the awards");
     assert!(awarded <= 1_000_000, "{awarded} over the budget");
     assert!(awarded >= 900_000, "something was awarded: {outcomes:?}");
+}
+
+/// A scorer takes its application's row (the score's trigger), then the programme's review counters. A batch
+/// holding the counters before it reached that application waited for the scorer while the scorer waited for
+/// it, until PostgreSQL failed one of them. The scorer here holds the row and then asks for the counters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_allocation_waits_for_a_scorer_holding_one_of_its_applications_and_then_goes_through() {
+    let app = Arc::new(spawn_app().await);
+    let b = batch(&app, "HELD-2026", 1_000_000, &[300_000; 3]).await;
+    let postgres = matches!(app.database, TestDatabase::Postgres { .. });
+    let mut scorer = app.db.connection().unwrap();
+    let begin = if postgres { "BEGIN" } else { "BEGIN IMMEDIATE" };
+    scorer
+        .batch_execute(&format!("{begin}; UPDATE applications SET updated_at = updated_at WHERE id = {}", b.ids[2]))
+        .unwrap();
+    let allocation = {
+        let (app, body) = (app.clone(), json!({ "application_ids": b.ids, "method": "as_capped", "dry_run": false }));
+        let (reviewer, path) = (b.reviewer.clone(), format!("/api/v1/programs/{}/allocation", b.program));
+        tokio::spawn(async move {
+            let answer = app.post(&path, &reviewer, &body).await;
+            (answer.status().as_u16(), answer.text())
+        })
+    };
+    if postgres {
+        // Until the allocation waits for a lock the scorer holds.
+        let mut watcher = app.db.connection().unwrap();
+        let waiting = "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()";
+        for _ in 0..100 {
+            #[derive(diesel::QueryableByName)]
+            struct Waiting {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            if diesel::sql_query(waiting).get_result::<Waiting>(&mut *watcher).unwrap().n > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    } else {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let program = b.program;
+    let scored = tokio::task::spawn_blocking(move || {
+        scorer.batch_execute(&format!("UPDATE expert_review_counts SET n = n WHERE program_id = {program}; COMMIT"))
+    })
+    .await
+    .unwrap();
+    assert!(scored.is_ok(), "the scorer went through: {scored:?}");
+    let (status, body) = allocation.await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    for id in &b.ids {
+        assert_eq!(application(&app, &b.reviewer, *id).await["status"], "public_notice");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
