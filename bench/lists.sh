@@ -22,7 +22,8 @@ KEEP=${KEEP:-}
 PORT=${PORT:-18081}
 BASE="http://127.0.0.1:$PORT"
 WORK=$(mktemp -d)
-trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+# (A pid of 0 would name this whole process group, the caller's shell included.)
+trap '[ "${SERVER:-0}" = 0 ] || kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 BIN=${BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/portal}
@@ -71,7 +72,7 @@ for backend in $BACKENDS; do
     URL="postgres://postgres@127.0.0.1:5432/portal_lists"
   fi
   export APP_DATABASE__URL=$URL APP_SERVER__PORT=$PORT APP_LOG__FILTER=warn APP_MAIL__TRANSPORT=memory \
-         APP_STORAGE__UPLOAD_DIR="$WORK/uploads" APP_SERVER__WORKERS=2
+         APP_OUTREACH__POLL_INTERVAL_SECS=1 APP_STORAGE__UPLOAD_DIR="$WORK/uploads" APP_SERVER__WORKERS=2
   if $reuse; then
     "$BIN" migrate
     seeded="reused from an earlier run"

@@ -15,7 +15,8 @@ BACKENDS=${BACKENDS:-"sqlite postgres"}
 PORT=18081
 BASE="http://127.0.0.1:$PORT"
 WORK=$(mktemp -d)
-trap 'kill "${SERVER:-0}" "${WRITER:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+# (A pid of 0 would name this whole process group, the caller's shell included.)
+trap 'for pid in "${SERVER:-0}" "${WRITER:-0}"; do [ "$pid" = 0 ] || kill "$pid" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
 
 cargo build --release --quiet --features bench
 BIN="${CARGO_TARGET_DIR:-target}/release/portal"

@@ -14,7 +14,8 @@ BACKENDS=${BACKENDS:-"sqlite postgres"}
 PORT=18083
 BASE="http://127.0.0.1:$PORT"
 WORK=$(mktemp -d)
-trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+# (A pid of 0 would name this whole process group, the caller's shell included.)
+trap '[ "${SERVER:-0}" = 0 ] || kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 if [ $# -eq 0 ]; then cargo build --release --quiet --features bench; fi
 BIN=${1:-$PWD/target/release/portal}

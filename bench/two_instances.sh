@@ -39,8 +39,8 @@ p99() { grep -E '^\s+99%' "$1" | awk '{print $2}'; }
 
 psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS portal_two WITH (FORCE)" -c "CREATE DATABASE portal_two"
 export APP_DATABASE__URL=postgres://postgres@127.0.0.1:5432/portal_two APP_LOG__FILTER=warn \
-       APP_MAIL__TRANSPORT=memory APP_STORAGE__UPLOAD_DIR="$WORK/uploads" APP_SERVER__TRUSTED_PROXIES=127.0.0.1 \
-       APP_DATABASE__POOL_SIZE=${POOL_SIZE:-16}
+       APP_MAIL__TRANSPORT=memory APP_OUTREACH__POLL_INTERVAL_SECS=1 APP_STORAGE__UPLOAD_DIR="$WORK/uploads" \
+       APP_SERVER__TRUSTED_PROXIES=127.0.0.1 APP_DATABASE__POOL_SIZE=${POOL_SIZE:-16}
 "$BIN" seed-bench --companies "$RUSH" --programs 2 --applications 1000 --payments 0 >/dev/null
 echo "a long admin passphrase" | "$BIN" create-admin --email admin@bench.example >/dev/null
 
