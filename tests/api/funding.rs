@@ -430,14 +430,15 @@ async fn an_allocation_waits_for_a_scorer_holding_one_of_its_applications_and_th
     };
     if postgres {
         // Until the allocation waits for a lock the scorer holds.
+        #[derive(diesel::QueryableByName)]
+        struct Waiting {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
         let mut watcher = app.db.connection().unwrap();
-        let waiting = "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()";
+        let waiting = "SELECT COUNT(*) AS n FROM pg_stat_activity \
+                       WHERE wait_event_type = 'Lock' AND datname = current_database()";
         for _ in 0..100 {
-            #[derive(diesel::QueryableByName)]
-            struct Waiting {
-                #[diesel(sql_type = diesel::sql_types::BigInt)]
-                n: i64,
-            }
             if diesel::sql_query(waiting).get_result::<Waiting>(&mut *watcher).unwrap().n > 0 {
                 break;
             }
@@ -447,12 +448,12 @@ async fn an_allocation_waits_for_a_scorer_holding_one_of_its_applications_and_th
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     let program = b.program;
-    let scored = tokio::task::spawn_blocking(move || {
+    let committed = tokio::task::spawn_blocking(move || {
         scorer.batch_execute(&format!("UPDATE expert_review_counts SET n = n WHERE program_id = {program}; COMMIT"))
     })
     .await
     .unwrap();
-    assert!(scored.is_ok(), "the scorer went through: {scored:?}");
+    assert!(committed.is_ok(), "the scorer went through: {committed:?}");
     let (status, body) = allocation.await.unwrap();
     assert_eq!(status, 200, "{body}");
     for id in &b.ids {
