@@ -215,9 +215,9 @@ pub fn list(
     let search = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_lowercase);
     let backend = conn.backend();
     let implied = filter.status.as_deref().and_then(Status::parse).is_some_and(Status::implies_submitted);
-    // The filters read the applications alone: the total counts them on their indexes, and the page's ids
-    // are found the same way (index only at any offset, sorted as ids) before the page's rows are joined.
-    // Up to `before`: the filter's end, or a cursor's place in a list by submission dates instead.
+    // The filters read the applications alone: the total counts them on their indexes, and the page's keys
+    // are found the same way (index only at any offset, in the list's order) before the page's rows are
+    // joined. Up to `before`: the filter's end, or instead a cursor's place in a list by submission dates.
     let query = |before: Option<NaiveDateTime>| {
         let mut query = applications::table.into_boxed();
         query = match scope {
