@@ -10,6 +10,7 @@
 # reuses both, migrated by the binary under test, instead of seeding again; empty: seed afresh, drop after).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 ROOT=$PWD
 COMPANIES=${COMPANIES:-100000}
 APPLICATIONS=${APPLICATIONS:-1000000}
@@ -75,6 +76,7 @@ for backend in $BACKENDS; do
          APP_OUTREACH__POLL_INTERVAL_SECS=1 APP_STORAGE__UPLOAD_DIR="$WORK/uploads" APP_SERVER__WORKERS=2
   if $reuse; then
     "$BIN" migrate
+    quieten "$URL"
     seeded="reused from an earlier run"
   else
     seeded=$( { /usr/bin/time -f %e "$BIN" seed-bench --companies "$COMPANIES" --applications "$APPLICATIONS" \

@@ -12,6 +12,7 @@
 # by bench/lists.sh with the same KEEP, which shares the large ones; empty: seed afresh, drop after).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 ROOT=$PWD
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
@@ -63,25 +64,8 @@ prepare() {
     "$BIN" seed-bench ${SIZES[$2]} >/dev/null
     echo "a long admin passphrase" | "$BIN" create-admin --email admin@bench.example >/dev/null
   fi
-  quieten "$1" "$2"
+  quieten "$url"
   if [ "$1" = postgres ]; then psql -q "$url" -c "VACUUM ANALYZE"; else sqlite3 "${url#sqlite://}" "ANALYZE"; fi
-}
-
-# quieten BACKEND SIZE: so that the next turn starts quiet, drops the mail still queued (the rush's
-# announcement), records every programme's announcement as made, lest a new service make it again, and on
-# PostgreSQL vacuums what the announcement wrote, which autovacuum would otherwise do during the next turn.
-quieten() {
-  local url sql="DELETE FROM outbox WHERE sent_at IS NULL;
-    UPDATE outreach_runs SET finished_at = started_at WHERE finished_at IS NULL;
-    INSERT INTO outreach_runs (program_id, claim_token, started_at, finished_at, runs, last_notified)
-      SELECT id, 'bench', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1, 0 FROM programs
-      WHERE id NOT IN (SELECT program_id FROM outreach_runs);"
-  url=$(url "$1" "$2")
-  if [ "$1" = postgres ]; then
-    psql -q "$url" -c "$sql" -c "VACUUM ANALYZE outbox, program_outreach, outreach_runs"
-  else
-    sqlite3 "${url#sqlite://}" "$sql"
-  fi
 }
 
 # turn BACKEND SIZE ROUND: one table row.
@@ -103,7 +87,7 @@ turn() {
   local rush=skipped
   [ "$RUSH" -gt 0 ] && rush=$(python3 bench/rush.py "$BASE" "$admin" "$RUSH")
   kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=0
-  quieten "$1" "$2"
+  quieten "$APP_DATABASE__URL"
   local p99 rps seconds
   p99=$(grep -E '^\s+99%' "$WORK/c8.txt" | awk '{print $2}' | in_ms)
   rps=$(grep 'Requests/sec' "$WORK/c64.txt" | awk '{printf "%.0f", $2}')
