@@ -438,12 +438,15 @@ async fn an_allocation_waits_for_a_scorer_holding_one_of_its_applications_and_th
         let mut watcher = app.db.connection().unwrap();
         let waiting = "SELECT COUNT(*) AS n FROM pg_stat_activity \
                        WHERE wait_event_type = 'Lock' AND datname = current_database()";
-        for _ in 0..100 {
-            if diesel::sql_query(waiting).get_result::<Waiting>(&mut *watcher).unwrap().n > 0 {
+        let mut waited = false;
+        for _ in 0..250 {
+            waited = diesel::sql_query(waiting).get_result::<Waiting>(&mut *watcher).unwrap().n > 0;
+            if waited {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
+        assert!(waited, "the allocation came to the application the scorer holds");
     } else {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
